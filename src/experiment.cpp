@@ -1,0 +1,383 @@
+#include "experiment.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "error.hpp"
+#include "hash.hpp"
+#include "membership.hpp"
+#include "registry.hpp"
+
+namespace ringsim {
+
+const char* to_string(EventKind k) { return k == EventKind::kAdd ? "add" : "remove"; }
+
+std::string ResolvedEvent::describe() const {
+  std::string s = to_string(kind);
+  s += nodes.size() == 1 ? " node " : " nodes ";
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (i == 4 && nodes.size() > 5) {
+      s += ",... (";
+      s += std::to_string(nodes.size());
+      s += ')';
+      break;
+    }
+    if (i) s += ',';
+    s += std::to_string(nodes[i]);
+  }
+  return s;
+}
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const toml::node* n, const std::string& field, const std::string& msg) const {
+    std::ostringstream os;
+    os << source_;
+    if (n && n->source().begin.line) os << ':' << n->source().begin.line;
+    os << ": " << field << ": " << msg;
+    throw Error(os.str());
+  }
+  std::string where(const toml::node& n) const {
+    return source_ + ":" + std::to_string(n.source().begin.line);
+  }
+
+  // Rejects keys of `t` that are not in `known` (catches misspelt fields).
+  void only(const toml::table& t, const std::string& prefix, std::initializer_list<const char*> known) const {
+    for (auto&& [k, v] : t) {
+      const bool ok = std::any_of(known.begin(), known.end(), [&](const char* s) { return k.str() == s; });
+      if (!ok) fail(&v, prefix + std::string(k.str()), "unknown field");
+    }
+  }
+
+  std::uint64_t uint(const toml::node& n, const std::string& field, std::uint64_t min,
+                     std::uint64_t max) const {
+    std::int64_t v = 0;
+    if (auto i = n.as_integer()) {
+      v = i->get();
+    } else if (auto d = n.as_floating_point()) {
+      const double x = d->get();
+      if (!std::isfinite(x) || std::floor(x) != x || std::fabs(x) > 9e18)
+        fail(&n, field, "must be a whole number");
+      v = static_cast<std::int64_t>(x);
+    } else {
+      fail(&n, field, std::string("must be a number, got ") + type_name(n));
+    }
+    if (v < 0 || static_cast<std::uint64_t>(v) < min || static_cast<std::uint64_t>(v) > max) {
+      std::ostringstream os;
+      os << "must be in [" << min << ", " << max << "], got " << v;
+      fail(&n, field, os.str());
+    }
+    return static_cast<std::uint64_t>(v);
+  }
+
+  double real(const toml::node& n, const std::string& field) const {
+    if (auto i = n.as_integer()) return static_cast<double>(i->get());
+    if (auto d = n.as_floating_point()) return d->get();
+    fail(&n, field, std::string("must be a number, got ") + type_name(n));
+  }
+
+  std::string str(const toml::node& n, const std::string& field) const {
+    if (auto s = n.as_string()) return s->get();
+    fail(&n, field, std::string("must be a string, got ") + type_name(n));
+  }
+
+  bool boolean(const toml::node& n, const std::string& field) const {
+    if (auto b = n.as_boolean()) return b->get();
+    fail(&n, field, std::string("must be true or false, got ") + type_name(n));
+  }
+
+  const toml::table& table(const toml::node& n, const std::string& field) const {
+    if (auto t = n.as_table()) return *t;
+    fail(&n, field, std::string("must be a table, got ") + type_name(n));
+  }
+
+  static const char* type_name(const toml::node& n) {
+    switch (n.type()) {
+      case toml::node_type::string: return "a string";
+      case toml::node_type::integer: return "an integer";
+      case toml::node_type::floating_point: return "a number";
+      case toml::node_type::boolean: return "a boolean";
+      case toml::node_type::array: return "an array";
+      case toml::node_type::table: return "a table";
+      default: return "a date or time";
+    }
+  }
+
+ private:
+  std::string source_;
+};
+
+// `--set a.b.c=value`: the value is read as TOML, and a bare word that is not
+// valid TOML is taken as a string, so that --set keys.distribution=sequential works.
+void apply_override(toml::table& root, const std::string& arg) {
+  const auto eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error("--set " + arg + ": expected KEY.PATH=VALUE");
+  const std::string path = arg.substr(0, eq);
+  const std::string value = arg.substr(eq + 1);
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + value);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{{"v", value}};
+  }
+  toml::table* t = &root;
+  std::string::size_type start = 0;
+  for (;;) {
+    const auto dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) throw Error("--set " + arg + ": empty field name in '" + path + "'");
+    if (dot == std::string::npos) {
+      t->insert_or_assign(part, *parsed.get("v"));
+      return;
+    }
+    auto* next = t->get(part);
+    if (!next) {
+      t->insert_or_assign(part, toml::table{});
+      next = t->get(part);
+    }
+    if (!next->is_table())
+      throw Error("--set " + arg + ": '" + part + "' is not a table (arrays such as strategies "
+                  "and events cannot be overridden)");
+    t = next->as_table();
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+Experiment parse_experiment(std::string_view text, const std::string& source,
+                            const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << source << ':' << e.source().begin.line << ": " << e.description();
+    throw Error(os.str());
+  }
+  for (const auto& o : overrides) apply_override(root, o);
+
+  Reader r(source);
+  Experiment e;
+  e.source = source;
+  e.text = std::string(text);
+  e.overrides = overrides;
+  r.only(root, "", {"name", "description", "keys", "cluster", "run", "strategies", "events"});
+
+  if (auto n = root.get("description")) e.description = r.str(*n, "description");
+  if (auto n = root.get("name")) e.name = r.str(*n, "name");
+
+  if (auto n = root.get("keys")) {
+    const auto& t = r.table(*n, "keys");
+    r.only(t, "keys.", {"count", "seed", "distribution", "key_bytes", "value_bytes"});
+    if (auto c = t.get("count")) e.keys.count = r.uint(*c, "keys.count", 1, 1ULL << 40);
+    if (auto c = t.get("seed")) e.keys.seed = r.uint(*c, "keys.seed", 0, INT64_MAX);
+    if (auto c = t.get("distribution")) {
+      const auto d = r.str(*c, "keys.distribution");
+      if (d == "uniform")
+        e.keys.distribution = KeyDistribution::kUniform;
+      else if (d == "sequential")
+        e.keys.distribution = KeyDistribution::kSequential;
+      else
+        r.fail(c, "keys.distribution", "must be \"uniform\" or \"sequential\", got \"" + d + "\"");
+    }
+    if (auto c = t.get("key_bytes")) r.uint(*c, "keys.key_bytes", 8, 8);
+    if (auto c = t.get("value_bytes"))
+      e.keys.value_bytes = r.uint(*c, "keys.value_bytes", 8, 4096);
+  }
+
+  if (auto n = root.get("cluster")) {
+    const auto& t = r.table(*n, "cluster");
+    r.only(t, "cluster.", {"nodes", "initial", "weights"});
+    if (auto c = t.get("nodes")) e.nodes = static_cast<std::uint32_t>(r.uint(*c, "cluster.nodes", 1, 1u << 24));
+    if (auto c = t.get("initial"))
+      e.initial = static_cast<std::uint32_t>(r.uint(*c, "cluster.initial", 1, 1u << 24));
+    if (auto c = t.get("weights")) {
+      auto* a = c->as_array();
+      if (!a) r.fail(c, "cluster.weights", "must be an array of numbers");
+      for (auto&& w : *a) {
+        const double x = r.real(w, "cluster.weights");
+        if (!(x > 0) || !std::isfinite(x)) r.fail(&w, "cluster.weights", "each weight must be > 0");
+        e.weights.push_back(x);
+      }
+    }
+  }
+
+  if (auto n = root.get("run")) {
+    const auto& t = r.table(*n, "run");
+    r.only(t, "run.", {"verify"});
+    if (auto c = t.get("verify")) e.verify = r.boolean(*c, "run.verify");
+  }
+
+  auto* strategies = root.get("strategies");
+  if (!strategies) r.fail(nullptr, "strategies", "missing: list at least one [[strategies]] entry");
+  auto* sarr = strategies->as_array();
+  if (!sarr || sarr->empty()) r.fail(strategies, "strategies", "must be a non-empty array of tables ([[strategies]])");
+  std::set<std::string> labels;
+  for (std::size_t i = 0; i < sarr->size(); ++i) {
+    const std::string field = "strategies[" + std::to_string(i) + "]";
+    const auto& t = r.table(*sarr->get(i), field);
+    auto* name = t.get("name");
+    if (!name) r.fail(sarr->get(i), field + ".name", "missing");
+    StrategySpec s{.label = "", .params = StrategyParams(r.str(*name, field + ".name")), .where = r.where(t)};
+    s.label = s.params.strategy();
+    for (auto&& [k, v] : t) {
+      const std::string key(k.str());
+      if (key == "name") continue;
+      if (key == "label") {
+        s.label = r.str(v, field + ".label");
+        continue;
+      }
+      if (auto i64 = v.as_integer())
+        s.params.set(key, i64->get());
+      else if (auto d = v.as_floating_point())
+        s.params.set(key, d->get());
+      else if (auto b = v.as_boolean())
+        s.params.set(key, b->get());
+      else if (auto str = v.as_string())
+        s.params.set(key, str->get());
+      else
+        r.fail(&v, field + "." + key, "must be a number, boolean or string");
+    }
+    if (s.label.empty() || s.label.find_first_of("/. ") != std::string::npos)
+      r.fail(&t, field + ".label", "must be non-empty without '/', '.' or spaces");
+    if (!labels.insert(s.label).second)
+      r.fail(&t, field + ".label", "'" + s.label + "' is used twice; give one entry a distinct label");
+    e.strategies.push_back(std::move(s));
+  }
+
+  if (auto n = root.get("events")) {
+    auto* earr = n->as_array();
+    if (!earr) r.fail(n, "events", "must be an array of tables ([[events]])");
+    for (std::size_t i = 0; i < earr->size(); ++i) {
+      const std::string field = "events[" + std::to_string(i) + "]";
+      const auto& t = r.table(*earr->get(i), field);
+      r.only(t, field + ".", {"kind", "count", "node", "nodes"});
+      EventSpec ev;
+      ev.where = r.where(t);
+      auto* kind = t.get("kind");
+      if (!kind) r.fail(&t, field + ".kind", "missing (\"add\" or \"remove\")");
+      const auto k = r.str(*kind, field + ".kind");
+      if (k == "add")
+        ev.kind = EventKind::kAdd;
+      else if (k == "remove")
+        ev.kind = EventKind::kRemove;
+      else
+        r.fail(kind, field + ".kind", "must be \"add\" or \"remove\", got \"" + k + "\"");
+      if (auto c = t.get("count")) ev.count = static_cast<std::uint32_t>(r.uint(*c, field + ".count", 1, 1u << 24));
+      if (auto c = t.get("node")) ev.nodes.push_back(static_cast<NodeId>(r.uint(*c, field + ".node", 0, (1u << 24) - 1)));
+      if (auto c = t.get("nodes")) {
+        auto* a = c->as_array();
+        if (!a || a->empty()) r.fail(c, field + ".nodes", "must be a non-empty array of node ids");
+        for (auto&& x : *a) ev.nodes.push_back(static_cast<NodeId>(r.uint(x, field + ".nodes", 0, (1u << 24) - 1)));
+      }
+      if (t.get("node") && t.get("nodes")) r.fail(&t, field, "give either node or nodes, not both");
+      if (!ev.nodes.empty() && t.get("count")) r.fail(&t, field, "give either count or node(s), not both");
+      e.events.push_back(std::move(ev));
+    }
+  }
+  return e;
+}
+
+void validate_experiment(Experiment& e, int ranks) {
+  const bool one_per_rank = e.nodes == 0;
+  if (one_per_rank) e.nodes = static_cast<std::uint32_t>(ranks);
+  const std::string nodes_desc =
+      one_per_rank ? std::to_string(e.nodes) + " nodes (one per rank; set cluster.nodes for more)"
+                   : "cluster.nodes = " + std::to_string(e.nodes);
+  if (e.initial == 0) e.initial = e.nodes;
+  if (e.initial > e.nodes)
+    throw Error(e.source + ": cluster.initial = " + std::to_string(e.initial) +
+                " active nodes is more than the " + nodes_desc);
+  if (!e.weights.empty() && e.weights.size() != e.nodes)
+    throw Error(e.source + ": cluster.weights has " + std::to_string(e.weights.size()) +
+                " entries but there are " + nodes_desc);
+  const bool weighted = std::any_of(e.weights.begin(), e.weights.end(), [](double w) { return w != 1.0; });
+
+  // Build each strategy once: this checks its parameters.
+  std::vector<PlacementTraits> traits;
+  for (const auto& s : e.strategies) {
+    try {
+      auto p = make_placement(s.params);
+      traits.push_back(p->traits());
+    } catch (const Error& err) {
+      throw Error(s.where + ": " + err.what());
+    }
+    if (weighted && !traits.back().weighted)
+      throw Error(s.where + ": strategy '" + s.params.strategy() +
+                  "' does not support node weights, but cluster.weights has weights other than 1");
+  }
+
+  // Resolve the timeline against a membership that every strategy shares.
+  Membership m(e.nodes, ranks, e.weights);
+  std::vector<NodeId> join_order;  // active nodes, oldest first, for LIFO-only strategies
+  for (NodeId n = 0; n < e.initial; ++n) {
+    m.activate(n);
+    join_order.push_back(n);
+  }
+  e.timeline.clear();
+  for (std::size_t i = 0; i < e.events.size(); ++i) {
+    const auto& ev = e.events[i];
+    const std::string at = ev.where + ": events[" + std::to_string(i) + "]: ";
+    ResolvedEvent out{ev.kind, ev.nodes};
+    for (NodeId n : out.nodes)
+      if (n >= e.nodes) throw Error(at + "node " + std::to_string(n) + " does not exist (" + nodes_desc + ")");
+    if (ev.kind == EventKind::kAdd) {
+      if (out.nodes.empty()) {
+        const auto idle = m.inactive_nodes();
+        if (idle.size() < ev.count)
+          throw Error(at + "cannot add " + std::to_string(ev.count) + " node(s): only " +
+                      std::to_string(idle.size()) + " inactive of " + nodes_desc);
+        out.nodes.assign(idle.begin(), idle.begin() + ev.count);
+      }
+      for (NodeId n : out.nodes) {
+        if (m.active(n)) throw Error(at + "node " + std::to_string(n) + " is already active");
+        m.activate(n);
+        join_order.push_back(n);
+      }
+    } else {
+      if (out.nodes.empty()) {
+        // Random choice from the seed and the event index: the same for every strategy.
+        auto pool = m.active_nodes();
+        if (pool.size() <= ev.count)
+          throw Error(at + "cannot remove " + std::to_string(ev.count) + " of " +
+                      std::to_string(pool.size()) + " active node(s): at least one must stay");
+        for (std::uint32_t j = 0; j < ev.count; ++j) {
+          const std::uint64_t r = hash_pair(e.keys.seed, (i << 32) | j, 0x6576656e7473ULL);
+          const std::size_t pick = r % pool.size();
+          out.nodes.push_back(pool[pick]);
+          pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(pick));
+        }
+        std::sort(out.nodes.begin(), out.nodes.end());
+      }
+      // LIFO-only strategies: the removed nodes must be the most recently added.
+      const std::set<NodeId> leaving(out.nodes.begin(), out.nodes.end());
+      const bool lifo = std::all_of(join_order.end() - static_cast<std::ptrdiff_t>(
+                                        std::min(leaving.size(), join_order.size())),
+                                    join_order.end(), [&](NodeId n) { return leaving.count(n) != 0; });
+      for (NodeId n : out.nodes) {
+        if (!m.active(n)) throw Error(at + "node " + std::to_string(n) + " is not active");
+        m.deactivate(n);
+        join_order.erase(std::find(join_order.begin(), join_order.end(), n));
+      }
+      if (m.active_count() == 0) throw Error(at + "would remove every active node");
+      for (std::size_t s = 0; s < e.strategies.size(); ++s) {
+        if (traits[s].removal == Removal::kLastAdded && !lifo)
+          throw Error(at + "strategy '" + e.strategies[s].label +
+                      "' can only remove the most recently added node(s); this event removes " +
+                      out.describe().substr(7) + " (use its remap option, or remove the last added)");
+      }
+    }
+    e.timeline.push_back(std::move(out));
+  }
+}
+
+}  // namespace ringsim

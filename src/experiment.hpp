@@ -1,0 +1,71 @@
+// An experiment: keys, cluster, strategies and the event timeline, read from a
+// TOML file and validated completely before any MPI work starts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "keys.hpp"
+#include "params.hpp"
+#include "placement.hpp"
+
+namespace ringsim {
+
+enum class EventKind { kAdd, kRemove };
+const char* to_string(EventKind k);
+
+struct EventSpec {
+  EventKind kind = EventKind::kAdd;
+  std::uint32_t count = 1;     // how many nodes, when `nodes` is empty
+  std::vector<NodeId> nodes;   // explicit node ids
+  std::string where;           // "file:line" for error messages
+};
+
+// An event with its nodes chosen: the same for every strategy of a run.
+struct ResolvedEvent {
+  EventKind kind;
+  std::vector<NodeId> nodes;
+  std::string describe() const;  // "add 3", "remove 1,4"
+};
+
+struct StrategySpec {
+  std::string label;  // group name in the output; defaults to the strategy name
+  StrategyParams params;
+  std::string where;
+};
+
+struct Experiment {
+  std::string name;       // file stem, or "default" for the embedded one
+  std::string source;     // path as given, for messages
+  std::string text;       // the file's text, stored in the output
+  std::vector<std::string> overrides;  // --set arguments, in order
+  std::string description;
+
+  KeySpace keys;
+  std::uint32_t nodes = 0;    // ring nodes in all; 0 = one per rank
+  std::uint32_t initial = 0;  // nodes active at the start; 0 = all
+  std::vector<double> weights;
+  bool verify = true;
+
+  std::vector<StrategySpec> strategies;
+  std::vector<EventSpec> events;
+
+  // Filled by validate(): the concrete timeline.
+  std::vector<ResolvedEvent> timeline;
+};
+
+// Parses the text of an experiment file and applies `--set key.path=value`
+// overrides. Throws ringsim::Error "source:line: field: problem".
+Experiment parse_experiment(std::string_view text, const std::string& source,
+                            const std::vector<std::string>& overrides = {});
+
+// Checks what depends on the rank count, builds every strategy once to check
+// its parameters, and resolves the event timeline. Throws ringsim::Error.
+void validate_experiment(Experiment& e, int ranks);
+
+// The default experiment compiled into the binary (experiments/default.toml).
+std::string_view default_experiment_text();
+
+}  // namespace ringsim

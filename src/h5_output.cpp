@@ -1,0 +1,263 @@
+#include "h5_output.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include "build_info.hpp"
+
+namespace ringsim {
+namespace {
+
+// A failed HDF5 call names the call and its place; HDF5's own stack is
+// printed by its default handler on the failing rank.
+#define H5_CHECK(expr)                                                                  \
+  ([&]() {                                                                              \
+    auto h5_check_result = (expr);                                                      \
+    if (h5_check_result < 0)                                                            \
+      throw std::runtime_error(std::string("HDF5 call failed at " __FILE__ ":") +       \
+                               std::to_string(__LINE__) + ": " #expr);                  \
+    return h5_check_result;                                                             \
+  }())
+
+// Owns an hid_t and closes it with the matching H5*close.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {
+    if (id_ < 0) throw std::runtime_error("HDF5 returned an invalid handle");
+  }
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  operator hid_t() const { return id_; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+Handle string_type(std::size_t size) {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5_CHECK(H5Tset_size(t, std::max<std::size_t>(size, 1)));
+  H5_CHECK(H5Tset_strpad(t, H5T_STR_NULLTERM));
+  H5_CHECK(H5Tset_cset(t, H5T_CSET_UTF8));
+  return t;
+}
+
+void attr_string(hid_t obj, const char* name, const std::string& value) {
+  Handle type = string_type(value.size() + 1);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle a(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5_CHECK(H5Awrite(a, type, value.c_str()));
+}
+
+void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& values) {
+  std::size_t width = 1;
+  for (const auto& v : values) width = std::max(width, v.size() + 1);
+  std::vector<char> buf(width * std::max<std::size_t>(values.size(), 1), '\0');
+  for (std::size_t i = 0; i < values.size(); ++i) std::memcpy(&buf[i * width], values[i].data(), values[i].size());
+  Handle type = string_type(width);
+  const hsize_t dims[1] = {values.size()};
+  Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  Handle a(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5_CHECK(H5Awrite(a, type, buf.data()));
+}
+
+template <typename T>
+void attr_scalar(hid_t obj, const char* name, hid_t type, T value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle a(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5_CHECK(H5Awrite(a, type, &value));
+}
+
+// In-memory row of the `events` compound dataset.
+struct EventRow {
+  std::uint32_t event;
+  char kind[8];
+  char detail[32];
+  std::uint32_t nodes_before, nodes_after;
+  std::uint64_t keys_total, keys_moved, keys_optimal, bytes_moved;
+  double t_update, t_plan, t_pack, t_exchange, t_apply, t_verify;
+  std::uint64_t load_max;
+  double load_mean;
+  std::uint64_t state_bytes;
+};
+
+Handle event_type() {
+  Handle t(H5Tcreate(H5T_COMPOUND, sizeof(EventRow)), H5Tclose);
+  Handle kind = string_type(sizeof(EventRow::kind));
+  Handle detail = string_type(sizeof(EventRow::detail));
+#define FIELD(name, type) H5_CHECK(H5Tinsert(t, #name, HOFFSET(EventRow, name), type))
+  FIELD(event, H5T_NATIVE_UINT32);
+  FIELD(kind, kind);
+  FIELD(detail, detail);
+  FIELD(nodes_before, H5T_NATIVE_UINT32);
+  FIELD(nodes_after, H5T_NATIVE_UINT32);
+  FIELD(keys_total, H5T_NATIVE_UINT64);
+  FIELD(keys_moved, H5T_NATIVE_UINT64);
+  FIELD(keys_optimal, H5T_NATIVE_UINT64);
+  FIELD(bytes_moved, H5T_NATIVE_UINT64);
+  FIELD(t_update, H5T_NATIVE_DOUBLE);
+  FIELD(t_plan, H5T_NATIVE_DOUBLE);
+  FIELD(t_pack, H5T_NATIVE_DOUBLE);
+  FIELD(t_exchange, H5T_NATIVE_DOUBLE);
+  FIELD(t_apply, H5T_NATIVE_DOUBLE);
+  FIELD(t_verify, H5T_NATIVE_DOUBLE);
+  FIELD(load_max, H5T_NATIVE_UINT64);
+  FIELD(load_mean, H5T_NATIVE_DOUBLE);
+  FIELD(state_bytes, H5T_NATIVE_UINT64);
+#undef FIELD
+  return t;
+}
+
+void copy_text(char* dst, std::size_t size, const std::string& s) {
+  std::memset(dst, 0, size);
+  std::memcpy(dst, s.data(), std::min(s.size(), size - 1));
+}
+
+// Rank 0 writes the whole selection, the others take part with an empty one,
+// as a collective write requires.
+void write_by_root(hid_t dset, hid_t mem_type, const void* data, int rank, hid_t dxpl) {
+  Handle file_space(H5Dget_space(dset), H5Sclose);
+  if (rank != 0) H5_CHECK(H5Sselect_none(file_space));
+  Handle mem_space(H5Scopy(file_space), H5Sclose);
+  H5_CHECK(H5Dwrite(dset, mem_type, mem_space, file_space, dxpl, data));
+}
+
+void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, int rank, int ranks,
+                    hid_t dxpl) {
+  const std::string path = "/strategies/" + s.label;
+  Handle g(H5Gcreate2(file, path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  attr_string(g, "strategy", s.strategy);
+  attr_string(g, "params", s.params);
+  attr_scalar(g, "t_initial", H5T_NATIVE_DOUBLE, s.t_initial);
+
+  // events: one row per event.
+  std::vector<EventRow> rows(s.events.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const EventRecord& e = s.events[i];
+    EventRow& r = rows[i];
+    r.event = e.event;
+    copy_text(r.kind, sizeof r.kind, to_string(e.kind));
+    copy_text(r.detail, sizeof r.detail, e.detail);
+    r.nodes_before = e.nodes_before;
+    r.nodes_after = e.nodes_after;
+    r.keys_total = e.keys_total;
+    r.keys_moved = e.keys_moved;
+    r.keys_optimal = e.keys_optimal;
+    r.bytes_moved = e.bytes_moved;
+    r.t_update = e.t_update;
+    r.t_plan = e.t_plan;
+    r.t_pack = e.t_pack;
+    r.t_exchange = e.t_exchange;
+    r.t_apply = e.t_apply;
+    r.t_verify = e.t_verify;
+    r.load_max = e.load_max;
+    r.load_mean = e.load_mean;
+    r.state_bytes = e.state_bytes;
+  }
+  Handle etype = event_type();
+  const hsize_t edims[1] = {rows.size()};
+  Handle espace(H5Screate_simple(1, edims, nullptr), H5Sclose);
+  Handle events(H5Dcreate2(g, "events", etype, espace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  write_by_root(events, etype, rows.data(), rank, dxpl);
+
+  // initial_loads: keys per node after the initial placement.
+  const hsize_t ndims[1] = {nodes};
+  Handle nspace(H5Screate_simple(1, ndims, nullptr), H5Sclose);
+  Handle initial(H5Dcreate2(g, "initial_loads", H5T_STD_U64LE, nspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                 H5Dclose);
+  write_by_root(initial, H5T_NATIVE_UINT64, s.initial_loads.data(), rank, dxpl);
+
+  // loads: [event][node]. Each rank writes the columns of the nodes it hosts
+  // (node n lives on rank n mod P): a strided hyperslab per rank.
+  const hsize_t E = s.events.size();
+  const hsize_t ldims[2] = {E, nodes};
+  Handle lspace(H5Screate_simple(2, ldims, nullptr), H5Sclose);
+  Handle loads(H5Dcreate2(g, "loads", H5T_STD_U64LE, lspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  const hsize_t mine = static_cast<hsize_t>(rank) < nodes ? (nodes - static_cast<hsize_t>(rank) + ranks - 1) / ranks : 0;
+  std::vector<std::uint64_t> cols(E * mine);
+  for (hsize_t ev = 0; ev < E; ++ev)
+    for (hsize_t j = 0; j < mine; ++j) cols[ev * mine + j] = s.loads[ev][rank + j * ranks];
+  Handle fsel(H5Scopy(lspace), H5Sclose);
+  const hsize_t mdims[2] = {E, mine};
+  Handle msel(H5Screate_simple(2, mdims, nullptr), H5Sclose);
+  if (E * mine == 0) {
+    H5_CHECK(H5Sselect_none(fsel));
+    H5_CHECK(H5Sselect_none(msel));
+  } else {
+    const hsize_t start[2] = {0, static_cast<hsize_t>(rank)};
+    const hsize_t stride[2] = {1, static_cast<hsize_t>(ranks)};
+    const hsize_t count[2] = {E, mine};
+    H5_CHECK(H5Sselect_hyperslab(fsel, H5S_SELECT_SET, start, stride, count, nullptr));
+  }
+  H5_CHECK(H5Dwrite(loads, H5T_NATIVE_UINT64, msel, fsel, dxpl, cols.data()));
+}
+
+}  // namespace
+
+void write_result_file(const std::string& path, const Experiment& e, const RunResult& r,
+                       const RunContext& ctx, MPI_Comm comm) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  const std::string tmp = path + ".tmp";
+  {
+    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5_CHECK(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
+    H5_CHECK(H5Pset_all_coll_metadata_ops(fapl, true));
+    H5_CHECK(H5Pset_coll_metadata_write(fapl, true));
+    Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+    Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+    H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+
+    unsigned maj = 0, min = 0, rel = 0;
+    H5get_libversion(&maj, &min, &rel);
+    std::string overrides;
+    for (const auto& o : e.overrides) overrides += (overrides.empty() ? "" : "\n") + o;
+
+    attr_scalar(file, "schema_version", H5T_NATIVE_INT32, static_cast<std::int32_t>(kSchemaVersion));
+    attr_string(file, "ringsim_version", std::string(version()));
+    attr_string(file, "git_commit", std::string(git_commit()));
+    attr_string(file, "experiment_name", e.name);
+    attr_string(file, "experiment_source", e.source);
+    attr_string(file, "experiment_text", e.text);
+    attr_string(file, "overrides", overrides);
+    attr_string(file, "command_line", ctx.command_line);
+    attr_string(file, "start_time", ctx.start_time);
+    attr_scalar(file, "ranks", H5T_NATIVE_INT32, static_cast<std::int32_t>(ranks));
+    attr_strings(file, "hosts", ctx.hosts);
+    attr_string(file, "mpi_version", ctx.mpi_version);
+    attr_string(file, "hdf5_version",
+                std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel));
+    attr_scalar(file, "nodes", H5T_NATIVE_UINT32, r.nodes);
+    attr_scalar(file, "initial_nodes", H5T_NATIVE_UINT32, e.initial);
+    attr_scalar(file, "keys_count", H5T_NATIVE_UINT64, e.keys.count);
+    attr_scalar(file, "key_bytes", H5T_NATIVE_UINT64, std::uint64_t{8});
+    attr_scalar(file, "value_bytes", H5T_NATIVE_UINT64, static_cast<std::uint64_t>(e.keys.value_bytes));
+    attr_scalar(file, "seed", H5T_NATIVE_UINT64, e.keys.seed);
+    attr_string(file, "key_distribution", to_string(e.keys.distribution));
+    attr_scalar(file, "verified", H5T_NATIVE_INT32, static_cast<std::int32_t>(e.verify));
+    attr_scalar(file, "wall_seconds", H5T_NATIVE_DOUBLE, r.wall_seconds);
+
+    Handle strategies(H5Gcreate2(file, "strategies", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    std::vector<std::string> order;
+    for (const auto& s : r.strategies) order.push_back(s.label);
+    attr_strings(strategies, "order", order);
+    for (const auto& s : r.strategies) write_strategy(file, s, r.nodes, rank, ranks, dxpl);
+  }  // every handle closed here, the file last
+
+  MPI_Barrier(comm);
+  int ok = 1;
+  if (rank == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) ok = 0;
+  MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
+  if (!ok) throw std::runtime_error("could not rename " + tmp + " to " + path);
+}
+
+}  // namespace ringsim

@@ -1,0 +1,37 @@
+// Hashing used everywhere in ringsim: one seeded 64-bit hash (xxHash's XXH3),
+// identical on every rank, run and machine of the same endianness.
+#pragma once
+
+#include <xxhash.h>
+
+#include <cstdint>
+
+namespace ringsim {
+
+// Hash of a key's bytes; the seed is the experiment's hash seed.
+inline std::uint64_t hash_bytes(const void* data, std::size_t len, std::uint64_t seed) {
+  return XXH3_64bits_withSeed(data, len, seed);
+}
+
+inline std::uint64_t hash_u64(std::uint64_t x, std::uint64_t seed) {
+  return XXH3_64bits_withSeed(&x, sizeof x, seed);
+}
+
+// Hash of two 64-bit words, e.g. (node id, replica index) for a ring point.
+inline std::uint64_t hash_pair(std::uint64_t a, std::uint64_t b, std::uint64_t seed) {
+  const std::uint64_t words[2] = {a, b};
+  return XXH3_64bits_withSeed(words, sizeof words, seed);
+}
+
+// A bijection on 64-bit integers (the splitmix64 finaliser). Because it is
+// invertible, distinct key indices always give distinct keys.
+constexpr std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+}  // namespace ringsim

@@ -1,0 +1,59 @@
+// The placement (rehash) strategy interface: maps a 64-bit key hash and the
+// current membership to a node. Every strategy implements it in one file under
+// placement/ and is listed once in registry.cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "params.hpp"
+
+namespace ringsim {
+
+using NodeId = std::uint32_t;
+
+struct NodeSpec {
+  NodeId id;
+  double weight = 1.0;
+};
+
+// What a strategy can do; the experiment validator checks events against it
+// before anything runs.
+enum class Removal {
+  kAny,        // any active node may leave
+  kLastAdded,  // only the most recently added active node (LIFO), as in jump
+};
+
+struct PlacementTraits {
+  bool weighted = false;  // honours node weights other than 1
+  Removal removal = Removal::kAny;
+  // Adding a node moves keys only onto it, and removing one moves only its
+  // keys. The property tests hold every strategy that claims it to it exactly.
+  bool minimal_disruption = false;
+};
+
+class Placement {
+ public:
+  virtual ~Placement() = default;
+
+  // Builds the state for the initial active nodes, given in ascending id order.
+  // The default adds them one by one; strategies with a cheaper bulk build
+  // override it.
+  virtual void init(std::span<const NodeSpec> nodes) {
+    for (const auto& n : nodes) add_node(n);
+  }
+  // The node that owns a key. Must be deterministic and thread-safe.
+  virtual NodeId lookup(std::uint64_t key_hash) const = 0;
+  virtual void add_node(const NodeSpec& node) = 0;
+  virtual void remove_node(NodeId node) = 0;
+  // Memory held by the strategy's lookup state, in bytes.
+  virtual std::size_t state_bytes() const = 0;
+  virtual PlacementTraits traits() const = 0;
+};
+
+using PlacementFactory = std::unique_ptr<Placement> (*)(StrategyParams&);
+
+}  // namespace ringsim

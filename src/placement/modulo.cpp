@@ -1,0 +1,34 @@
+// modulo: the seed's h(x) mod p. The active nodes are kept in the order they
+// joined; a key goes to active[h mod p]. Any change of p remaps almost every
+// key, which is the cost the other strategies exist to avoid.
+#include <algorithm>
+
+#include "error.hpp"
+#include "placement.hpp"
+
+namespace ringsim {
+namespace {
+
+class ModuloPlacement final : public Placement {
+ public:
+  NodeId lookup(std::uint64_t key_hash) const override {
+    return active_[key_hash % active_.size()];
+  }
+  void add_node(const NodeSpec& node) override { active_.push_back(node.id); }
+  void remove_node(NodeId node) override {
+    active_.erase(std::remove(active_.begin(), active_.end(), node), active_.end());
+  }
+  std::size_t state_bytes() const override { return active_.capacity() * sizeof(NodeId); }
+  PlacementTraits traits() const override { return {.weighted = false, .removal = Removal::kAny, .minimal_disruption = false}; }
+
+ private:
+  std::vector<NodeId> active_;
+};
+
+}  // namespace
+
+std::unique_ptr<Placement> make_modulo(StrategyParams&) {
+  return std::make_unique<ModuloPlacement>();
+}
+
+}  // namespace ringsim

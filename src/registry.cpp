@@ -1,0 +1,45 @@
+#include "registry.hpp"
+
+#include <array>
+#include <string>
+
+#include "error.hpp"
+
+namespace ringsim {
+
+// Each factory is defined in its strategy's file under placement/.
+std::unique_ptr<Placement> make_modulo(StrategyParams& p);
+std::unique_ptr<Placement> make_ring(StrategyParams& p);
+
+namespace {
+
+constexpr std::array kStrategies{
+    StrategyInfo{"modulo", "h(x) mod p over the active nodes: the naive baseline", "(none)",
+                 make_modulo},
+    StrategyInfo{"ring", "consistent hashing ring with virtual nodes (Karger et al., STOC 1997)",
+                 "vnodes=160 (points per unit of weight)", make_ring},
+};
+
+}  // namespace
+
+std::span<const StrategyInfo> strategies() { return kStrategies; }
+
+const StrategyInfo* find_strategy(std::string_view name) {
+  for (const auto& s : kStrategies)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+std::unique_ptr<Placement> make_placement(StrategyParams params) {
+  const StrategyInfo* info = find_strategy(params.strategy());
+  if (!info) {
+    std::string known;
+    for (const auto& s : kStrategies) known += (known.empty() ? "" : ", ") + std::string(s.name);
+    throw Error("unknown strategy '" + params.strategy() + "' (known: " + known + ")");
+  }
+  auto placement = info->make(params);
+  params.finish();
+  return placement;
+}
+
+}  // namespace ringsim

@@ -1,0 +1,210 @@
+#include "runner.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <variant>
+
+#include "checksum.hpp"
+#include "membership.hpp"
+#include "redistribution.hpp"
+#include "registry.hpp"
+#include "shard.hpp"
+
+namespace ringsim {
+namespace {
+
+struct GlobalTally {
+  std::uint64_t count = 0;
+  std::uint64_t checksum = 0;
+  std::uint64_t misplaced = 0;
+};
+
+// Local (count, checksum, misplaced) summed over ranks in one allreduce.
+// A key is misplaced if it sits on a node other than the one the strategy
+// names, on an inactive node, on the wrong rank, or with a stale hash.
+GlobalTally tally(const Shard& shard, const KeySpace& keys, const Placement* p, const Membership& m,
+                  int rank, MPI_Comm comm) {
+  std::uint64_t local[3] = {shard.size(), 0, 0};
+  for (std::size_t i = 0; i < shard.size(); ++i) local[1] += record_digest(shard.keys[i], shard.value(i));
+  if (p) {
+    for (std::size_t i = 0; i < shard.size(); ++i) {
+      const NodeId o = shard.owners[i];
+      const bool ok = o != kNoNode && o < m.nodes() && m.active(o) && m.rank_of(o) == rank &&
+                      shard.hashes[i] == keys.key_hash(shard.keys[i]) && p->lookup(shard.hashes[i]) == o;
+      local[2] += !ok;
+    }
+  }
+  std::uint64_t global[3];
+  MPI_Allreduce(local, global, 3, MPI_UINT64_T, MPI_SUM, comm);
+  return {global[0], global[1], global[2]};
+}
+
+std::vector<std::uint64_t> global_loads(const Shard& shard, std::uint32_t nodes, MPI_Comm comm) {
+  std::vector<std::uint64_t> local(nodes, 0), global(nodes, 0);
+  for (NodeId o : shard.owners) ++local[o];
+  MPI_Allreduce(local.data(), global.data(), static_cast<int>(nodes), MPI_UINT64_T, MPI_SUM, comm);
+  return global;
+}
+
+double max_over_ranks(double v, MPI_Comm comm) {
+  double out = 0;
+  MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_MAX, comm);
+  return out;
+}
+
+void inject(Fault f, Shard& shard, const Membership& m) {
+  if (shard.size() == 0) return;
+  switch (f) {
+    case Fault::kNone: break;
+    case Fault::kDropKey: shard.resize(shard.size() - 1); break;
+    case Fault::kCorruptValue: shard.value(0)[0] ^= std::byte{1}; break;
+    case Fault::kMisplaceKey: {
+      // Retag the first key to another active node: count and checksum hold,
+      // only the placement check can see it.
+      for (NodeId n : m.active_nodes())
+        if (n != shard.owners[0]) {
+          shard.owners[0] = n;
+          break;
+        }
+      break;
+    }
+  }
+}
+
+std::string params_text(const StrategyParams& p) {
+  std::ostringstream os;
+  bool first = true;
+  for (const auto& [k, v] : p.values()) {
+    os << (first ? "" : " ") << k << '=';
+    std::visit([&](const auto& x) { os << x; }, v);
+    first = false;
+  }
+  return os.str();
+}
+
+}  // namespace
+
+RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm comm) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  const double t_start = MPI_Wtime();
+
+  RunResult result;
+  result.ranks = ranks;
+  result.nodes = e.nodes;
+  const KeySpace& keys = e.keys;
+  const std::uint64_t first = keys.share_begin(rank, ranks);
+  const std::uint64_t last = keys.share_begin(rank + 1, ranks);
+
+  for (const auto& spec : e.strategies) {
+    StrategyResult sr;
+    sr.label = spec.label;
+    sr.strategy = spec.params.strategy();
+    sr.params = params_text(spec.params);
+
+    Membership m(e.nodes, ranks, e.weights);
+    for (NodeId n = 0; n < e.initial; ++n) m.activate(n);
+    auto placement = make_placement(spec.params);
+    placement->init(m.active_specs());
+
+    // Generate this rank's share; its owner is unknown until placement.
+    Shard shard(keys.value_bytes);
+    shard.reserve(last - first);
+    std::vector<std::byte> value(keys.value_bytes);
+    for (std::uint64_t i = first; i < last; ++i) {
+      const std::uint64_t k = keys.key(i);
+      keys.fill_value(k, value);
+      shard.push(k, keys.key_hash(k), kNoNode, value.data());
+    }
+    const GlobalTally expected = tally(shard, keys, nullptr, m, rank, comm);
+
+    Redistributor redist(comm, keys);
+    const double t0 = MPI_Wtime();
+    redist.redistribute(shard, *placement, m);
+    sr.t_initial = max_over_ranks(MPI_Wtime() - t0, comm);
+    sr.initial_loads = global_loads(shard, e.nodes, comm);
+
+    for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
+      const ResolvedEvent& ev = e.timeline[ei];
+      EventRecord rec;
+      rec.event = static_cast<std::uint32_t>(ei);
+      rec.kind = ev.kind;
+      rec.detail = ev.describe();
+      rec.nodes_before = m.active_count();
+      const auto& before = ei == 0 ? sr.initial_loads : sr.loads.back();
+
+      const double tu = MPI_Wtime();
+      double added_weight = 0;
+      for (NodeId n : ev.nodes) {
+        if (ev.kind == EventKind::kAdd) {
+          m.activate(n);
+          placement->add_node(m.spec(n));
+          added_weight += m.weight(n);
+        } else {
+          m.deactivate(n);
+          placement->remove_node(n);
+        }
+      }
+      const double t_update = MPI_Wtime() - tu;
+      rec.nodes_after = m.active_count();
+      rec.keys_total = keys.count;
+      if (ev.kind == EventKind::kAdd) {
+        rec.keys_optimal = static_cast<std::uint64_t>(
+            std::llround(static_cast<double>(keys.count) * added_weight / m.active_weight()));
+      } else {
+        for (NodeId n : ev.nodes) rec.keys_optimal += before[n];
+      }
+
+      const LocalMoveStats st = redist.redistribute(shard, *placement, m);
+      if (ei == 0 && rank == ranks - 1) inject(opt.fault, shard, m);
+
+      const double tv = MPI_Wtime();
+      GlobalTally got{};
+      if (e.verify) got = tally(shard, keys, placement.get(), m, rank, comm);
+      const double t_verify = MPI_Wtime() - tv;
+
+      // Sums and maxima over ranks, two allreduces for the whole event.
+      std::uint64_t sums_local[2] = {st.keys_moved, st.records_sent}, sums[2];
+      MPI_Allreduce(sums_local, sums, 2, MPI_UINT64_T, MPI_SUM, comm);
+      double times_local[6] = {t_update, st.t.plan, st.t.pack, st.t.exchange, st.t.apply, t_verify};
+      double times[6];
+      MPI_Allreduce(times_local, times, 6, MPI_DOUBLE, MPI_MAX, comm);
+      rec.keys_moved = sums[0];
+      rec.bytes_moved = sums[1] * redist.record_bytes();
+      rec.t_update = times[0];
+      rec.t_plan = times[1];
+      rec.t_pack = times[2];
+      rec.t_exchange = times[3];
+      rec.t_apply = times[4];
+      rec.t_verify = times[5];
+      rec.state_bytes = placement->state_bytes();
+
+      auto loads = global_loads(shard, e.nodes, comm);
+      for (NodeId n : m.active_nodes()) rec.load_max = std::max(rec.load_max, loads[n]);
+      rec.load_mean = static_cast<double>(keys.count) / m.active_count();
+      sr.loads.push_back(std::move(loads));
+
+      if (e.verify) {
+        std::ostringstream why;
+        if (got.count != expected.count)
+          why << got.count << " keys found, " << expected.count << " expected";
+        else if (got.checksum != expected.checksum)
+          why << "the (key, value) checksum changed: a key or value was lost, duplicated or altered";
+        else if (got.misplaced)
+          why << got.misplaced << " key(s) not on the node the strategy names";
+        if (!why.str().empty()) {
+          throw VerificationError("verification failed after event " + std::to_string(ei) + " (" +
+                                  rec.detail + ") of strategy '" + spec.label + "': " + why.str());
+        }
+      }
+      sr.events.push_back(std::move(rec));
+    }
+    result.strategies.push_back(std::move(sr));
+  }
+  result.wall_seconds = max_over_ranks(MPI_Wtime() - t_start, comm);
+  return result;
+}
+
+}  // namespace ringsim

@@ -1,0 +1,73 @@
+// The main job: for each strategy, place the keys, replay the event timeline,
+// redistribute after each event, verify, and record what it cost.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "experiment.hpp"
+
+namespace ringsim {
+
+// Raised on every rank at once when verification fails (its inputs come from
+// an allreduce), so the run can stop without leaving a rank in a collective.
+class VerificationError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Faults a test can inject to prove that verification catches them. Applied
+// on the last rank after the first event's redistribution.
+enum class Fault { kNone, kDropKey, kCorruptValue, kMisplaceKey };
+
+struct RunOptions {
+  Fault fault = Fault::kNone;
+};
+
+// One row of /strategies/<label>/events. Times are seconds, the maximum over ranks.
+struct EventRecord {
+  std::uint32_t event = 0;
+  EventKind kind = EventKind::kAdd;
+  std::string detail;  // "add 3", "remove 1,4"
+  std::uint32_t nodes_before = 0, nodes_after = 0;
+  std::uint64_t keys_total = 0;
+  std::uint64_t keys_moved = 0;    // keys whose owner node changed
+  std::uint64_t keys_optimal = 0;  // the fewest any placement must move
+  std::uint64_t bytes_moved = 0;   // bytes sent between ranks (key + value per record)
+  double t_update = 0;             // strategy state update (add/remove node), max over ranks
+  double t_plan = 0, t_pack = 0, t_exchange = 0, t_apply = 0, t_verify = 0;
+  std::uint64_t load_max = 0;  // keys on the fullest active node
+  double load_mean = 0;        // keys per active node
+  std::uint64_t state_bytes = 0;  // strategy lookup state after the event
+
+  double moved_fraction() const { return keys_total ? double(keys_moved) / double(keys_total) : 0; }
+  double disruption() const { return keys_optimal ? double(keys_moved) / double(keys_optimal) : 0; }
+};
+
+struct StrategyResult {
+  std::string label;
+  std::string strategy;
+  std::string params;  // "vnodes=160", as given
+  std::vector<std::uint64_t> initial_loads;       // keys per node after the initial placement
+  std::vector<std::vector<std::uint64_t>> loads;  // [event][node], keys per node after it
+  std::vector<EventRecord> events;
+  double t_initial = 0;  // initial placement, max over ranks
+};
+
+struct RunResult {
+  int ranks = 1;
+  std::uint32_t nodes = 0;
+  std::vector<StrategyResult> strategies;
+  double wall_seconds = 0;
+};
+
+// Collective over `comm`. `e` must have passed validate_experiment for the
+// communicator's size. Throws VerificationError (on every rank) if keys or
+// values did not survive an event.
+RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm comm);
+
+}  // namespace ringsim
