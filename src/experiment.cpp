@@ -302,11 +302,15 @@ void validate_experiment(Experiment& e, int ranks) {
                 " entries but there are " + nodes_desc);
   const bool weighted = std::any_of(e.weights.begin(), e.weights.end(), [](double w) { return w != 1.0; });
 
-  // Build each strategy once: this checks its parameters.
+  // Build each strategy once on the initial nodes: this checks its parameters
+  // against the cluster before any MPI work.
+  std::vector<NodeSpec> initial;
+  for (NodeId n = 0; n < e.initial; ++n) initial.push_back({n, e.weights.empty() ? 1.0 : e.weights[n]});
   std::vector<PlacementTraits> traits;
   for (const auto& s : e.strategies) {
     try {
       auto p = make_placement(s.params);
+      p->init(initial, e.nodes);
       traits.push_back(p->traits());
     } catch (const Error& err) {
       throw Error(s.where + ": " + err.what());

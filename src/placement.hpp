@@ -40,9 +40,13 @@ class Placement {
   virtual ~Placement() = default;
 
   // Builds the state for the initial active nodes, given in ascending id order.
-  // The default adds them one by one; strategies with a cheaper bulk build
+  // Every node id the run will ever use is below `max_nodes` (cluster.nodes),
+  // so strategies may size tables by it; a parameter that cannot serve that
+  // many nodes (e.g. a capacity below it) throws ringsim::Error here. The
+  // default adds the nodes one by one; strategies with a cheaper bulk build
   // override it.
-  virtual void init(std::span<const NodeSpec> nodes) {
+  virtual void init(std::span<const NodeSpec> nodes, std::uint32_t max_nodes) {
+    (void)max_nodes;
     for (const auto& n : nodes) add_node(n);
   }
   // The node that owns a key. Must be deterministic and thread-safe.

@@ -107,7 +107,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
     Membership m(e.nodes, ranks, e.weights);
     for (NodeId n = 0; n < e.initial; ++n) m.activate(n);
     auto placement = make_placement(spec.params);
-    placement->init(m.active_specs());
+    placement->init(m.active_specs(), e.nodes);
 
     // Generate this rank's share; its owner is unknown until placement.
     Shard shard(keys.value_bytes);

@@ -20,7 +20,7 @@ class RingPlacement final : public Placement {
  public:
   explicit RingPlacement(std::int64_t vnodes) : vnodes_(vnodes) {}
 
-  void init(std::span<const NodeSpec> nodes) override {
+  void init(std::span<const NodeSpec> nodes, std::uint32_t) override {
     for (const auto& n : nodes) append_points(n);
     sort_points();
   }

@@ -21,7 +21,7 @@ std::vector<NodeSpec> nodes(std::uint32_t n) {
 
 std::unique_ptr<Placement> build(std::string_view name, std::uint32_t n) {
   auto p = make_placement(StrategyParams(std::string(name)));
-  p->init(nodes(n));
+  p->init(nodes(n), 1024);
   return p;
 }
 
