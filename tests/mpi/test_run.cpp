@@ -1,0 +1,175 @@
+// The main job end to end on real MPI ranks: run under mpiexec at 1, 2 and 4
+// ranks by ctest.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <mpi.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "experiment.hpp"
+#include "h5_output.hpp"
+#include "keys.hpp"
+#include "registry.hpp"
+#include "runner.hpp"
+
+namespace ringsim {
+namespace {
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int world_size() {
+  int s = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &s);
+  return s;
+}
+
+Experiment default_experiment(std::vector<std::string> overrides = {}) {
+  Experiment e = parse_experiment(default_experiment_text(), "default.toml", overrides);
+  e.name = "default";
+  validate_experiment(e, world_size());
+  return e;
+}
+
+// The owner of every key, computed serially with the strategy alone: the
+// reference that the distributed run must agree with.
+std::vector<NodeId> serial_owners(const Placement& p, const KeySpace& keys) {
+  std::vector<NodeId> out(keys.count);
+  for (std::uint64_t i = 0; i < keys.count; ++i) out[i] = p.lookup(keys.key_hash(keys.key(i)));
+  return out;
+}
+
+TEST(MainJob, DefaultExperimentMatchesASerialReplayOfEveryEvent) {
+  const Experiment e = default_experiment({"keys.count=200000"});
+  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  ASSERT_EQ(r.strategies.size(), 2u);
+  for (std::size_t s = 0; s < e.strategies.size(); ++s) {
+    const StrategyResult& sr = r.strategies[s];
+    ASSERT_EQ(sr.events.size(), e.timeline.size());
+    // Replay serially: membership, owners before and after each event.
+    auto p = make_placement(e.strategies[s].params);
+    std::vector<NodeSpec> initial;
+    for (NodeId n = 0; n < e.initial; ++n) initial.push_back({n, 1.0});
+    p->init(initial, e.nodes);
+    auto owners = serial_owners(*p, e.keys);
+    std::vector<std::uint64_t> loads(e.nodes, 0);
+    for (NodeId o : owners) ++loads[o];
+    EXPECT_EQ(sr.initial_loads, loads) << sr.label;
+    for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
+      const auto& ev = e.timeline[ei];
+      for (NodeId n : ev.nodes) {
+        if (ev.kind == EventKind::kAdd)
+          p->add_node({n, 1.0});
+        else
+          p->remove_node(n);
+      }
+      const auto after = serial_owners(*p, e.keys);
+      std::uint64_t moved = 0;
+      std::fill(loads.begin(), loads.end(), 0);
+      for (std::size_t i = 0; i < after.size(); ++i) {
+        moved += after[i] != owners[i];
+        ++loads[after[i]];
+      }
+      const EventRecord& rec = sr.events[ei];
+      EXPECT_EQ(rec.keys_moved, moved) << sr.label << " event " << ei;
+      EXPECT_EQ(sr.loads[ei], loads) << sr.label << " event " << ei;
+      EXPECT_EQ(rec.keys_total, e.keys.count);
+      std::uint64_t sum = 0;
+      for (auto l : sr.loads[ei]) sum += l;
+      EXPECT_EQ(sum, e.keys.count);
+      // Moves across ranks are a subset of all moves, and on one rank there are none.
+      EXPECT_LE(rec.bytes_moved, rec.keys_moved * 16);
+      if (world_size() == 1) {
+        EXPECT_EQ(rec.bytes_moved, 0u);
+      }
+      owners = after;
+    }
+  }
+}
+
+TEST(MainJob, RingMovesTheMinimumAndModuloMovesMost) {
+  const Experiment e = default_experiment({"keys.count=100000"});
+  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  const StrategyResult& modulo = r.strategies[0];
+  const StrategyResult& ring = r.strategies[1];
+  ASSERT_EQ(ring.strategy, "ring");
+  for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
+    const EventRecord& ev = ring.events[ei];
+    if (ev.kind == EventKind::kRemove) {
+      // Removing a node: exactly its keys move.
+      EXPECT_EQ(ev.keys_moved, ev.keys_optimal) << "event " << ei;
+    } else {
+      // Adding a node: exactly the keys it now holds moved (onto it).
+      const NodeId added = e.timeline[ei].nodes[0];
+      EXPECT_EQ(ev.keys_moved, ring.loads[ei][added]) << "event " << ei;
+    }
+    // Going from 3 to 4 nodes or back, modulo moves about 3/4 of the keys.
+    EXPECT_GT(modulo.events[ei].moved_fraction(), 0.6);
+    EXPECT_LT(ev.moved_fraction(), 0.4);
+  }
+}
+
+TEST(MainJob, EveryInjectedFaultIsCaughtByVerification) {
+  const Experiment e = default_experiment({"keys.count=20000"});
+  for (Fault f : {Fault::kDropKey, Fault::kCorruptValue, Fault::kMisplaceKey}) {
+    RunOptions opt;
+    opt.fault = f;
+    EXPECT_THROW(run_experiment(e, opt, MPI_COMM_WORLD), VerificationError) << static_cast<int>(f);
+  }
+}
+
+// HDF5 helpers for reading the file back with the serial driver.
+bool has_member(hid_t type, const char* name) { return H5Tget_member_index(type, name) >= 0; }
+
+TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoTemporaryIsLeft) {
+  const Experiment e = default_experiment({"keys.count=50000"});
+  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  const std::string path = "test_run_result_np" + std::to_string(world_size()) + ".h5";
+  RunContext ctx{"test", "2026-01-01T00:00:00Z", std::vector<std::string>(world_size(), "host"), "mpi"};
+  write_result_file(path, e, r, ctx, MPI_COMM_WORLD);
+  if (world_rank() == 0) {
+    EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    for (const char* a : {"schema_version", "ringsim_version", "git_commit", "experiment_text", "ranks", "hosts",
+                          "start_time", "mpi_version", "hdf5_version", "keys_count", "nodes"})
+      EXPECT_GT(H5Aexists(f, a), 0) << a;
+    for (const auto& s : r.strategies) {
+      const std::string g = "/strategies/" + s.label;
+      hid_t d = H5Dopen2(f, (g + "/events").c_str(), H5P_DEFAULT);
+      ASSERT_GE(d, 0) << g;
+      hid_t t = H5Dget_type(d);
+      for (const char* field : {"event", "kind", "nodes_before", "nodes_after", "keys_total", "keys_moved",
+                                "keys_optimal", "bytes_moved", "t_plan", "t_pack", "t_exchange", "t_apply",
+                                "load_max", "load_mean"})
+        EXPECT_TRUE(has_member(t, field)) << field;
+      hid_t sp = H5Dget_space(d);
+      EXPECT_EQ(H5Sget_simple_extent_npoints(sp), static_cast<hssize_t>(e.timeline.size()));
+      H5Sclose(sp);
+      H5Tclose(t);
+      H5Dclose(d);
+
+      // loads: every rank's columns landed in the right place.
+      hid_t l = H5Dopen2(f, (g + "/loads").c_str(), H5P_DEFAULT);
+      ASSERT_GE(l, 0);
+      std::vector<std::uint64_t> loads(e.timeline.size() * e.nodes);
+      ASSERT_GE(H5Dread(l, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, loads.data()), 0);
+      for (std::size_t ev = 0; ev < e.timeline.size(); ++ev)
+        for (std::uint32_t n = 0; n < e.nodes; ++n)
+          EXPECT_EQ(loads[ev * e.nodes + n], s.loads[ev][n]) << "event " << ev << " node " << n;
+      H5Dclose(l);
+    }
+    H5Fclose(f);
+    std::remove(path.c_str());
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+}  // namespace
+}  // namespace ringsim

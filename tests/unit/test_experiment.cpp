@@ -1,0 +1,158 @@
+// The experiment parser and validator: what a user gets for good and bad files.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "error.hpp"
+#include "experiment.hpp"
+
+namespace ringsim {
+namespace {
+
+// Parses and validates; returns the error message, or "" if the file is good.
+std::string error_of(const std::string& text, int ranks = 4,
+                     const std::vector<std::string>& overrides = {}) {
+  try {
+    Experiment e = parse_experiment(text, "exp.toml", overrides);
+    validate_experiment(e, ranks);
+  } catch (const Error& err) {
+    return err.what();
+  }
+  return "";
+}
+
+const std::string kMinimal = R"(
+[keys]
+count = 1000
+[[strategies]]
+name = "ring"
+)";
+
+TEST(Experiment, DefaultExperimentIsValidAtOneTwoAndFourRanks) {
+  for (int ranks : {1, 2, 4}) {
+    Experiment e = parse_experiment(default_experiment_text(), "default.toml");
+    validate_experiment(e, ranks);
+    EXPECT_EQ(e.keys.count, 1'000'000u);
+    EXPECT_EQ(e.nodes, 4u);
+    EXPECT_EQ(e.initial, 3u);
+    ASSERT_EQ(e.timeline.size(), 4u);
+    EXPECT_EQ(e.timeline[0].describe(), "add node 3");
+    EXPECT_EQ(e.timeline[1].describe(), "remove node 1");
+    EXPECT_EQ(e.timeline[2].describe(), "add node 1");
+    ASSERT_EQ(e.strategies.size(), 2u);
+  }
+}
+
+TEST(Experiment, RandomRemovalIsTheSameWhateverTheRankCount) {
+  Experiment a = parse_experiment(default_experiment_text(), "default.toml");
+  Experiment b = parse_experiment(default_experiment_text(), "default.toml");
+  validate_experiment(a, 1);
+  validate_experiment(b, 4);
+  EXPECT_EQ(a.timeline[3].nodes, b.timeline[3].nodes);
+}
+
+TEST(Experiment, NodesDefaultToOnePerRank) {
+  Experiment e = parse_experiment(kMinimal, "exp.toml");
+  validate_experiment(e, 6);
+  EXPECT_EQ(e.nodes, 6u);
+  EXPECT_EQ(e.initial, 6u);
+}
+
+TEST(Experiment, UnknownStrategyIsNamedWithItsLine) {
+  const auto err = error_of("[[strategies]]\nname = \"chord\"\n");
+  EXPECT_NE(err.find("exp.toml:1"), std::string::npos) << err;
+  EXPECT_NE(err.find("unknown strategy 'chord'"), std::string::npos) << err;
+}
+
+TEST(Experiment, NonNumericCountIsRejected) {
+  const auto err = error_of("[keys]\ncount = \"many\"\n[[strategies]]\nname = \"ring\"\n");
+  EXPECT_NE(err.find("exp.toml:2: keys.count: must be a number"), std::string::npos) << err;
+}
+
+TEST(Experiment, NegativeAndZeroCountsAreRejected) {
+  EXPECT_NE(error_of("[keys]\ncount = -5\n[[strategies]]\nname = \"ring\"\n").find("keys.count: must be in [1,"),
+            std::string::npos);
+  EXPECT_NE(error_of("[keys]\ncount = 0\n[[strategies]]\nname = \"ring\"\n").find("keys.count"),
+            std::string::npos);
+  EXPECT_NE(error_of("[keys]\ncount = 2.5\n[[strategies]]\nname = \"ring\"\n").find("whole number"),
+            std::string::npos);
+}
+
+TEST(Experiment, CountAcceptsScientificNotation) {
+  Experiment e = parse_experiment("[keys]\ncount = 1e6\n[[strategies]]\nname = \"ring\"\n", "exp.toml");
+  EXPECT_EQ(e.keys.count, 1'000'000u);
+}
+
+TEST(Experiment, MoreActiveNodesThanRanksIsRejected) {
+  const auto err = error_of(kMinimal + "[cluster]\ninitial = 5\n", 4);
+  EXPECT_NE(err.find("cluster.initial = 5 active nodes is more than the 4 nodes (one per rank"),
+            std::string::npos)
+      << err;
+}
+
+TEST(Experiment, MalformedTomlNamesTheLine) {
+  const auto err = error_of("[keys]\ncount = = 3\n");
+  EXPECT_EQ(err.rfind("exp.toml:2:", 0), 0u) << err;
+}
+
+TEST(Experiment, MisspeltFieldIsAnError) {
+  EXPECT_NE(error_of("[keys]\ncuont = 3\n[[strategies]]\nname = \"ring\"\n").find("keys.cuont: unknown field"),
+            std::string::npos);
+}
+
+TEST(Experiment, MissingStrategiesIsAnError) {
+  EXPECT_NE(error_of("[keys]\ncount = 3\n").find("strategies: missing"), std::string::npos);
+}
+
+TEST(Experiment, BadStrategyParameterIsNamed) {
+  const auto err = error_of("[[strategies]]\nname = \"ring\"\nvnodes = 0\n");
+  EXPECT_NE(err.find("strategy 'ring': parameter 'vnodes' must be in [1,"), std::string::npos) << err;
+  const auto unknown = error_of("[[strategies]]\nname = \"ring\"\nvnode = 10\n");
+  EXPECT_NE(unknown.find("unknown parameter 'vnode'"), std::string::npos) << unknown;
+}
+
+TEST(Experiment, DuplicateLabelsAreRejected) {
+  const auto err = error_of("[[strategies]]\nname = \"ring\"\n[[strategies]]\nname = \"ring\"\n");
+  EXPECT_NE(err.find("used twice"), std::string::npos) << err;
+  EXPECT_EQ(error_of("[[strategies]]\nname = \"ring\"\n[[strategies]]\nname = \"ring\"\nlabel = \"ring10\"\n"
+                     "vnodes = 10\n"),
+            "");
+}
+
+TEST(Experiment, EventsAreCheckedAgainstTheMembership) {
+  const std::string base = kMinimal + "[cluster]\nnodes = 4\ninitial = 3\n";
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"remove\"\nnode = 3\n").find("node 3 is not active"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"add\"\nnode = 0\n").find("node 0 is already active"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"add\"\ncount = 2\n").find("cannot add 2"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"remove\"\nnode = 9\n").find("node 9 does not exist"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"explode\"\n").find("events[0].kind: must be"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"remove\"\ncount = 3\n").find("at least one must stay"),
+            std::string::npos);
+}
+
+TEST(Experiment, WeightsNeedAWeightedStrategy) {
+  const std::string weighted = "[cluster]\nnodes = 2\nweights = [1, 2]\n";
+  EXPECT_EQ(error_of(weighted + "[[strategies]]\nname = \"ring\"\n"), "");
+  EXPECT_NE(error_of(weighted + "[[strategies]]\nname = \"modulo\"\n").find("does not support node weights"),
+            std::string::npos);
+  EXPECT_NE(error_of("[cluster]\nnodes = 3\nweights = [1, 2]\n[[strategies]]\nname = \"ring\"\n")
+                .find("cluster.weights has 2 entries"),
+            std::string::npos);
+}
+
+TEST(Experiment, SetOverridesFieldsAndRejectsNonsense) {
+  Experiment e = parse_experiment(kMinimal, "exp.toml", {"keys.count=5e3", "keys.distribution=sequential"});
+  EXPECT_EQ(e.keys.count, 5000u);
+  EXPECT_EQ(e.keys.distribution, KeyDistribution::kSequential);
+  EXPECT_NE(error_of(kMinimal, 4, {"keys.count"}).find("expected KEY.PATH=VALUE"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, 4, {"keys.count=abc"}).find("keys.count: must be a number"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, 4, {"strategies.x=1"}).find("cannot be overridden"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ringsim
