@@ -10,6 +10,7 @@ namespace ringsim {
 // Each factory is defined in its strategy's file under placement/.
 std::unique_ptr<Placement> make_modulo(StrategyParams& p);
 std::unique_ptr<Placement> make_ring(StrategyParams& p);
+std::unique_ptr<Placement> make_rendezvous(StrategyParams& p);
 
 namespace {
 
@@ -18,6 +19,9 @@ constexpr std::array kStrategies{
                  make_modulo},
     StrategyInfo{"ring", "consistent hashing ring with virtual nodes (Karger et al., STOC 1997)",
                  "vnodes=160 (points per unit of weight)", make_ring},
+    StrategyInfo{"rendezvous",
+                 "highest random weight, weights by -w/ln(u) (Thaler, Ravishankar, ToN 1998)",
+                 "(none)", make_rendezvous},
 };
 
 }  // namespace

@@ -1,0 +1,120 @@
+// rendezvous: highest random weight hashing (Thaler & Ravishankar, "Using
+// name-based mappings to increase hit rates", IEEE/ACM ToN 6(1), 1998,
+// section III: the HRW mapping). Every (key, node) pair gets a pseudo-random
+// weight and the key belongs to the active node with the highest one.
+//
+// Weights follow the logarithmic method for weighted HRW (Schindelhauer &
+// Schomaker, "Weighted distributed hash tables", SPAA 2005; the usual
+// weighted rendezvous): u = hash(key, node) mapped into (0, 1) and
+// score = -w / ln(u). Then -ln(u)/w is exponential with rate w, so the node
+// with the highest score (the smallest such variable) is node i with
+// probability exactly w_i / sum(w): weight 2 gets twice the keys of weight 1.
+//
+// A node's score does not depend on the other nodes, so adding a node moves
+// keys only onto it, and removing one moves only its keys: minimal disruption,
+// any node may leave. Lookup is O(n) over a contiguous array of the active
+// nodes. Ties (equal scores, practically impossible) go to the larger u and
+// then the smaller id, independent of the array order.
+#include <cmath>
+
+#include "error.hpp"
+#include "hash.hpp"
+#include "placement.hpp"
+
+namespace ringsim {
+namespace {
+
+// Salt of the (key, node) hash, so that it is independent of other uses.
+constexpr std::uint64_t kScoreSeed = 0x72656e64657a766fULL;  // "rendezvo"
+
+class RendezvousPlacement final : public Placement {
+ public:
+  void init(std::span<const NodeSpec> nodes, std::uint32_t) override {
+    ids_.reserve(nodes.size());
+    weights_.reserve(nodes.size());
+    for (const auto& n : nodes) {
+      ids_.push_back(n.id);
+      weights_.push_back(n.weight);
+    }
+    update_uniform();
+  }
+
+  NodeId lookup(std::uint64_t key_hash) const override {
+    const std::size_t n = ids_.size();
+    if (uniform_) {
+      // All weights equal: -w / ln(u) increases with u, so comparing the 53
+      // bits that make u gives the same winner without the logarithm.
+      std::uint64_t best_bits = 0;
+      NodeId best = ids_[0];
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t bits = hash_pair(key_hash, ids_[i], kScoreSeed) >> 11;
+        if (i == 0 || bits > best_bits || (bits == best_bits && ids_[i] < best)) {
+          best_bits = bits;
+          best = ids_[i];
+        }
+      }
+      return best;
+    }
+    double best_score = 0;
+    std::uint64_t best_bits = 0;
+    NodeId best = ids_[0];
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t bits = hash_pair(key_hash, ids_[i], kScoreSeed) >> 11;
+      // u in (0, 1): the midpoint of one of 2^53 equal cells, never 0 or 1.
+      const double u = (static_cast<double>(bits) + 0.5) * 0x1p-53;
+      const double score = -weights_[i] / std::log(u);
+      if (i == 0 || score > best_score ||
+          (score == best_score && (bits > best_bits || (bits == best_bits && ids_[i] < best)))) {
+        best_score = score;
+        best_bits = bits;
+        best = ids_[i];
+      }
+    }
+    return best;
+  }
+
+  void add_node(const NodeSpec& node) override {
+    ids_.push_back(node.id);
+    weights_.push_back(node.weight);
+    update_uniform();
+  }
+
+  void remove_node(NodeId node) override {
+    for (std::size_t i = 0; i < ids_.size(); ++i) {
+      if (ids_[i] != node) continue;
+      // The winner does not depend on the order, so swap with the last.
+      ids_[i] = ids_.back();
+      weights_[i] = weights_.back();
+      ids_.pop_back();
+      weights_.pop_back();
+      update_uniform();
+      return;
+    }
+    throw Error("rendezvous: cannot remove node " + std::to_string(node) + ", it is not active");
+  }
+
+  std::size_t state_bytes() const override {
+    return ids_.capacity() * sizeof(NodeId) + weights_.capacity() * sizeof(double);
+  }
+  PlacementTraits traits() const override {
+    return {.weighted = true, .removal = Removal::kAny, .minimal_disruption = true};
+  }
+
+ private:
+  void update_uniform() {
+    uniform_ = true;
+    for (double w : weights_) uniform_ = uniform_ && w == weights_[0];
+  }
+
+  std::vector<NodeId> ids_;      // active nodes, in no particular order
+  std::vector<double> weights_;  // weights_[i] is the weight of ids_[i]
+  bool uniform_ = true;          // all active weights are equal
+};
+
+}  // namespace
+
+std::unique_ptr<Placement> make_rendezvous(StrategyParams&) {
+  return std::make_unique<RendezvousPlacement>();
+}
+
+}  // namespace ringsim
