@@ -11,6 +11,7 @@ namespace ringsim {
 std::unique_ptr<Placement> make_modulo(StrategyParams& p);
 std::unique_ptr<Placement> make_ring(StrategyParams& p);
 std::unique_ptr<Placement> make_rendezvous(StrategyParams& p);
+std::unique_ptr<Placement> make_jump(StrategyParams& p);
 
 namespace {
 
@@ -22,6 +23,10 @@ constexpr std::array kStrategies{
     StrategyInfo{"rendezvous",
                  "highest random weight, weights by -w/ln(u) (Thaler, Ravishankar, ToN 1998)",
                  "(none)", make_rendezvous},
+    StrategyInfo{"jump", "jump consistent hash (Lamping, Veach, arXiv:1406.2294)",
+                 "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
+                 "last bucket's node takes its bucket)",
+                 make_jump},
 };
 
 }  // namespace

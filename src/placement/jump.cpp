@@ -1,0 +1,92 @@
+// jump: jump consistent hash (Lamping & Veach, "A Fast, Minimal Memory,
+// Consistent Hash Algorithm", arXiv:1406.2294, 2014). The bucket function is
+// the paper's published algorithm (the complete C++ function printed in the
+// paper, derived in its "Explanation of the algorithm"): a 64-bit linear
+// congruential generator (multiplier 2862933555777941757, increment 1) drives
+// the jumps of the key from bucket to bucket; the last jump below n is the
+// bucket. Buckets 0..n-1 are mapped to node ids through a vector.
+//
+// The paper's buckets are numbered, so it can only add or remove buckets at
+// the top (its stated limitation for data storage use). Parameter
+// `removal`:
+//   lifo (default): only the most recently added node may leave; adding and
+//                   removing are then minimal.
+//   swap:           any node may leave: its bucket takes the node of the last
+//                   bucket and the last bucket is dropped. Besides the removed
+//                   node's keys, the last node's keys in the last bucket move
+//                   to the vacated bucket, so removal is not minimal.
+// Jump has no weights (each bucket gets 1/n of the keys).
+#include <string>
+
+#include "error.hpp"
+#include "placement.hpp"
+
+namespace ringsim {
+namespace {
+
+// The paper's function, line for line: b is the current bucket, j the next
+// jump target; the loop ends when the next jump leaves [0, num_buckets).
+std::uint32_t jump_bucket(std::uint64_t key, std::uint32_t num_buckets) {
+  std::int64_t b = -1;
+  std::int64_t j = 0;
+  while (j < static_cast<std::int64_t>(num_buckets)) {
+    b = j;
+    key = key * 2862933555777941757ULL + 1;
+    j = static_cast<std::int64_t>(
+        static_cast<double>(b + 1) *
+        (static_cast<double>(1LL << 31) / static_cast<double>((key >> 33) + 1)));
+  }
+  return static_cast<std::uint32_t>(b);
+}
+
+class JumpPlacement final : public Placement {
+ public:
+  explicit JumpPlacement(bool swap) : swap_(swap) {}
+
+  NodeId lookup(std::uint64_t key_hash) const override {
+    return buckets_[jump_bucket(key_hash, static_cast<std::uint32_t>(buckets_.size()))];
+  }
+
+  void add_node(const NodeSpec& node) override { buckets_.push_back(node.id); }
+
+  void remove_node(NodeId node) override {
+    if (!buckets_.empty() && buckets_.back() == node) {
+      buckets_.pop_back();
+      return;
+    }
+    if (!swap_) {
+      throw Error("jump (removal=lifo): only the most recently added node may leave, node " +
+                  std::to_string(node) + " is not it");
+    }
+    for (auto& b : buckets_) {
+      if (b != node) continue;
+      b = buckets_.back();
+      buckets_.pop_back();
+      return;
+    }
+    throw Error("jump: cannot remove node " + std::to_string(node) + ", it is not active");
+  }
+
+  std::size_t state_bytes() const override { return buckets_.capacity() * sizeof(NodeId); }
+  PlacementTraits traits() const override {
+    if (swap_) return {.weighted = false, .removal = Removal::kAny, .minimal_disruption = false};
+    return {.weighted = false, .removal = Removal::kLastAdded, .minimal_disruption = true};
+  }
+
+ private:
+  bool swap_;
+  std::vector<NodeId> buckets_;  // buckets_[b] is the node of bucket b
+};
+
+}  // namespace
+
+std::unique_ptr<Placement> make_jump(StrategyParams& p) {
+  const std::string removal = p.get_string("removal", "lifo");
+  if (removal != "lifo" && removal != "swap") {
+    throw Error("strategy '" + p.strategy() +
+                "': parameter 'removal' must be \"lifo\" or \"swap\", got \"" + removal + "\"");
+  }
+  return std::make_unique<JumpPlacement>(removal == "swap");
+}
+
+}  // namespace ringsim
