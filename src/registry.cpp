@@ -12,6 +12,7 @@ std::unique_ptr<Placement> make_modulo(StrategyParams& p);
 std::unique_ptr<Placement> make_ring(StrategyParams& p);
 std::unique_ptr<Placement> make_rendezvous(StrategyParams& p);
 std::unique_ptr<Placement> make_jump(StrategyParams& p);
+std::unique_ptr<Placement> make_multiprobe(StrategyParams& p);
 
 namespace {
 
@@ -27,6 +28,9 @@ constexpr std::array kStrategies{
                  "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
                  "last bucket's node takes its bucket)",
                  make_jump},
+    StrategyInfo{"multiprobe",
+                 "multi-probe consistent hashing (Appleton, O'Reilly, arXiv:1505.00062)",
+                 "probes=21 (hashes per key, >= 1)", make_multiprobe},
 };
 
 }  // namespace
