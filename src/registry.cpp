@@ -13,6 +13,7 @@ std::unique_ptr<Placement> make_ring(StrategyParams& p);
 std::unique_ptr<Placement> make_rendezvous(StrategyParams& p);
 std::unique_ptr<Placement> make_jump(StrategyParams& p);
 std::unique_ptr<Placement> make_multiprobe(StrategyParams& p);
+std::unique_ptr<Placement> make_maglev(StrategyParams& p);
 
 namespace {
 
@@ -31,6 +32,8 @@ constexpr std::array kStrategies{
     StrategyInfo{"multiprobe",
                  "multi-probe consistent hashing (Appleton, O'Reilly, arXiv:1505.00062)",
                  "probes=21 (hashes per key, >= 1)", make_multiprobe},
+    StrategyInfo{"maglev", "Maglev lookup-table hashing (Eisenbud et al., NSDI 2016, sec. 3.4)",
+                 "table_size=65537 (prime, >= cluster.nodes)", make_maglev},
 };
 
 }  // namespace
