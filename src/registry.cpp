@@ -14,6 +14,7 @@ std::unique_ptr<Placement> make_rendezvous(StrategyParams& p);
 std::unique_ptr<Placement> make_jump(StrategyParams& p);
 std::unique_ptr<Placement> make_multiprobe(StrategyParams& p);
 std::unique_ptr<Placement> make_maglev(StrategyParams& p);
+std::unique_ptr<Placement> make_anchor(StrategyParams& p);
 
 namespace {
 
@@ -34,6 +35,9 @@ constexpr std::array kStrategies{
                  "probes=21 (hashes per key, >= 1)", make_multiprobe},
     StrategyInfo{"maglev", "Maglev lookup-table hashing (Eisenbud et al., NSDI 2016, sec. 3.4)",
                  "table_size=65537 (prime, >= cluster.nodes)", make_maglev},
+    StrategyInfo{"anchor", "AnchorHash over arrays A, K, W, L (Mendelson et al., arXiv:1812.09674)",
+                 "capacity=0 (anchor size a; 0: cluster.nodes; else >= cluster.nodes)",
+                 make_anchor},
 };
 
 }  // namespace
