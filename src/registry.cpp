@@ -15,6 +15,7 @@ std::unique_ptr<Placement> make_jump(StrategyParams& p);
 std::unique_ptr<Placement> make_multiprobe(StrategyParams& p);
 std::unique_ptr<Placement> make_maglev(StrategyParams& p);
 std::unique_ptr<Placement> make_anchor(StrategyParams& p);
+std::unique_ptr<Placement> make_dx(StrategyParams& p);
 
 namespace {
 
@@ -38,6 +39,10 @@ constexpr std::array kStrategies{
     StrategyInfo{"anchor", "AnchorHash over arrays A, K, W, L (Mendelson et al., arXiv:1812.09674)",
                  "capacity=0 (anchor size a; 0: cluster.nodes; else >= cluster.nodes)",
                  make_anchor},
+    StrategyInfo{"dx", "DxHash, pseudo-random probing of active flags (Dong, Wang, arXiv:2107.07930)",
+                 "capacity=0 (slots, rounded up to a power of two; 0: cluster.nodes; else >= "
+                 "cluster.nodes)",
+                 make_dx},
 };
 
 }  // namespace
