@@ -16,6 +16,7 @@ std::unique_ptr<Placement> make_multiprobe(StrategyParams& p);
 std::unique_ptr<Placement> make_maglev(StrategyParams& p);
 std::unique_ptr<Placement> make_anchor(StrategyParams& p);
 std::unique_ptr<Placement> make_dx(StrategyParams& p);
+std::unique_ptr<Placement> make_memento(StrategyParams& p);
 
 namespace {
 
@@ -43,6 +44,9 @@ constexpr std::array kStrategies{
                  "capacity=0 (slots, rounded up to a power of two; 0: cluster.nodes; else >= "
                  "cluster.nodes)",
                  make_dx},
+    StrategyInfo{"memento",
+                 "MementoHash, jump hash plus a replacement set (Coluzzi et al., arXiv:2306.09783)",
+                 "(none)", make_memento},
 };
 
 }  // namespace
