@@ -110,7 +110,8 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
     std::string text, error;
     if (rank == 0) {
       try {
-        text = a.experiment.empty() ? std::string(default_experiment_text()) : read_file(a.experiment);
+        text =
+            a.experiment.empty() ? std::string(default_experiment_text()) : read_file(a.experiment);
       } catch (const Error& err) {
         error = err.what();
       }
@@ -174,25 +175,32 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
 
-  CLI::App app{"ringsim: what does each rehash strategy cost when nodes change?\n"
-               "MPI ranks act as the nodes of a consistent-hashing ring; keys move with\n"
-               "MPI_Alltoallv after each membership event, and every figure goes to HDF5."};
-  app.set_version_flag("--version", std::string(version()) + " (" + std::string(git_commit()) + ")");
+  CLI::App app{
+      "ringsim: what does each rehash strategy cost when nodes change?\n"
+      "MPI ranks act as the nodes of a consistent-hashing ring; keys move with\n"
+      "MPI_Alltoallv after each membership event, and every figure goes to HDF5."};
+  app.set_version_flag("--version",
+                       std::string(version()) + " (" + std::string(git_commit()) + ")");
   app.require_subcommand(1);
 
   RunArgs a;
-  auto* run = app.add_subcommand("run", "Run an experiment under mpirun or srun and write an HDF5 result file");
+  auto* run = app.add_subcommand(
+      "run", "Run an experiment under mpirun or srun and write an HDF5 result file");
   run->add_option("experiment", a.experiment,
                   "Experiment file (TOML); without it, the built-in experiments/default.toml");
-  run->add_option("-o,--out", a.out, "Result file (default: results/<experiment>.h5)")->envname("RINGSIM_OUT");
-  run->add_flag("-f,--force", a.force, "Overwrite an existing result file")->envname("RINGSIM_FORCE");
-  run->add_option("-s,--set", a.sets,
-                  "Override a field of the experiment, KEY.PATH=VALUE (repeatable), e.g. --set keys.count=1e7");
+  run->add_option("-o,--out", a.out, "Result file (default: results/<experiment>.h5)")
+      ->envname("RINGSIM_OUT");
+  run->add_flag("-f,--force", a.force, "Overwrite an existing result file")
+      ->envname("RINGSIM_FORCE");
+  run->add_option(
+      "-s,--set", a.sets,
+      "Override a field of the experiment, KEY.PATH=VALUE (repeatable), e.g. --set keys.count=1e7");
   run->add_flag("--no-verify", a.no_verify,
                 "Skip the check after each event that keys and values survived and sit where the "
                 "strategy says (on by default)");
-  run->add_option("--inject-fault", a.fault,
-                  "For tests: damage the shard after the first event so that verification must fail")
+  run->add_option(
+         "--inject-fault", a.fault,
+         "For tests: damage the shard after the first event so that verification must fail")
       ->check(CLI::IsMember({"none", "drop-key", "corrupt-value", "misplace-key"}));
 
   auto* list = app.add_subcommand("list", "List the placement strategies and their parameters");
@@ -208,7 +216,8 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
   if (list->parsed()) {
     if (rank == 0) {
       for (const auto& s : strategies())
-        std::cout << s.name << "\n    " << s.summary << "\n    parameters: " << s.parameters << "\n";
+        std::cout << s.name << "\n    " << s.summary << "\n    parameters: " << s.parameters
+                  << "\n";
     }
     return kExitOk;
   }

@@ -1,10 +1,11 @@
 #include "experiment.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "error.hpp"
 #include "hash.hpp"
@@ -37,7 +38,8 @@ class Reader {
  public:
   explicit Reader(std::string source) : source_(std::move(source)) {}
 
-  [[noreturn]] void fail(const toml::node* n, const std::string& field, const std::string& msg) const {
+  [[noreturn]] void fail(const toml::node* n, const std::string& field,
+                         const std::string& msg) const {
     std::ostringstream os;
     os << source_;
     if (n && n->source().begin.line) os << ':' << n->source().begin.line;
@@ -49,9 +51,11 @@ class Reader {
   }
 
   // Rejects keys of `t` that are not in `known` (catches misspelt fields).
-  void only(const toml::table& t, const std::string& prefix, std::initializer_list<const char*> known) const {
+  void only(const toml::table& t, const std::string& prefix,
+            std::initializer_list<const char*> known) const {
     for (auto&& [k, v] : t) {
-      const bool ok = std::any_of(known.begin(), known.end(), [&](const char* s) { return k.str() == s; });
+      const bool ok =
+          std::any_of(known.begin(), known.end(), [&](const char* s) { return k.str() == s; });
       if (!ok) fail(&v, prefix + std::string(k.str()), "unknown field");
     }
   }
@@ -100,13 +104,20 @@ class Reader {
 
   static const char* type_name(const toml::node& n) {
     switch (n.type()) {
-      case toml::node_type::string: return "a string";
-      case toml::node_type::integer: return "an integer";
-      case toml::node_type::floating_point: return "a number";
-      case toml::node_type::boolean: return "a boolean";
-      case toml::node_type::array: return "an array";
-      case toml::node_type::table: return "a table";
-      default: return "a date or time";
+      case toml::node_type::string:
+        return "a string";
+      case toml::node_type::integer:
+        return "an integer";
+      case toml::node_type::floating_point:
+        return "a number";
+      case toml::node_type::boolean:
+        return "a boolean";
+      case toml::node_type::array:
+        return "an array";
+      case toml::node_type::table:
+        return "a table";
+      default:
+        return "a date or time";
     }
   }
 
@@ -118,8 +129,7 @@ class Reader {
 // valid TOML is taken as a string, so that --set keys.distribution=sequential works.
 void apply_override(toml::table& root, const std::string& arg) {
   const auto eq = arg.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw Error("--set " + arg + ": expected KEY.PATH=VALUE");
+  if (eq == std::string::npos || eq == 0) throw Error("--set " + arg + ": expected KEY.PATH=VALUE");
   const std::string path = arg.substr(0, eq);
   const std::string value = arg.substr(eq + 1);
   toml::table parsed;
@@ -132,7 +142,8 @@ void apply_override(toml::table& root, const std::string& arg) {
   std::string::size_type start = 0;
   for (;;) {
     const auto dot = path.find('.', start);
-    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (part.empty()) throw Error("--set " + arg + ": empty field name in '" + path + "'");
     if (dot == std::string::npos) {
       t->insert_or_assign(part, *parsed.get("v"));
@@ -144,7 +155,8 @@ void apply_override(toml::table& root, const std::string& arg) {
       next = t->get(part);
     }
     if (!next->is_table())
-      throw Error("--set " + arg + ": '" + part + "' is not a table (arrays such as strategies "
+      throw Error("--set " + arg + ": '" + part +
+                  "' is not a table (arrays such as strategies "
                   "and events cannot be overridden)");
     t = next->as_table();
     start = dot + 1;
@@ -190,14 +202,14 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
         r.fail(c, "keys.distribution", "must be \"uniform\" or \"sequential\", got \"" + d + "\"");
     }
     if (auto c = t.get("key_bytes")) r.uint(*c, "keys.key_bytes", 8, 8);
-    if (auto c = t.get("value_bytes"))
-      e.keys.value_bytes = r.uint(*c, "keys.value_bytes", 8, 4096);
+    if (auto c = t.get("value_bytes")) e.keys.value_bytes = r.uint(*c, "keys.value_bytes", 8, 4096);
   }
 
   if (auto n = root.get("cluster")) {
     const auto& t = r.table(*n, "cluster");
     r.only(t, "cluster.", {"nodes", "initial", "weights"});
-    if (auto c = t.get("nodes")) e.nodes = static_cast<std::uint32_t>(r.uint(*c, "cluster.nodes", 1, 1u << 24));
+    if (auto c = t.get("nodes"))
+      e.nodes = static_cast<std::uint32_t>(r.uint(*c, "cluster.nodes", 1, 1u << 24));
     if (auto c = t.get("initial"))
       e.initial = static_cast<std::uint32_t>(r.uint(*c, "cluster.initial", 1, 1u << 24));
     if (auto c = t.get("weights")) {
@@ -220,14 +232,16 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
   auto* strategies = root.get("strategies");
   if (!strategies) r.fail(nullptr, "strategies", "missing: list at least one [[strategies]] entry");
   auto* sarr = strategies->as_array();
-  if (!sarr || sarr->empty()) r.fail(strategies, "strategies", "must be a non-empty array of tables ([[strategies]])");
+  if (!sarr || sarr->empty())
+    r.fail(strategies, "strategies", "must be a non-empty array of tables ([[strategies]])");
   std::set<std::string> labels;
   for (std::size_t i = 0; i < sarr->size(); ++i) {
     const std::string field = "strategies[" + std::to_string(i) + "]";
     const auto& t = r.table(*sarr->get(i), field);
     auto* name = t.get("name");
     if (!name) r.fail(sarr->get(i), field + ".name", "missing");
-    StrategySpec s{.label = "", .params = StrategyParams(r.str(*name, field + ".name")), .where = r.where(t)};
+    StrategySpec s{
+        .label = "", .params = StrategyParams(r.str(*name, field + ".name")), .where = r.where(t)};
     s.label = s.params.strategy();
     for (auto&& [k, v] : t) {
       const std::string key(k.str());
@@ -250,7 +264,8 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
     if (s.label.empty() || s.label.find_first_of("/. ") != std::string::npos)
       r.fail(&t, field + ".label", "must be non-empty without '/', '.' or spaces");
     if (!labels.insert(s.label).second)
-      r.fail(&t, field + ".label", "'" + s.label + "' is used twice; give one entry a distinct label");
+      r.fail(&t, field + ".label",
+             "'" + s.label + "' is used twice; give one entry a distinct label");
     e.strategies.push_back(std::move(s));
   }
 
@@ -272,15 +287,19 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
         ev.kind = EventKind::kRemove;
       else
         r.fail(kind, field + ".kind", "must be \"add\" or \"remove\", got \"" + k + "\"");
-      if (auto c = t.get("count")) ev.count = static_cast<std::uint32_t>(r.uint(*c, field + ".count", 1, 1u << 24));
-      if (auto c = t.get("node")) ev.nodes.push_back(static_cast<NodeId>(r.uint(*c, field + ".node", 0, (1u << 24) - 1)));
+      if (auto c = t.get("count"))
+        ev.count = static_cast<std::uint32_t>(r.uint(*c, field + ".count", 1, 1u << 24));
+      if (auto c = t.get("node"))
+        ev.nodes.push_back(static_cast<NodeId>(r.uint(*c, field + ".node", 0, (1u << 24) - 1)));
       if (auto c = t.get("nodes")) {
         auto* a = c->as_array();
         if (!a || a->empty()) r.fail(c, field + ".nodes", "must be a non-empty array of node ids");
-        for (auto&& x : *a) ev.nodes.push_back(static_cast<NodeId>(r.uint(x, field + ".nodes", 0, (1u << 24) - 1)));
+        for (auto&& x : *a)
+          ev.nodes.push_back(static_cast<NodeId>(r.uint(x, field + ".nodes", 0, (1u << 24) - 1)));
       }
       if (t.get("node") && t.get("nodes")) r.fail(&t, field, "give either node or nodes, not both");
-      if (!ev.nodes.empty() && t.get("count")) r.fail(&t, field, "give either count or node(s), not both");
+      if (!ev.nodes.empty() && t.get("count"))
+        r.fail(&t, field, "give either count or node(s), not both");
       e.events.push_back(std::move(ev));
     }
   }
@@ -300,12 +319,14 @@ void validate_experiment(Experiment& e, int ranks) {
   if (!e.weights.empty() && e.weights.size() != e.nodes)
     throw Error(e.source + ": cluster.weights has " + std::to_string(e.weights.size()) +
                 " entries but there are " + nodes_desc);
-  const bool weighted = std::any_of(e.weights.begin(), e.weights.end(), [](double w) { return w != 1.0; });
+  const bool weighted =
+      std::any_of(e.weights.begin(), e.weights.end(), [](double w) { return w != 1.0; });
 
   // Build each strategy once on the initial nodes: this checks its parameters
   // against the cluster before any MPI work.
   std::vector<NodeSpec> initial;
-  for (NodeId n = 0; n < e.initial; ++n) initial.push_back({n, e.weights.empty() ? 1.0 : e.weights[n]});
+  for (NodeId n = 0; n < e.initial; ++n)
+    initial.push_back({n, e.weights.empty() ? 1.0 : e.weights[n]});
   std::vector<PlacementTraits> traits;
   for (const auto& s : e.strategies) {
     try {
@@ -333,7 +354,8 @@ void validate_experiment(Experiment& e, int ranks) {
     const std::string at = ev.where + ": events[" + std::to_string(i) + "]: ";
     ResolvedEvent out{ev.kind, ev.nodes};
     for (NodeId n : out.nodes)
-      if (n >= e.nodes) throw Error(at + "node " + std::to_string(n) + " does not exist (" + nodes_desc + ")");
+      if (n >= e.nodes)
+        throw Error(at + "node " + std::to_string(n) + " does not exist (" + nodes_desc + ")");
     if (ev.kind == EventKind::kAdd) {
       if (out.nodes.empty()) {
         const auto idle = m.inactive_nodes();
@@ -364,9 +386,10 @@ void validate_experiment(Experiment& e, int ranks) {
       }
       // LIFO-only strategies: the removed nodes must be the most recently added.
       const std::set<NodeId> leaving(out.nodes.begin(), out.nodes.end());
-      const bool lifo = std::all_of(join_order.end() - static_cast<std::ptrdiff_t>(
-                                        std::min(leaving.size(), join_order.size())),
-                                    join_order.end(), [&](NodeId n) { return leaving.count(n) != 0; });
+      const bool lifo =
+          std::all_of(join_order.end() -
+                          static_cast<std::ptrdiff_t>(std::min(leaving.size(), join_order.size())),
+                      join_order.end(), [&](NodeId n) { return leaving.count(n) != 0; });
       for (NodeId n : out.nodes) {
         if (!m.active(n)) throw Error(at + "node " + std::to_string(n) + " is not active");
         m.deactivate(n);
@@ -377,7 +400,8 @@ void validate_experiment(Experiment& e, int ranks) {
         if (traits[s].removal == Removal::kLastAdded && !lifo)
           throw Error(at + "strategy '" + e.strategies[s].label +
                       "' can only remove the most recently added node(s); this event removes " +
-                      out.describe().substr(7) + " (use its remap option, or remove the last added)");
+                      out.describe().substr(7) +
+                      " (use its remap option, or remove the last added)");
       }
     }
     e.timeline.push_back(std::move(out));

@@ -18,9 +18,9 @@ const char* to_string(EventKind k);
 
 struct EventSpec {
   EventKind kind = EventKind::kAdd;
-  std::uint32_t count = 1;     // how many nodes, when `nodes` is empty
-  std::vector<NodeId> nodes;   // explicit node ids
-  std::string where;           // "file:line" for error messages
+  std::uint32_t count = 1;    // how many nodes, when `nodes` is empty
+  std::vector<NodeId> nodes;  // explicit node ids
+  std::string where;          // "file:line" for error messages
 };
 
 // An event with its nodes chosen: the same for every strategy of a run.
@@ -37,9 +37,9 @@ struct StrategySpec {
 };
 
 struct Experiment {
-  std::string name;       // file stem, or "default" for the embedded one
-  std::string source;     // path as given, for messages
-  std::string text;       // the file's text, stored in the output
+  std::string name;                    // file stem, or "default" for the embedded one
+  std::string source;                  // path as given, for messages
+  std::string text;                    // the file's text, stored in the output
   std::vector<std::string> overrides;  // --set arguments, in order
   std::string description;
 

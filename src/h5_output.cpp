@@ -14,13 +14,13 @@ namespace {
 
 // A failed HDF5 call names the call and its place; HDF5's own stack is
 // printed by its default handler on the failing rank.
-#define H5_CHECK(expr)                                                                  \
-  ([&]() {                                                                              \
-    auto h5_check_result = (expr);                                                      \
-    if (h5_check_result < 0)                                                            \
-      throw std::runtime_error(std::string("HDF5 call failed at " __FILE__ ":") +       \
-                               std::to_string(__LINE__) + ": " #expr);                  \
-    return h5_check_result;                                                             \
+#define H5_CHECK(expr)                                                            \
+  ([&]() {                                                                        \
+    auto h5_check_result = (expr);                                                \
+    if (h5_check_result < 0)                                                      \
+      throw std::runtime_error(std::string("HDF5 call failed at " __FILE__ ":") + \
+                               std::to_string(__LINE__) + ": " #expr);            \
+    return h5_check_result;                                                       \
   }())
 
 // Owns an hid_t and closes it with the matching H5*close.
@@ -61,7 +61,8 @@ void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& v
   std::size_t width = 1;
   for (const auto& v : values) width = std::max(width, v.size() + 1);
   std::vector<char> buf(width * std::max<std::size_t>(values.size(), 1), '\0');
-  for (std::size_t i = 0; i < values.size(); ++i) std::memcpy(&buf[i * width], values[i].data(), values[i].size());
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::memcpy(&buf[i * width], values[i].data(), values[i].size());
   Handle type = string_type(width);
   const hsize_t dims[1] = {values.size()};
   Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
@@ -165,14 +166,16 @@ void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, in
   Handle etype = event_type();
   const hsize_t edims[1] = {rows.size()};
   Handle espace(H5Screate_simple(1, edims, nullptr), H5Sclose);
-  Handle events(H5Dcreate2(g, "events", etype, espace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  Handle events(H5Dcreate2(g, "events", etype, espace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                H5Dclose);
   write_by_root(events, etype, rows.data(), rank, dxpl);
 
   // initial_loads: keys per node after the initial placement.
   const hsize_t ndims[1] = {nodes};
   Handle nspace(H5Screate_simple(1, ndims, nullptr), H5Sclose);
-  Handle initial(H5Dcreate2(g, "initial_loads", H5T_STD_U64LE, nspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                 H5Dclose);
+  Handle initial(
+      H5Dcreate2(g, "initial_loads", H5T_STD_U64LE, nspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dclose);
   write_by_root(initial, H5T_NATIVE_UINT64, s.initial_loads.data(), rank, dxpl);
 
   // loads: [event][node]. Each rank writes the columns of the nodes it hosts
@@ -180,8 +183,11 @@ void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, in
   const hsize_t E = s.events.size();
   const hsize_t ldims[2] = {E, nodes};
   Handle lspace(H5Screate_simple(2, ldims, nullptr), H5Sclose);
-  Handle loads(H5Dcreate2(g, "loads", H5T_STD_U64LE, lspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
-  const hsize_t mine = static_cast<hsize_t>(rank) < nodes ? (nodes - static_cast<hsize_t>(rank) + ranks - 1) / ranks : 0;
+  Handle loads(H5Dcreate2(g, "loads", H5T_STD_U64LE, lspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+               H5Dclose);
+  const hsize_t mine = static_cast<hsize_t>(rank) < nodes
+                           ? (nodes - static_cast<hsize_t>(rank) + ranks - 1) / ranks
+                           : 0;
   std::vector<std::uint64_t> cols(E * mine);
   for (hsize_t ev = 0; ev < E; ++ev)
     for (hsize_t j = 0; j < mine; ++j) cols[ev * mine + j] = s.loads[ev][rank + j * ranks];
@@ -222,7 +228,8 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
     std::string overrides;
     for (const auto& o : e.overrides) overrides += (overrides.empty() ? "" : "\n") + o;
 
-    attr_scalar(file, "schema_version", H5T_NATIVE_INT32, static_cast<std::int32_t>(kSchemaVersion));
+    attr_scalar(file, "schema_version", H5T_NATIVE_INT32,
+                static_cast<std::int32_t>(kSchemaVersion));
     attr_string(file, "ringsim_version", std::string(version()));
     attr_string(file, "git_commit", std::string(git_commit()));
     attr_string(file, "experiment_name", e.name);
@@ -240,13 +247,15 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
     attr_scalar(file, "initial_nodes", H5T_NATIVE_UINT32, e.initial);
     attr_scalar(file, "keys_count", H5T_NATIVE_UINT64, e.keys.count);
     attr_scalar(file, "key_bytes", H5T_NATIVE_UINT64, std::uint64_t{8});
-    attr_scalar(file, "value_bytes", H5T_NATIVE_UINT64, static_cast<std::uint64_t>(e.keys.value_bytes));
+    attr_scalar(file, "value_bytes", H5T_NATIVE_UINT64,
+                static_cast<std::uint64_t>(e.keys.value_bytes));
     attr_scalar(file, "seed", H5T_NATIVE_UINT64, e.keys.seed);
     attr_string(file, "key_distribution", to_string(e.keys.distribution));
     attr_scalar(file, "verified", H5T_NATIVE_INT32, static_cast<std::int32_t>(e.verify));
     attr_scalar(file, "wall_seconds", H5T_NATIVE_DOUBLE, r.wall_seconds);
 
-    Handle strategies(H5Gcreate2(file, "strategies", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    Handle strategies(H5Gcreate2(file, "strategies", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      H5Gclose);
     std::vector<std::string> order;
     for (const auto& s : r.strategies) order.push_back(s.label);
     attr_strings(strategies, "order", order);

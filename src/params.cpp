@@ -81,7 +81,8 @@ std::string StrategyParams::get_string(const std::string& key, const std::string
 
 void StrategyParams::finish() const {
   for (const auto& [key, value] : values_) {
-    if (!used_.count(key)) throw Error("strategy '" + strategy_ + "': unknown parameter '" + key + "'");
+    if (!used_.count(key))
+      throw Error("strategy '" + strategy_ + "': unknown parameter '" + key + "'");
   }
 }
 

@@ -54,7 +54,8 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   for (int r = 0; r < ranks_; ++r) {
     if (wide[r] > static_cast<std::uint64_t>(INT_MAX))
       throw Error("rank " + std::to_string(rank_) + " would send " + std::to_string(wide[r]) +
-                  " records to rank " + std::to_string(r) + ", more than MPI_Alltoallv can count; use more ranks");
+                  " records to rank " + std::to_string(r) +
+                  ", more than MPI_Alltoallv can count; use more ranks");
     send_counts_[r] = static_cast<int>(wide[r]);
     st.records_sent += wide[r];
   }

@@ -32,11 +32,12 @@ double ms(double s) { return s * 1e3; }
 
 void print_header(std::ostream& os, const Experiment& e, int ranks) {
   os << "ringsim " << version() << " | experiment " << e.name << " (" << e.source << ")\n"
-     << fmt("%d MPI ranks, %u ring nodes (%u active at start), %llu keys of 8 + %zu bytes, seed %llu, "
+     << fmt("%d MPI ranks, %u ring nodes (%u active at start), %llu keys of 8 + %zu bytes, seed "
+            "%llu, "
             "%s keys, verification %s\n",
-            ranks, e.nodes, e.initial, static_cast<unsigned long long>(e.keys.count), e.keys.value_bytes,
-            static_cast<unsigned long long>(e.keys.seed), to_string(e.keys.distribution),
-            e.verify ? "on" : "off");
+            ranks, e.nodes, e.initial, static_cast<unsigned long long>(e.keys.count),
+            e.keys.value_bytes, static_cast<unsigned long long>(e.keys.seed),
+            to_string(e.keys.distribution), e.verify ? "on" : "off");
   for (const auto& o : e.overrides) os << "override: " << o << "\n";
 }
 
@@ -46,23 +47,26 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
     if (s.label != s.strategy) os << " (" << s.strategy << ")";
     if (!s.params.empty()) os << " " << s.params;
     os << fmt(" | initial placement %.1f ms\n", ms(s.t_initial));
-    os << fmt("%5s  %-14s %9s %10s %8s %10s %10s %9s %8s %8s %8s %8s %8s\n", "event", "change", "nodes",
-              "moved", "moved%", "optimal", "disruption", "peak/mean", "plan_ms", "pack_ms", "exch_ms",
-              "apply_ms", "MiB_sent");
+    os << fmt("%5s  %-14s %9s %10s %8s %10s %10s %9s %8s %8s %8s %8s %8s\n", "event", "change",
+              "nodes", "moved", "moved%", "optimal", "disruption", "peak/mean", "plan_ms",
+              "pack_ms", "exch_ms", "apply_ms", "MiB_sent");
     for (const auto& ev : s.events) {
-      const std::string nodes = std::to_string(ev.nodes_before) + "->" + std::to_string(ev.nodes_after);
+      const std::string nodes =
+          std::to_string(ev.nodes_before) + "->" + std::to_string(ev.nodes_after);
       os << fmt("%5u  %-14s %9s %10llu %7.2f%% %10llu %10.2f %9.3f %8.2f %8.2f %8.2f %8.2f %8.2f\n",
-                ev.event, ev.detail.c_str(), nodes.c_str(), static_cast<unsigned long long>(ev.keys_moved),
-                100.0 * ev.moved_fraction(), static_cast<unsigned long long>(ev.keys_optimal),
-                ev.disruption(), ev.load_mean > 0 ? double(ev.load_max) / ev.load_mean : 0.0, ms(ev.t_plan),
-                ms(ev.t_pack), ms(ev.t_exchange), ms(ev.t_apply), double(ev.bytes_moved) / (1 << 20));
+                ev.event, ev.detail.c_str(), nodes.c_str(),
+                static_cast<unsigned long long>(ev.keys_moved), 100.0 * ev.moved_fraction(),
+                static_cast<unsigned long long>(ev.keys_optimal), ev.disruption(),
+                ev.load_mean > 0 ? double(ev.load_max) / ev.load_mean : 0.0, ms(ev.t_plan),
+                ms(ev.t_pack), ms(ev.t_exchange), ms(ev.t_apply),
+                double(ev.bytes_moved) / (1 << 20));
     }
   }
 
   if (r.strategies.size() > 1 && !e.timeline.empty()) {
     os << "\n== comparison over " << e.timeline.size() << " events\n";
-    os << fmt("%-16s %12s %12s %14s %14s %12s %12s\n", "strategy", "keys_moved", "moved/opt", "worst_disr",
-              "worst_peak/mean", "migrate_ms", "state");
+    os << fmt("%-16s %12s %12s %14s %14s %12s %12s\n", "strategy", "keys_moved", "moved/opt",
+              "worst_disr", "worst_peak/mean", "migrate_ms", "state");
     for (const auto& s : r.strategies) {
       std::uint64_t moved = 0, optimal = 0;
       double worst = 0, peak = 0, t = 0;
@@ -74,8 +78,9 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
         t += ev.t_plan + ev.t_pack + ev.t_exchange + ev.t_apply;
       }
       os << fmt("%-16s %12llu %12.2f %14.2f %14.3f %12.2f %12s\n", s.label.c_str(),
-                static_cast<unsigned long long>(moved), optimal ? double(moved) / double(optimal) : 0.0, worst,
-                peak, ms(t), human_bytes(double(s.events.back().state_bytes)).c_str());
+                static_cast<unsigned long long>(moved),
+                optimal ? double(moved) / double(optimal) : 0.0, worst, peak, ms(t),
+                human_bytes(double(s.events.back().state_bytes)).c_str());
     }
   }
   os << fmt("\nwall time %.2f s", r.wall_seconds);

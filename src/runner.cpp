@@ -26,12 +26,14 @@ struct GlobalTally {
 GlobalTally tally(const Shard& shard, const KeySpace& keys, const Placement* p, const Membership& m,
                   int rank, MPI_Comm comm) {
   std::uint64_t local[3] = {shard.size(), 0, 0};
-  for (std::size_t i = 0; i < shard.size(); ++i) local[1] += record_digest(shard.keys[i], shard.value(i));
+  for (std::size_t i = 0; i < shard.size(); ++i)
+    local[1] += record_digest(shard.keys[i], shard.value(i));
   if (p) {
     for (std::size_t i = 0; i < shard.size(); ++i) {
       const NodeId o = shard.owners[i];
       const bool ok = o != kNoNode && o < m.nodes() && m.active(o) && m.rank_of(o) == rank &&
-                      shard.hashes[i] == keys.key_hash(shard.keys[i]) && p->lookup(shard.hashes[i]) == o;
+                      shard.hashes[i] == keys.key_hash(shard.keys[i]) &&
+                      p->lookup(shard.hashes[i]) == o;
       local[2] += !ok;
     }
   }
@@ -56,9 +58,14 @@ double max_over_ranks(double v, MPI_Comm comm) {
 void inject(Fault f, Shard& shard, const Membership& m) {
   if (shard.size() == 0) return;
   switch (f) {
-    case Fault::kNone: break;
-    case Fault::kDropKey: shard.resize(shard.size() - 1); break;
-    case Fault::kCorruptValue: shard.value(0)[0] ^= std::byte{1}; break;
+    case Fault::kNone:
+      break;
+    case Fault::kDropKey:
+      shard.resize(shard.size() - 1);
+      break;
+    case Fault::kCorruptValue:
+      shard.value(0)[0] ^= std::byte{1};
+      break;
     case Fault::kMisplaceKey: {
       // Retag the first key to another active node: count and checksum hold,
       // only the placement check can see it.
@@ -191,7 +198,8 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
         if (got.count != expected.count)
           why << got.count << " keys found, " << expected.count << " expected";
         else if (got.checksum != expected.checksum)
-          why << "the (key, value) checksum changed: a key or value was lost, duplicated or altered";
+          why << "the (key, value) checksum changed: a key or value was lost, duplicated or "
+                 "altered";
         else if (got.misplaced)
           why << got.misplaced << " key(s) not on the node the strategy names";
         if (!why.str().empty()) {

@@ -40,8 +40,8 @@ struct EventRecord {
   std::uint64_t bytes_moved = 0;   // bytes sent between ranks (key + value per record)
   double t_update = 0;             // strategy state update (add/remove node), max over ranks
   double t_plan = 0, t_pack = 0, t_exchange = 0, t_apply = 0, t_verify = 0;
-  std::uint64_t load_max = 0;  // keys on the fullest active node
-  double load_mean = 0;        // keys per active node
+  std::uint64_t load_max = 0;     // keys on the fullest active node
+  double load_mean = 0;           // keys per active node
   std::uint64_t state_bytes = 0;  // strategy lookup state after the event
 
   double moved_fraction() const { return keys_total ? double(keys_moved) / double(keys_total) : 0; }
@@ -51,7 +51,7 @@ struct EventRecord {
 struct StrategyResult {
   std::string label;
   std::string strategy;
-  std::string params;  // "vnodes=160", as given
+  std::string params;                             // "vnodes=160", as given
   std::vector<std::uint64_t> initial_loads;       // keys per node after the initial placement
   std::vector<std::vector<std::uint64_t>> loads;  // [event][node], keys per node after it
   std::vector<EventRecord> events;

@@ -24,7 +24,9 @@ struct Shard {
   std::vector<std::byte> values;      // value_bytes per key
 
   std::size_t size() const { return keys.size(); }
-  std::span<std::byte> value(std::size_t i) { return {values.data() + i * value_bytes, value_bytes}; }
+  std::span<std::byte> value(std::size_t i) {
+    return {values.data() + i * value_bytes, value_bytes};
+  }
   std::span<const std::byte> value(std::size_t i) const {
     return {values.data() + i * value_bytes, value_bytes};
   }

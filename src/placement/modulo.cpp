@@ -19,7 +19,9 @@ class ModuloPlacement final : public Placement {
     active_.erase(std::remove(active_.begin(), active_.end(), node), active_.end());
   }
   std::size_t state_bytes() const override { return active_.capacity() * sizeof(NodeId); }
-  PlacementTraits traits() const override { return {.weighted = false, .removal = Removal::kAny, .minimal_disruption = false}; }
+  PlacementTraits traits() const override {
+    return {.weighted = false, .removal = Removal::kAny, .minimal_disruption = false};
+  }
 
  private:
   std::vector<NodeId> active_;

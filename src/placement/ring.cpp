@@ -28,7 +28,8 @@ class RingPlacement final : public Placement {
   NodeId lookup(std::uint64_t key_hash) const override {
     // First point at or after the key, wrapping to the start of the circle.
     auto it = std::lower_bound(positions_.begin(), positions_.end(), key_hash);
-    const std::size_t i = it == positions_.end() ? 0 : static_cast<std::size_t>(it - positions_.begin());
+    const std::size_t i =
+        it == positions_.end() ? 0 : static_cast<std::size_t>(it - positions_.begin());
     return owners_[i];
   }
 
@@ -52,11 +53,14 @@ class RingPlacement final : public Placement {
   std::size_t state_bytes() const override {
     return positions_.capacity() * sizeof(std::uint64_t) + owners_.capacity() * sizeof(NodeId);
   }
-  PlacementTraits traits() const override { return {.weighted = true, .removal = Removal::kAny, .minimal_disruption = true}; }
+  PlacementTraits traits() const override {
+    return {.weighted = true, .removal = Removal::kAny, .minimal_disruption = true};
+  }
 
  private:
   void append_points(const NodeSpec& node) {
-    const auto points = static_cast<std::int64_t>(std::llround(static_cast<double>(vnodes_) * node.weight));
+    const auto points =
+        static_cast<std::int64_t>(std::llround(static_cast<double>(vnodes_) * node.weight));
     for (std::int64_t r = 0; r < std::max<std::int64_t>(points, 1); ++r) {
       positions_.push_back(hash_pair(node.id, static_cast<std::uint64_t>(r), kPointSeed));
       owners_.push_back(node.id);
@@ -69,7 +73,8 @@ class RingPlacement final : public Placement {
     std::vector<std::size_t> order(positions_.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return positions_[a] != positions_[b] ? positions_[a] < positions_[b] : owners_[a] < owners_[b];
+      return positions_[a] != positions_[b] ? positions_[a] < positions_[b]
+                                            : owners_[a] < owners_[b];
     });
     std::vector<std::uint64_t> pos(order.size());
     std::vector<NodeId> own(order.size());

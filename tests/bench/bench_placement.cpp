@@ -14,24 +14,26 @@ namespace {
 
 using namespace ringsim;
 
-std::unique_ptr<Placement> build(std::string_view name, std::uint32_t n) {
-  auto p = make_placement(StrategyParams(std::string(name)));
-  std::vector<NodeSpec> nodes;
-  for (NodeId i = 0; i < n; ++i) nodes.push_back({i, 1.0});
-  p->init(nodes, n + 1);
-  return p;
+// The strategy on n nodes, or nullptr with the benchmark marked skipped when
+// its parameters cannot serve n nodes (e.g. a Maglev table smaller than n).
+std::unique_ptr<Placement> build(benchmark::State& state, std::string_view name, std::uint32_t n) {
+  try {
+    auto p = make_placement(StrategyParams(std::string(name)));
+    std::vector<NodeSpec> nodes;
+    for (NodeId i = 0; i < n; ++i) nodes.push_back({i, 1.0});
+    p->init(nodes, n + 1);
+    return p;
+  } catch (const Error& e) {
+    state.SkipWithError(e.what());
+    return nullptr;
+  }
 }
 
 // ns per lookup over a fixed set of key hashes larger than L1.
 void BM_Lookup(benchmark::State& state, std::string_view name) {
   const auto n = static_cast<std::uint32_t>(state.range(0));
-  std::unique_ptr<Placement> p;
-  try {
-    p = build(name, n);
-  } catch (const Error& e) {
-    state.SkipWithError(e.what());
-    return;
-  }
+  auto p = build(state, name, n);
+  if (!p) return;
   std::vector<std::uint64_t> hashes(1 << 14);
   for (std::size_t i = 0; i < hashes.size(); ++i) hashes[i] = hash_u64(i, 7);
   std::size_t i = 0;
@@ -45,13 +47,8 @@ void BM_Lookup(benchmark::State& state, std::string_view name) {
 // Time to add one node to a cluster of n and remove it again.
 void BM_AddRemove(benchmark::State& state, std::string_view name) {
   const auto n = static_cast<std::uint32_t>(state.range(0));
-  std::unique_ptr<Placement> p;
-  try {
-    p = build(name, n);
-  } catch (const Error& e) {
-    state.SkipWithError(e.what());
-    return;
-  }
+  auto p = build(state, name, n);
+  if (!p) return;
   for (auto _ : state) {
     p->add_node({n, 1.0});
     p->remove_node(n);
@@ -64,7 +61,8 @@ const bool registered = [] {
         ->Arg(10)
         ->Arg(1000)
         ->Arg(100000);
-    benchmark::RegisterBenchmark(("add_remove/" + std::string(s.name)).c_str(), BM_AddRemove, s.name)
+    benchmark::RegisterBenchmark(("add_remove/" + std::string(s.name)).c_str(), BM_AddRemove,
+                                 s.name)
         ->Arg(10)
         ->Arg(1000);
   }

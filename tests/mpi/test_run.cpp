@@ -131,23 +131,25 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoTemporaryIsLeft) {
   const Experiment e = default_experiment({"keys.count=50000"});
   const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
   const std::string path = "test_run_result_np" + std::to_string(world_size()) + ".h5";
-  RunContext ctx{"test", "2026-01-01T00:00:00Z", std::vector<std::string>(world_size(), "host"), "mpi"};
+  RunContext ctx{"test", "2026-01-01T00:00:00Z", std::vector<std::string>(world_size(), "host"),
+                 "mpi"};
   write_result_file(path, e, r, ctx, MPI_COMM_WORLD);
   if (world_rank() == 0) {
     EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
     hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     ASSERT_GE(f, 0);
-    for (const char* a : {"schema_version", "ringsim_version", "git_commit", "experiment_text", "ranks", "hosts",
-                          "start_time", "mpi_version", "hdf5_version", "keys_count", "nodes"})
+    for (const char* a :
+         {"schema_version", "ringsim_version", "git_commit", "experiment_text", "ranks", "hosts",
+          "start_time", "mpi_version", "hdf5_version", "keys_count", "nodes"})
       EXPECT_GT(H5Aexists(f, a), 0) << a;
     for (const auto& s : r.strategies) {
       const std::string g = "/strategies/" + s.label;
       hid_t d = H5Dopen2(f, (g + "/events").c_str(), H5P_DEFAULT);
       ASSERT_GE(d, 0) << g;
       hid_t t = H5Dget_type(d);
-      for (const char* field : {"event", "kind", "nodes_before", "nodes_after", "keys_total", "keys_moved",
-                                "keys_optimal", "bytes_moved", "t_plan", "t_pack", "t_exchange", "t_apply",
-                                "load_max", "load_mean"})
+      for (const char* field : {"event", "kind", "nodes_before", "nodes_after", "keys_total",
+                                "keys_moved", "keys_optimal", "bytes_moved", "t_plan", "t_pack",
+                                "t_exchange", "t_apply", "load_max", "load_mean"})
         EXPECT_TRUE(has_member(t, field)) << field;
       hid_t sp = H5Dget_space(d);
       EXPECT_EQ(H5Sget_simple_extent_npoints(sp), static_cast<hssize_t>(e.timeline.size()));

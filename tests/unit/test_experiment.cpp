@@ -70,7 +70,8 @@ TEST(Experiment, NonNumericCountIsRejected) {
 }
 
 TEST(Experiment, NegativeAndZeroCountsAreRejected) {
-  EXPECT_NE(error_of("[keys]\ncount = -5\n[[strategies]]\nname = \"ring\"\n").find("keys.count: must be in [1,"),
+  EXPECT_NE(error_of("[keys]\ncount = -5\n[[strategies]]\nname = \"ring\"\n")
+                .find("keys.count: must be in [1,"),
             std::string::npos);
   EXPECT_NE(error_of("[keys]\ncount = 0\n[[strategies]]\nname = \"ring\"\n").find("keys.count"),
             std::string::npos);
@@ -79,7 +80,8 @@ TEST(Experiment, NegativeAndZeroCountsAreRejected) {
 }
 
 TEST(Experiment, CountAcceptsScientificNotation) {
-  Experiment e = parse_experiment("[keys]\ncount = 1e6\n[[strategies]]\nname = \"ring\"\n", "exp.toml");
+  Experiment e =
+      parse_experiment("[keys]\ncount = 1e6\n[[strategies]]\nname = \"ring\"\n", "exp.toml");
   EXPECT_EQ(e.keys.count, 1'000'000u);
 }
 
@@ -96,7 +98,8 @@ TEST(Experiment, MalformedTomlNamesTheLine) {
 }
 
 TEST(Experiment, MisspeltFieldIsAnError) {
-  EXPECT_NE(error_of("[keys]\ncuont = 3\n[[strategies]]\nname = \"ring\"\n").find("keys.cuont: unknown field"),
+  EXPECT_NE(error_of("[keys]\ncuont = 3\n[[strategies]]\nname = \"ring\"\n")
+                .find("keys.cuont: unknown field"),
             std::string::npos);
 }
 
@@ -106,7 +109,8 @@ TEST(Experiment, MissingStrategiesIsAnError) {
 
 TEST(Experiment, BadStrategyParameterIsNamed) {
   const auto err = error_of("[[strategies]]\nname = \"ring\"\nvnodes = 0\n");
-  EXPECT_NE(err.find("strategy 'ring': parameter 'vnodes' must be in [1,"), std::string::npos) << err;
+  EXPECT_NE(err.find("strategy 'ring': parameter 'vnodes' must be in [1,"), std::string::npos)
+      << err;
   const auto unknown = error_of("[[strategies]]\nname = \"ring\"\nvnode = 10\n");
   EXPECT_NE(unknown.find("unknown parameter 'vnode'"), std::string::npos) << unknown;
 }
@@ -114,31 +118,38 @@ TEST(Experiment, BadStrategyParameterIsNamed) {
 TEST(Experiment, DuplicateLabelsAreRejected) {
   const auto err = error_of("[[strategies]]\nname = \"ring\"\n[[strategies]]\nname = \"ring\"\n");
   EXPECT_NE(err.find("used twice"), std::string::npos) << err;
-  EXPECT_EQ(error_of("[[strategies]]\nname = \"ring\"\n[[strategies]]\nname = \"ring\"\nlabel = \"ring10\"\n"
-                     "vnodes = 10\n"),
-            "");
+  EXPECT_EQ(
+      error_of(
+          "[[strategies]]\nname = \"ring\"\n[[strategies]]\nname = \"ring\"\nlabel = \"ring10\"\n"
+          "vnodes = 10\n"),
+      "");
 }
 
 TEST(Experiment, EventsAreCheckedAgainstTheMembership) {
   const std::string base = kMinimal + "[cluster]\nnodes = 4\ninitial = 3\n";
-  EXPECT_NE(error_of(base + "[[events]]\nkind = \"remove\"\nnode = 3\n").find("node 3 is not active"),
-            std::string::npos);
-  EXPECT_NE(error_of(base + "[[events]]\nkind = \"add\"\nnode = 0\n").find("node 0 is already active"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(base + "[[events]]\nkind = \"remove\"\nnode = 3\n").find("node 3 is not active"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(base + "[[events]]\nkind = \"add\"\nnode = 0\n").find("node 0 is already active"),
+      std::string::npos);
   EXPECT_NE(error_of(base + "[[events]]\nkind = \"add\"\ncount = 2\n").find("cannot add 2"),
             std::string::npos);
-  EXPECT_NE(error_of(base + "[[events]]\nkind = \"remove\"\nnode = 9\n").find("node 9 does not exist"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(base + "[[events]]\nkind = \"remove\"\nnode = 9\n").find("node 9 does not exist"),
+      std::string::npos);
   EXPECT_NE(error_of(base + "[[events]]\nkind = \"explode\"\n").find("events[0].kind: must be"),
             std::string::npos);
-  EXPECT_NE(error_of(base + "[[events]]\nkind = \"remove\"\ncount = 3\n").find("at least one must stay"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(base + "[[events]]\nkind = \"remove\"\ncount = 3\n").find("at least one must stay"),
+      std::string::npos);
 }
 
 TEST(Experiment, WeightsNeedAWeightedStrategy) {
   const std::string weighted = "[cluster]\nnodes = 2\nweights = [1, 2]\n";
   EXPECT_EQ(error_of(weighted + "[[strategies]]\nname = \"ring\"\n"), "");
-  EXPECT_NE(error_of(weighted + "[[strategies]]\nname = \"modulo\"\n").find("does not support node weights"),
+  EXPECT_NE(error_of(weighted + "[[strategies]]\nname = \"modulo\"\n")
+                .find("does not support node weights"),
             std::string::npos);
   EXPECT_NE(error_of("[cluster]\nnodes = 3\nweights = [1, 2]\n[[strategies]]\nname = \"ring\"\n")
                 .find("cluster.weights has 2 entries"),
@@ -146,12 +157,16 @@ TEST(Experiment, WeightsNeedAWeightedStrategy) {
 }
 
 TEST(Experiment, SetOverridesFieldsAndRejectsNonsense) {
-  Experiment e = parse_experiment(kMinimal, "exp.toml", {"keys.count=5e3", "keys.distribution=sequential"});
+  Experiment e =
+      parse_experiment(kMinimal, "exp.toml", {"keys.count=5e3", "keys.distribution=sequential"});
   EXPECT_EQ(e.keys.count, 5000u);
   EXPECT_EQ(e.keys.distribution, KeyDistribution::kSequential);
-  EXPECT_NE(error_of(kMinimal, 4, {"keys.count"}).find("expected KEY.PATH=VALUE"), std::string::npos);
-  EXPECT_NE(error_of(kMinimal, 4, {"keys.count=abc"}).find("keys.count: must be a number"), std::string::npos);
-  EXPECT_NE(error_of(kMinimal, 4, {"strategies.x=1"}).find("cannot be overridden"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, 4, {"keys.count"}).find("expected KEY.PATH=VALUE"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal, 4, {"keys.count=abc"}).find("keys.count: must be a number"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal, 4, {"strategies.x=1"}).find("cannot be overridden"),
+            std::string::npos);
 }
 
 }  // namespace

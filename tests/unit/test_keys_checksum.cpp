@@ -50,7 +50,8 @@ TEST(Keys, ValuesAreAFunctionOfTheKeyAndFillEveryByte) {
   EXPECT_FALSE(std::equal(v1.begin(), v1.begin() + 8, v1.begin() + 16));
 }
 
-std::uint64_t sum_of(const std::vector<std::uint64_t>& keys, const std::vector<std::uint64_t>& values) {
+std::uint64_t sum_of(const std::vector<std::uint64_t>& keys,
+                     const std::vector<std::uint64_t>& values) {
   std::uint64_t s = 0;
   for (std::size_t i = 0; i < keys.size(); ++i)
     s += record_digest(keys[i], std::as_bytes(std::span(&values[i], 1)));
