@@ -17,6 +17,7 @@ std::unique_ptr<Placement> make_maglev(StrategyParams& p);
 std::unique_ptr<Placement> make_anchor(StrategyParams& p);
 std::unique_ptr<Placement> make_dx(StrategyParams& p);
 std::unique_ptr<Placement> make_memento(StrategyParams& p);
+std::unique_ptr<Placement> make_powerch(StrategyParams& p);
 
 namespace {
 
@@ -47,6 +48,10 @@ constexpr std::array kStrategies{
     StrategyInfo{"memento",
                  "MementoHash, jump hash plus a replacement set (Coluzzi et al., arXiv:2306.09783)",
                  "(none)", make_memento},
+    StrategyInfo{"powerch", "power consistent hashing, O(1) expected (Leu, arXiv:2307.12448)",
+                 "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
+                 "last bucket's node takes its bucket)",
+                 make_powerch},
 };
 
 }  // namespace
