@@ -18,6 +18,7 @@ std::unique_ptr<Placement> make_anchor(StrategyParams& p);
 std::unique_ptr<Placement> make_dx(StrategyParams& p);
 std::unique_ptr<Placement> make_memento(StrategyParams& p);
 std::unique_ptr<Placement> make_powerch(StrategyParams& p);
+std::unique_ptr<Placement> make_fliphash(StrategyParams& p);
 
 namespace {
 
@@ -52,6 +53,10 @@ constexpr std::array kStrategies{
                  "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
                  "last bucket's node takes its bucket)",
                  make_powerch},
+    StrategyInfo{"fliphash", "FlipHash, constant-time range hashing (Masson, Lee, arXiv:2402.17549)",
+                 "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
+                 "last bucket's node takes its bucket)",
+                 make_fliphash},
 };
 
 }  // namespace
