@@ -19,6 +19,7 @@ std::unique_ptr<Placement> make_dx(StrategyParams& p);
 std::unique_ptr<Placement> make_memento(StrategyParams& p);
 std::unique_ptr<Placement> make_powerch(StrategyParams& p);
 std::unique_ptr<Placement> make_fliphash(StrategyParams& p);
+std::unique_ptr<Placement> make_jumpback(StrategyParams& p);
 
 namespace {
 
@@ -57,6 +58,10 @@ constexpr std::array kStrategies{
                  "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
                  "last bucket's node takes its bucket)",
                  make_fliphash},
+    StrategyInfo{"jumpback", "JumpBackHash, jump hash walked backwards (Ertl, arXiv:2403.18682)",
+                 "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
+                 "last bucket's node takes its bucket)",
+                 make_jumpback},
 };
 
 }  // namespace
