@@ -20,6 +20,7 @@ std::unique_ptr<Placement> make_memento(StrategyParams& p);
 std::unique_ptr<Placement> make_powerch(StrategyParams& p);
 std::unique_ptr<Placement> make_fliphash(StrategyParams& p);
 std::unique_ptr<Placement> make_jumpback(StrategyParams& p);
+std::unique_ptr<Placement> make_binomial(StrategyParams& p);
 
 namespace {
 
@@ -62,6 +63,10 @@ constexpr std::array kStrategies{
                  "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
                  "last bucket's node takes its bucket)",
                  make_jumpback},
+    StrategyInfo{"binomial", "BinomialHash, constant time (Coluzzi et al., arXiv:2406.19836)",
+                 "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
+                 "last bucket's node takes its bucket)",
+                 make_binomial},
 };
 
 }  // namespace
