@@ -138,6 +138,8 @@ void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, in
   attr_string(g, "strategy", s.strategy);
   attr_string(g, "params", s.params);
   attr_scalar(g, "t_initial", H5T_NATIVE_DOUBLE, s.t_initial);
+  attr_scalar(g, "lookup_ns", H5T_NATIVE_DOUBLE, s.lookup_ns);
+  attr_scalar(g, "state_bytes_initial", H5T_NATIVE_UINT64, s.state_bytes_initial);
 
   // events: one row per event.
   std::vector<EventRow> rows(s.events.size());

@@ -46,7 +46,7 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
     os << "\n== " << s.label;
     if (s.label != s.strategy) os << " (" << s.strategy << ")";
     if (!s.params.empty()) os << " " << s.params;
-    os << fmt(" | initial placement %.1f ms\n", ms(s.t_initial));
+    os << fmt(" | initial placement %.1f ms, lookup %.1f ns\n", ms(s.t_initial), s.lookup_ns);
     os << fmt("%5s  %-14s %9s %10s %8s %10s %10s %9s %8s %8s %8s %8s %8s\n", "event", "change",
               "nodes", "moved", "moved%", "optimal", "disruption", "peak/mean", "plan_ms",
               "pack_ms", "exch_ms", "apply_ms", "MiB_sent");

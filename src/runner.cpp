@@ -79,6 +79,20 @@ void inject(Fault f, Shard& shard, const Membership& m) {
   }
 }
 
+// ns per lookup over up to 2^20 local key hashes, min over ranks.
+double measure_lookup_ns(const Shard& shard, const Placement& p, MPI_Comm comm) {
+  const std::size_t n = std::min<std::size_t>(shard.size(), 1u << 20);
+  NodeId sink = 0;
+  const double t0 = MPI_Wtime();
+  for (std::size_t i = 0; i < n; ++i) sink ^= p.lookup(shard.hashes[i]);
+  const double dt = MPI_Wtime() - t0;
+  volatile NodeId keep = sink;  // the loop must not be optimised away
+  (void)keep;
+  double ns = n ? dt * 1e9 / static_cast<double>(n) : 1e300, best = 0;
+  MPI_Allreduce(&ns, &best, 1, MPI_DOUBLE, MPI_MIN, comm);
+  return best;
+}
+
 std::string params_text(const StrategyParams& p) {
   std::ostringstream os;
   bool first = true;
@@ -132,6 +146,8 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
     redist.redistribute(shard, *placement, m);
     sr.t_initial = max_over_ranks(MPI_Wtime() - t0, comm);
     sr.initial_loads = global_loads(shard, e.nodes, comm);
+    sr.lookup_ns = measure_lookup_ns(shard, *placement, comm);
+    sr.state_bytes_initial = placement->state_bytes();
 
     for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
       const ResolvedEvent& ev = e.timeline[ei];

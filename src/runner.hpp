@@ -56,6 +56,11 @@ struct StrategyResult {
   std::vector<std::vector<std::uint64_t>> loads;  // [event][node], keys per node after it
   std::vector<EventRecord> events;
   double t_initial = 0;  // initial placement, max over ranks
+  // Lookup cost measured in the run: every rank times lookups of its own key
+  // hashes after the initial placement; the fastest rank's figure is kept,
+  // as the one least disturbed by other ranks sharing its core.
+  double lookup_ns = 0;
+  std::uint64_t state_bytes_initial = 0;
 };
 
 struct RunResult {

@@ -144,6 +144,10 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoTemporaryIsLeft) {
       EXPECT_GT(H5Aexists(f, a), 0) << a;
     for (const auto& s : r.strategies) {
       const std::string g = "/strategies/" + s.label;
+      for (const char* a : {"strategy", "params", "t_initial", "lookup_ns", "state_bytes_initial"})
+        EXPECT_GT(H5Aexists_by_name(f, g.c_str(), a, H5P_DEFAULT), 0) << g << " " << a;
+      EXPECT_GT(s.lookup_ns, 0.0);
+      EXPECT_GT(s.state_bytes_initial, 0u);
       hid_t d = H5Dopen2(f, (g + "/events").c_str(), H5P_DEFAULT);
       ASSERT_GE(d, 0) << g;
       hid_t t = H5Dget_type(d);
