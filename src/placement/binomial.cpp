@@ -11,9 +11,10 @@
 //  3. Fallback: the key's relocated position in the minor tree.
 // Step 1 and 3 agree on every key whose hash has a 0 at bit r-1, which keeps
 // the map consistent when n crosses a power of two; within one enclosing
-// tree, growing n only captures keys for the new bucket. The fallback puts a
-// little extra load on the minor tree (at most (1/2)^5 of the keys when n is
-// just above a power of two).
+// tree, growing n only captures keys for the new bucket. The bounded number
+// of rehashes makes the split slightly uneven: at n = 10, buckets 8 and 9 get
+// 0.7% less than the mean and the minor tree 0.2% more (computed from the
+// steps above); there is no bias when n is a power of two.
 //
 // Hashes: the key hash is the first hash; relocation and rehashes are
 // hash_pair under separate seeds. Buckets map to nodes through BucketMap
