@@ -1,52 +1,27 @@
 // Tests of the rendezvous (highest random weight) strategy.
-#include <gtest/gtest.h>
-
-#include <algorithm>
-#include <cstdio>
-#include <vector>
-
-#include "error.hpp"
-#include "hash.hpp"
-#include "registry.hpp"
+#include "placement_strategy_checks.hpp"
 
 namespace ringsim {
 namespace {
 
-std::unique_ptr<Placement> build(const std::vector<NodeSpec>& specs) {
-  auto p = make_placement(StrategyParams("rendezvous"));
-  p->init(specs, 1024);
-  return p;
-}
+using namespace checks;
 
-std::vector<NodeSpec> nodes(std::uint32_t n) {
-  std::vector<NodeSpec> out;
-  for (NodeId i = 0; i < n; ++i) out.push_back({i, 1.0});
-  return out;
-}
-
-std::uint64_t key_hash(std::uint64_t i) { return hash_u64(i, 0x72656e64); }
-
+constexpr std::uint64_t kSeed = 0x72656e64;
 constexpr std::uint64_t kKeys = 1000000;
 
-std::vector<std::uint64_t> counts(const Placement& p, std::uint32_t max_id) {
-  std::vector<std::uint64_t> count(max_id, 0);
-  for (std::uint64_t i = 0; i < kKeys; ++i) ++count[p.lookup(key_hash(i))];
-  return count;
+std::unique_ptr<Placement> build_rendezvous(const std::vector<NodeSpec>& specs) {
+  return build("rendezvous", specs, 1024);
 }
 
 TEST(Rendezvous, Traits) {
-  const auto t = build(nodes(3))->traits();
-  EXPECT_TRUE(t.weighted);
-  EXPECT_EQ(t.removal, Removal::kAny);
-  EXPECT_TRUE(t.minimal_disruption);
+  expect_traits(*build_rendezvous(node_range(3)), /*weighted=*/true, Removal::kAny,
+                /*minimal_disruption=*/true);
 }
 
 TEST(Rendezvous, InvalidParameters) {
   // The strategy has no parameters: any one is rejected as unknown.
-  StrategyParams p("rendezvous");
-  p.set("vnodes", std::int64_t{10});
-  EXPECT_THROW(make_placement(p), Error);
-  auto q = build(nodes(3));
+  EXPECT_THROW(make_placement(params("rendezvous", {{"vnodes", std::int64_t{10}}})), Error);
+  auto q = build_rendezvous(node_range(3));
   EXPECT_THROW(q->remove_node(7), Error);
 }
 
@@ -54,38 +29,20 @@ TEST(Rendezvous, InvalidParameters) {
 // exactly in expectation; over 10^6 keys the ratio of the two counts has a
 // standard deviation of about 0.3%, so [1.8, 2.2] is a wide margin.
 TEST(Rendezvous, WeightTwoGetsTwiceTheKeys) {
-  {
-    auto p = build({{0, 1.0}, {1, 2.0}});
-    const auto c = counts(*p, 2);
-    const double ratio = static_cast<double>(c[1]) / static_cast<double>(c[0]);
-    EXPECT_GE(ratio, 1.8);
-    EXPECT_LE(ratio, 2.2);
-  }
-  {
-    // Ten nodes, odd ids weigh 2: each heavy node against the mean light one.
-    std::vector<NodeSpec> specs;
-    for (NodeId i = 0; i < 10; ++i) specs.push_back({i, i % 2 ? 2.0 : 1.0});
-    auto p = build(specs);
-    const auto c = counts(*p, 10);
-    double light = 0;
-    for (NodeId i = 0; i < 10; i += 2) light += static_cast<double>(c[i]) / 5;
-    for (NodeId i = 1; i < 10; i += 2) {
-      const double ratio = static_cast<double>(c[i]) / light;
-      EXPECT_GE(ratio, 1.8) << "node " << i;
-      EXPECT_LE(ratio, 2.2) << "node " << i;
-    }
-  }
+  // Two nodes, then ten: odd ids weigh 2, each heavy node against the mean
+  // light one.
+  for (std::uint32_t n : {2u, 10u})
+    expect_heavy_nodes_get_twice(*build_rendezvous(alternating_weights(n)), n, kKeys, kSeed);
 }
 
 TEST(Rendezvous, WeightedChangesAreMinimal) {
   std::vector<NodeSpec> specs;
   for (NodeId i = 0; i < 8; ++i) specs.push_back({i, 0.5 + 0.25 * i});
-  auto p = build(specs);
-  std::vector<NodeId> before(100000);
-  for (std::uint64_t i = 0; i < before.size(); ++i) before[i] = p->lookup(key_hash(i));
+  auto p = build_rendezvous(specs);
+  const auto before = owners(*p, 100000, kSeed);
   p->add_node({8, 3.0});
   for (std::uint64_t i = 0; i < before.size(); ++i) {
-    const NodeId o = p->lookup(key_hash(i));
+    const NodeId o = p->lookup(key_hash(i, kSeed));
     if (o != before[i]) {
       ASSERT_EQ(o, 8u);
     }
@@ -93,7 +50,7 @@ TEST(Rendezvous, WeightedChangesAreMinimal) {
   p->remove_node(8);
   p->remove_node(2);
   for (std::uint64_t i = 0; i < before.size(); ++i) {
-    const NodeId o = p->lookup(key_hash(i));
+    const NodeId o = p->lookup(key_hash(i, kSeed));
     if (before[i] != 2) {
       ASSERT_EQ(o, before[i]);
     }
@@ -104,14 +61,14 @@ TEST(Rendezvous, WeightedChangesAreMinimal) {
 TEST(Rendezvous, UniformAndLogPathsAgree) {
   // Equal weights other than 1 take the logarithm path; the winner must be
   // the same as with weight 1 (the fast path).
-  std::vector<NodeSpec> specs = nodes(20);
-  auto fast = build(specs);
+  std::vector<NodeSpec> specs = node_range(20);
+  auto fast = build_rendezvous(specs);
   for (auto& s : specs) s.weight = 3.0;
   specs.back().weight = 3.0000001;  // not uniform: the log path
-  auto slow = build(specs);
+  auto slow = build_rendezvous(specs);
   std::uint64_t differ = 0;
   for (std::uint64_t i = 0; i < 100000; ++i)
-    differ += fast->lookup(key_hash(i)) != slow->lookup(key_hash(i));
+    differ += fast->lookup(key_hash(i, kSeed)) != slow->lookup(key_hash(i, kSeed));
   // Only keys whose top two scores are within 3e-8 relative can differ.
   EXPECT_LT(differ, 10u);
 }
@@ -122,15 +79,8 @@ TEST(Rendezvous, UniformAndLogPathsAgree) {
 // maximum stays within about 3.5 standard deviations. Measured: 1.0052
 // (N=10) and 1.0316 (N=100).
 TEST(Rendezvous, Balance) {
-  double pmr[2];
-  const std::uint32_t sizes[2] = {10, 100};
-  for (int k = 0; k < 2; ++k) {
-    const auto c = counts(*build(nodes(sizes[k])), sizes[k]);
-    pmr[k] = static_cast<double>(*std::max_element(c.begin(), c.end())) * sizes[k] / kKeys;
-  }
-  std::printf("rendezvous peak-to-mean: N=10 %.4f, N=100 %.4f\n", pmr[0], pmr[1]);
-  EXPECT_LT(pmr[0], 1.015);
-  EXPECT_LT(pmr[1], 1.05);
+  EXPECT_LT(peak_to_mean(*build_rendezvous(node_range(10)), 10, kKeys, kSeed), 1.015);
+  EXPECT_LT(peak_to_mean(*build_rendezvous(node_range(100)), 100, kKeys, kSeed), 1.05);
 }
 
 }  // namespace
