@@ -83,7 +83,7 @@ struct EventRow {
   char kind[8];
   char detail[32];
   std::uint32_t nodes_before, nodes_after;
-  std::uint64_t keys_total, keys_moved, keys_optimal, bytes_moved;
+  std::uint64_t keys_total, keys_moved, keys_optimal, keys_moved_by_load, bytes_moved;
   double t_update, t_plan, t_pack, t_exchange, t_apply, t_verify;
   std::uint64_t load_max;
   double load_mean;
@@ -103,6 +103,7 @@ Handle event_type() {
   FIELD(keys_total, H5T_NATIVE_UINT64);
   FIELD(keys_moved, H5T_NATIVE_UINT64);
   FIELD(keys_optimal, H5T_NATIVE_UINT64);
+  FIELD(keys_moved_by_load, H5T_NATIVE_UINT64);
   FIELD(bytes_moved, H5T_NATIVE_UINT64);
   FIELD(t_update, H5T_NATIVE_DOUBLE);
   FIELD(t_plan, H5T_NATIVE_DOUBLE);
@@ -154,6 +155,7 @@ void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, in
     r.keys_total = e.keys_total;
     r.keys_moved = e.keys_moved;
     r.keys_optimal = e.keys_optimal;
+    r.keys_moved_by_load = e.keys_moved_by_load;
     r.bytes_moved = e.bytes_moved;
     r.t_update = e.t_update;
     r.t_plan = e.t_plan;

@@ -33,6 +33,22 @@ struct PlacementTraits {
   // Adding a node moves keys only onto it, and removing one moves only its
   // keys. The property tests hold every strategy that claims it to it exactly.
   bool minimal_disruption = false;
+  // The owner depends on the keys in the system, not only on the membership
+  // (bounded loads): the simulator calls rebalance() after init and after
+  // every membership change, and counts the keys that moved only because
+  // loads changed.
+  bool load_aware = false;
+};
+
+// The key hashes of every key in the system, for load-aware strategies. In the
+// simulator the keys are spread over ranks and each call is a collective: every
+// rank calls with the same arguments and gets the same answer.
+class KeyHashCounter {
+ public:
+  virtual ~KeyHashCounter() = default;
+  virtual std::uint64_t total() const = 0;
+  // For each x, how many key hashes are <= x.
+  virtual std::vector<std::uint64_t> count_at_most(std::span<const std::uint64_t> xs) const = 0;
 };
 
 class Placement {
@@ -56,6 +72,15 @@ class Placement {
   // Memory held by the strategy's lookup state, in bytes.
   virtual std::size_t state_bytes() const = 0;
   virtual PlacementTraits traits() const = 0;
+
+  // Load-aware strategies only: recompute the assignment for the current
+  // membership and key set. Until it is called, lookup() may name the
+  // primary owner.
+  virtual void rebalance(const KeyHashCounter& keys) { (void)keys; }
+  // Load-aware strategies only: the owner before load limits apply (for
+  // bounded loads, the plain ring's choice). A key whose owner changes while
+  // its primary does not moved because loads changed.
+  virtual NodeId primary(std::uint64_t key_hash) const { return lookup(key_hash); }
 };
 
 using PlacementFactory = std::unique_ptr<Placement> (*)(StrategyParams&);

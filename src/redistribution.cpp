@@ -41,6 +41,15 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   new_owner_.resize(n);
   for (std::size_t i = 0; i < n; ++i) new_owner_[i] = placement.lookup(shard.hashes[i]);
   for (std::size_t i = 0; i < n; ++i) st.keys_moved += new_owner_[i] != shard.owners[i];
+  const bool load_aware = placement.traits().load_aware;
+  if (load_aware) {
+    new_primary_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      new_primary_[i] = placement.primary(shard.hashes[i]);
+      st.keys_moved_by_load += shard.primaries[i] != kNoNode && new_owner_[i] != shard.owners[i] &&
+                               new_primary_[i] == shard.primaries[i];
+    }
+  }
   double t1 = MPI_Wtime();
   st.t.plan = t1 - t0;
 
@@ -92,6 +101,7 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     if (m.rank_of(new_owner_[i]) != rank_) continue;
     if (out != i) shard.move_entry(i, out);
     shard.owners[out] = new_owner_[i];
+    if (load_aware) shard.primaries[out] = new_primary_[i];
     ++out;
   }
   shard.resize(out + incoming);
@@ -101,6 +111,7 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     std::memcpy(&shard.keys[slot], rec, sizeof(std::uint64_t));
     shard.hashes[slot] = keys_.key_hash(shard.keys[slot]);
     shard.owners[slot] = placement.lookup(shard.hashes[slot]);
+    shard.primaries[slot] = load_aware ? placement.primary(shard.hashes[slot]) : kNoNode;
     std::memcpy(shard.values.data() + slot * vb, rec + sizeof(std::uint64_t), vb);
   }
   st.t.apply = MPI_Wtime() - t3;

@@ -25,6 +25,9 @@ struct PhaseTimes {
 struct LocalMoveStats {
   std::uint64_t keys_moved = 0;    // local keys whose owner node changed
   std::uint64_t records_sent = 0;  // of those, records sent to another rank
+  // Load-aware strategies: moved keys whose primary owner did not change,
+  // i.e. that moved only because loads changed.
+  std::uint64_t keys_moved_by_load = 0;
   PhaseTimes t;
 };
 
@@ -48,7 +51,7 @@ class Redistributor {
   std::size_t record_bytes_;
   MPI_Datatype record_type_ = MPI_DATATYPE_NULL;
   // Reused across events so that steady-state events do not allocate.
-  std::vector<NodeId> new_owner_;
+  std::vector<NodeId> new_owner_, new_primary_;
   std::vector<int> send_counts_, send_displs_, recv_counts_, recv_displs_, cursor_;
   std::vector<std::byte> send_buf_, recv_buf_;
 };

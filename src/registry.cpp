@@ -10,6 +10,7 @@ namespace ringsim {
 // Each factory is defined in its strategy's file under placement/.
 std::unique_ptr<Placement> make_modulo(StrategyParams& p);
 std::unique_ptr<Placement> make_ring(StrategyParams& p);
+std::unique_ptr<Placement> make_bounded(StrategyParams& p);
 std::unique_ptr<Placement> make_rendezvous(StrategyParams& p);
 std::unique_ptr<Placement> make_jump(StrategyParams& p);
 std::unique_ptr<Placement> make_multiprobe(StrategyParams& p);
@@ -41,10 +42,18 @@ constexpr std::array kStrategies{
                  "probes=21 (hashes per key, >= 1)", make_multiprobe},
     StrategyInfo{"maglev", "Maglev lookup-table hashing (Eisenbud et al., NSDI 2016, sec. 3.4)",
                  "table_size=65537 (prime, >= cluster.nodes)", make_maglev},
+    StrategyInfo{
+        "bounded",
+        "consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam, "
+        "arXiv:1608.01350)",
+        "vnodes=40 (ring points per unit of weight), epsilon=0.25 (each node holds at most "
+        "(1+epsilon) times its share)",
+        make_bounded},
     StrategyInfo{"anchor", "AnchorHash over arrays A, K, W, L (Mendelson et al., arXiv:1812.09674)",
                  "capacity=0 (anchor size a; 0: cluster.nodes; else >= cluster.nodes)",
                  make_anchor},
-    StrategyInfo{"dx", "DxHash, pseudo-random probing of active flags (Dong, Wang, arXiv:2107.07930)",
+    StrategyInfo{"dx",
+                 "DxHash, pseudo-random probing of active flags (Dong, Wang, arXiv:2107.07930)",
                  "capacity=0 (slots, rounded up to a power of two; 0: cluster.nodes; else >= "
                  "cluster.nodes)",
                  make_dx},
@@ -55,7 +64,8 @@ constexpr std::array kStrategies{
                  "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
                  "last bucket's node takes its bucket)",
                  make_powerch},
-    StrategyInfo{"fliphash", "FlipHash, constant-time range hashing (Masson, Lee, arXiv:2402.17549)",
+    StrategyInfo{"fliphash",
+                 "FlipHash, constant-time range hashing (Masson, Lee, arXiv:2402.17549)",
                  "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
                  "last bucket's node takes its bucket)",
                  make_fliphash},

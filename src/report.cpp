@@ -61,6 +61,12 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
                 ms(ev.t_pack), ms(ev.t_exchange), ms(ev.t_apply),
                 double(ev.bytes_moved) / (1 << 20));
     }
+    std::string by_load;
+    for (const auto& ev : s.events)
+      if (ev.keys_moved_by_load)
+        by_load += fmt(" event %u: %llu;", ev.event,
+                       static_cast<unsigned long long>(ev.keys_moved_by_load));
+    if (!by_load.empty()) os << "keys moved only because loads changed:" << by_load << "\n";
   }
 
   if (r.strategies.size() > 1 && !e.timeline.empty()) {

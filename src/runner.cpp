@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "checksum.hpp"
+#include "key_counter.hpp"
 #include "membership.hpp"
 #include "redistribution.hpp"
 #include "registry.hpp"
@@ -141,8 +142,15 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
     }
     const GlobalTally expected = tally(shard, keys, nullptr, m, rank, comm);
 
+    // Load-aware strategies place keys from global key counts (collective).
+    const bool load_aware = placement->traits().load_aware;
+    auto rebalance = [&] {
+      if (load_aware) placement->rebalance(MpiHashCounter(shard.hashes, comm));
+    };
+
     Redistributor redist(comm, keys);
     const double t0 = MPI_Wtime();
+    rebalance();
     redist.redistribute(shard, *placement, m);
     sr.t_initial = max_over_ranks(MPI_Wtime() - t0, comm);
     sr.initial_loads = global_loads(shard, e.nodes, comm);
@@ -170,6 +178,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
           placement->remove_node(n);
         }
       }
+      rebalance();
       const double t_update = MPI_Wtime() - tu;
       rec.nodes_after = m.active_count();
       rec.keys_total = keys.count;
@@ -189,12 +198,14 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
       const double t_verify = MPI_Wtime() - tv;
 
       // Sums and maxima over ranks, two allreduces for the whole event.
-      std::uint64_t sums_local[2] = {st.keys_moved, st.records_sent}, sums[2];
-      MPI_Allreduce(sums_local, sums, 2, MPI_UINT64_T, MPI_SUM, comm);
+      std::uint64_t sums_local[3] = {st.keys_moved, st.records_sent, st.keys_moved_by_load},
+                    sums[3];
+      MPI_Allreduce(sums_local, sums, 3, MPI_UINT64_T, MPI_SUM, comm);
       double times_local[6] = {t_update, st.t.plan, st.t.pack, st.t.exchange, st.t.apply, t_verify};
       double times[6];
       MPI_Allreduce(times_local, times, 6, MPI_DOUBLE, MPI_MAX, comm);
       rec.keys_moved = sums[0];
+      rec.keys_moved_by_load = sums[2];
       rec.bytes_moved = sums[1] * redist.record_bytes();
       rec.t_update = times[0];
       rec.t_plan = times[1];

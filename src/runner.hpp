@@ -35,10 +35,11 @@ struct EventRecord {
   std::string detail;  // "add 3", "remove 1,4"
   std::uint32_t nodes_before = 0, nodes_after = 0;
   std::uint64_t keys_total = 0;
-  std::uint64_t keys_moved = 0;    // keys whose owner node changed
-  std::uint64_t keys_optimal = 0;  // the fewest any placement must move
-  std::uint64_t bytes_moved = 0;   // bytes sent between ranks (key + value per record)
-  double t_update = 0;             // strategy state update (add/remove node), max over ranks
+  std::uint64_t keys_moved = 0;          // keys whose owner node changed
+  std::uint64_t keys_optimal = 0;        // the fewest any placement must move
+  std::uint64_t keys_moved_by_load = 0;  // load-aware strategies: moved though their primary stayed
+  std::uint64_t bytes_moved = 0;         // bytes sent between ranks (key + value per record)
+  double t_update = 0;                   // strategy state update (add/remove node), max over ranks
   double t_plan = 0, t_pack = 0, t_exchange = 0, t_apply = 0, t_verify = 0;
   std::uint64_t load_max = 0;     // keys on the fullest active node
   double load_mean = 0;           // keys per active node

@@ -21,7 +21,11 @@ struct Shard {
   std::vector<std::uint64_t> keys;
   std::vector<std::uint64_t> hashes;  // key_hash(keys[i]), cached
   std::vector<NodeId> owners;         // the node that holds keys[i]
-  std::vector<std::byte> values;      // value_bytes per key
+  // For load-aware strategies: the primary owner (Placement::primary) at the
+  // last redistribution, to tell moves caused by load from moves caused by
+  // membership. Sized like keys; kNoNode where unknown.
+  std::vector<NodeId> primaries;
+  std::vector<std::byte> values;  // value_bytes per key
 
   std::size_t size() const { return keys.size(); }
   std::span<std::byte> value(std::size_t i) {
@@ -34,18 +38,21 @@ struct Shard {
     keys.reserve(n);
     hashes.reserve(n);
     owners.reserve(n);
+    primaries.reserve(n);
     values.reserve(n * value_bytes);
   }
   void push(std::uint64_t key, std::uint64_t hash, NodeId owner, const std::byte* v) {
     keys.push_back(key);
     hashes.push_back(hash);
     owners.push_back(owner);
+    primaries.push_back(UINT32_MAX);
     values.insert(values.end(), v, v + value_bytes);
   }
   void resize(std::size_t n) {
     keys.resize(n);
     hashes.resize(n);
     owners.resize(n);
+    primaries.resize(n);
     values.resize(n * value_bytes);
   }
   // Moves entry `from` to slot `to` (to <= from), for in-place compaction.
@@ -53,6 +60,7 @@ struct Shard {
     keys[to] = keys[from];
     hashes[to] = hashes[from];
     owners[to] = owners[from];
+    primaries[to] = primaries[from];
     std::memmove(values.data() + to * value_bytes, values.data() + from * value_bytes, value_bytes);
   }
 };

@@ -4,6 +4,7 @@
 #include <hdf5.h>
 #include <mpi.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -12,6 +13,7 @@
 
 #include "experiment.hpp"
 #include "h5_output.hpp"
+#include "key_counter.hpp"
 #include "keys.hpp"
 #include "registry.hpp"
 #include "runner.hpp"
@@ -45,18 +47,22 @@ std::vector<NodeId> serial_owners(const Placement& p, const KeySpace& keys) {
   return out;
 }
 
-TEST(MainJob, DefaultExperimentMatchesASerialReplayOfEveryEvent) {
-  const Experiment e = default_experiment({"keys.count=200000"});
-  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+// Replays every strategy of a finished run serially, on all keys at once,
+// and checks that the distributed run moved and placed exactly the same keys.
+void expect_matches_serial_replay(const Experiment& e, const RunResult& r) {
   ASSERT_EQ(r.strategies.size(), e.strategies.size());
+  std::vector<std::uint64_t> all_hashes(e.keys.count);
+  for (std::uint64_t i = 0; i < e.keys.count; ++i) all_hashes[i] = e.keys.key_hash(e.keys.key(i));
+  const SortedHashCounter all_keys(all_hashes);
+  auto weight = [&](NodeId n) { return e.weights.empty() ? 1.0 : e.weights[n]; };
   for (std::size_t s = 0; s < e.strategies.size(); ++s) {
     const StrategyResult& sr = r.strategies[s];
     ASSERT_EQ(sr.events.size(), e.timeline.size());
-    // Replay serially: membership, owners before and after each event.
     auto p = make_placement(e.strategies[s].params);
     std::vector<NodeSpec> initial;
-    for (NodeId n = 0; n < e.initial; ++n) initial.push_back({n, 1.0});
+    for (NodeId n = 0; n < e.initial; ++n) initial.push_back({n, weight(n)});
     p->init(initial, e.nodes);
+    p->rebalance(all_keys);
     auto owners = serial_owners(*p, e.keys);
     std::vector<std::uint64_t> loads(e.nodes, 0);
     for (NodeId o : owners) ++loads[o];
@@ -65,10 +71,11 @@ TEST(MainJob, DefaultExperimentMatchesASerialReplayOfEveryEvent) {
       const auto& ev = e.timeline[ei];
       for (NodeId n : ev.nodes) {
         if (ev.kind == EventKind::kAdd)
-          p->add_node({n, 1.0});
+          p->add_node({n, weight(n)});
         else
           p->remove_node(n);
       }
+      p->rebalance(all_keys);
       const auto after = serial_owners(*p, e.keys);
       std::uint64_t moved = 0;
       std::fill(loads.begin(), loads.end(), 0);
@@ -88,9 +95,73 @@ TEST(MainJob, DefaultExperimentMatchesASerialReplayOfEveryEvent) {
       if (world_size() == 1) {
         EXPECT_EQ(rec.bytes_moved, 0u);
       }
+      EXPECT_LE(rec.keys_moved_by_load, rec.keys_moved);
+      if (!p->traits().load_aware) {
+        EXPECT_EQ(rec.keys_moved_by_load, 0u);
+      }
       owners = after;
     }
   }
+}
+
+TEST(MainJob, DefaultExperimentMatchesASerialReplayOfEveryEvent) {
+  const Experiment e = default_experiment({"keys.count=200000"});
+  expect_matches_serial_replay(e, run_experiment(e, {}, MPI_COMM_WORLD));
+}
+
+// Bounded loads places keys from global key counts gathered over all ranks:
+// the result must equal the serial computation on all keys, and no node may
+// exceed its capacity ceil((1 + epsilon) * K * w / W).
+TEST(MainJob, BoundedLoadsMatchesSerialReplayAndNeverExceedsCapacity) {
+  const std::string text = R"(
+[keys]
+count = 120000
+seed = 3
+[cluster]
+nodes = 8
+initial = 6
+weights = [1, 1, 2, 1, 1, 1, 1, 3]
+[[strategies]]
+name = "bounded"
+epsilon = 0.05
+vnodes = 8
+[[strategies]]
+name = "bounded"
+label = "bounded-loose"
+epsilon = 1.0
+[[events]]
+kind = "add"
+count = 2
+[[events]]
+kind = "remove"
+node = 2
+[[events]]
+kind = "remove"
+count = 2
+)";
+  Experiment e = parse_experiment(text, "bounded.toml");
+  validate_experiment(e, world_size());
+  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  expect_matches_serial_replay(e, r);
+  const double eps[] = {0.05, 1.0};
+  for (std::size_t s = 0; s < 2; ++s) {
+    for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
+      const auto& loads = r.strategies[s].loads[ei];
+      double active_weight = 0;
+      for (NodeId n = 0; n < e.nodes; ++n)
+        if (loads[n] > 0) active_weight += e.weights[n];
+      for (NodeId n = 0; n < e.nodes; ++n) {
+        if (loads[n] == 0) continue;
+        const double cap =
+            std::ceil((1 + eps[s]) * double(e.keys.count) * e.weights[n] / active_weight);
+        EXPECT_LE(double(loads[n]), cap) << "node " << n << " event " << ei;
+      }
+    }
+  }
+  // The tight setting moves keys because loads change; the report says how many.
+  std::uint64_t by_load = 0;
+  for (const auto& ev : r.strategies[0].events) by_load += ev.keys_moved_by_load;
+  EXPECT_GT(by_load, 0u);
 }
 
 TEST(MainJob, RingMovesTheMinimumAndModuloMovesMost) {

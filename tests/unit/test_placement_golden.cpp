@@ -12,6 +12,7 @@
 #include <string>
 
 #include "hash.hpp"
+#include "key_counter.hpp"
 #include "registry.hpp"
 
 namespace ringsim {
@@ -27,11 +28,13 @@ std::string golden_text(std::string_view name) {
   const NodeId leaving = p->traits().removal == Removal::kAny ? 3 : 9;
   std::ostringstream os;
   os << "# " << name << ": step key_hash owner (tests/unit/test_placement_golden.cpp)\n";
+  std::vector<std::uint64_t> hashes;
+  for (std::uint64_t i = 0; i < 48; ++i) hashes.push_back(hash_u64(i, 0x676f6c64656eULL));
+  // Load-aware strategies place these 48 keys as the whole key set.
+  const SortedHashCounter keys(hashes);
   auto dump = [&](const char* step) {
-    for (std::uint64_t i = 0; i < 48; ++i) {
-      const std::uint64_t h = hash_u64(i, 0x676f6c64656eULL);
-      os << step << ' ' << h << ' ' << p->lookup(h) << '\n';
-    }
+    p->rebalance(keys);
+    for (std::uint64_t h : hashes) os << step << ' ' << h << ' ' << p->lookup(h) << '\n';
   };
   dump("initial-10");
   p->remove_node(leaving);
