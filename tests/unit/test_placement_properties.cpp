@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "hash.hpp"
+#include "key_counter.hpp"
 #include "registry.hpp"
 
 namespace ringsim {
@@ -102,6 +104,48 @@ TEST_P(PlacementProperty, StateBytesGrowWithNodes) {
   auto large = build(GetParam(), 400);
   EXPECT_GT(small->state_bytes(), 0u);
   EXPECT_GE(large->state_bytes(), small->state_bytes());
+}
+
+// The peak-to-mean load each strategy's paper documents, for N nodes and K
+// keys. Every bound adds 5 standard deviations of the sampling noise a
+// perfectly uniform placement shows with K keys: 5 * sqrt(N / K).
+double balance_bound(std::string_view name, std::uint32_t n, std::uint64_t k) {
+  const double noise = 5.0 * std::sqrt(double(n) / double(k));
+  // Uniform over the nodes by construction (each paper shows every node's
+  // share is exactly 1/N in expectation: hash mod N, jump, rendezvous,
+  // Maglev's table (entries differ by at most one per node), AnchorHash, DxHash,
+  // MementoHash, PowerCH, FlipHash, JumpBackHash, BinomialHash).
+  for (std::string_view u : {"modulo", "jump", "rendezvous", "maglev", "anchor", "dx", "memento",
+                             "powerch", "fliphash", "jumpback", "binomial"})
+    if (name == u) return 1.0 + noise;
+  // Ring with V points per node: a node's share deviates by about 1/sqrt(V)
+  // (Karger et al.); the largest of N such deviations is about sqrt(2 ln N / V).
+  if (name == "ring") return 1.0 + std::sqrt(2.0 * std::log(double(n)) / 160.0) + noise;
+  // Multi-probe: 1 + 1/epsilon probes give a peak-to-mean of 1 + epsilon
+  // (Appleton, O'Reilly, abstract): 21 probes, 1.05.
+  if (name == "multiprobe") return 1.05 + noise;
+  // Bounded loads: no node exceeds ceil((1 + epsilon) K / N) by construction.
+  if (name == "bounded") return (std::ceil(1.25 * double(k) / n) + 0.5) / (double(k) / n);
+  ADD_FAILURE() << "state the balance bound of strategy '" << name << "' here";
+  return 0;
+}
+
+TEST_P(PlacementProperty, PeakToMeanWithinThePaperBoundAt10_100_1000Nodes) {
+  const std::uint64_t keys = 1'000'000;
+  std::vector<std::uint64_t> hashes(keys);
+  for (std::uint64_t i = 0; i < keys; ++i) hashes[i] = key_hash(i);
+  const SortedHashCounter all(hashes);
+  for (std::uint32_t n : {10u, 100u, 1000u}) {
+    auto p = make_placement(StrategyParams(std::string(GetParam())));
+    p->init(nodes(n), n);
+    p->rebalance(all);
+    std::vector<std::uint64_t> loads(n, 0);
+    for (std::uint64_t h : hashes) ++loads[p->lookup(h)];
+    const double peak = double(*std::max_element(loads.begin(), loads.end())) / (double(keys) / n);
+    const double bound = balance_bound(GetParam(), n, keys);
+    EXPECT_LE(peak, bound) << n << " nodes";
+    RecordProperty("peak_to_mean_" + std::to_string(n), std::to_string(peak));
+  }
 }
 
 std::vector<std::string_view> names() {
