@@ -225,8 +225,11 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
 
   if (auto n = root.get("run")) {
     const auto& t = r.table(*n, "run");
-    r.only(t, "run.", {"verify"});
+    r.only(t, "run.", {"verify", "node_matrix_max", "compress"});
+    if (auto c = t.get("compress")) e.compress = r.boolean(*c, "run.compress");
     if (auto c = t.get("verify")) e.verify = r.boolean(*c, "run.verify");
+    if (auto c = t.get("node_matrix_max"))
+      e.node_matrix_max = static_cast<std::uint32_t>(r.uint(*c, "run.node_matrix_max", 0, 4096));
   }
 
   auto* strategies = root.get("strategies");

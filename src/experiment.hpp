@@ -48,6 +48,9 @@ struct Experiment {
   std::uint32_t initial = 0;  // nodes active at the start; 0 = all
   std::vector<double> weights;
   bool verify = true;
+  std::uint32_t node_matrix_max = 256;
+  bool compress = true;  // chunked, deflated per-event arrays in the result file  // record
+                         // node-to-node moves up to this many nodes
 
   std::vector<StrategySpec> strategies;
   std::vector<EventSpec> events;

@@ -84,9 +84,9 @@ struct EventRow {
   char detail[32];
   std::uint32_t nodes_before, nodes_after;
   std::uint64_t keys_total, keys_moved, keys_optimal, keys_moved_by_load, bytes_moved;
-  double t_update, t_plan, t_pack, t_exchange, t_apply, t_verify;
+  double t_update, t_plan, t_pack, t_exchange, t_apply, t_verify, t_lower_bound;
   std::uint64_t load_max;
-  double load_mean;
+  double load_mean, load_peak_to_mean, load_cv;
   std::uint64_t state_bytes;
 };
 
@@ -111,8 +111,11 @@ Handle event_type() {
   FIELD(t_exchange, H5T_NATIVE_DOUBLE);
   FIELD(t_apply, H5T_NATIVE_DOUBLE);
   FIELD(t_verify, H5T_NATIVE_DOUBLE);
+  FIELD(t_lower_bound, H5T_NATIVE_DOUBLE);
   FIELD(load_max, H5T_NATIVE_UINT64);
   FIELD(load_mean, H5T_NATIVE_DOUBLE);
+  FIELD(load_peak_to_mean, H5T_NATIVE_DOUBLE);
+  FIELD(load_cv, H5T_NATIVE_DOUBLE);
   FIELD(state_bytes, H5T_NATIVE_UINT64);
 #undef FIELD
   return t;
@@ -121,6 +124,25 @@ Handle event_type() {
 void copy_text(char* dst, std::size_t size, const std::string& s) {
   std::memset(dst, 0, size);
   std::memcpy(dst, s.data(), std::min(s.size(), size - 1));
+}
+
+// A uint64 dataset; with `compress`, chunked by its first dimension (one
+// event per chunk) and deflated. Parallel HDF5 writes filtered datasets only
+// collectively, which is how ringsim writes everything.
+Handle create_u64(hid_t g, const char* name, std::initializer_list<hsize_t> dims_list,
+                  bool compress) {
+  std::vector<hsize_t> dims(dims_list);
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  const bool empty = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
+  if (compress && !empty) {
+    std::vector<hsize_t> chunk(dims);
+    chunk[0] = 1;
+    H5_CHECK(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()));
+    H5_CHECK(H5Pset_deflate(dcpl, 4));
+  }
+  return Handle(H5Dcreate2(g, name, H5T_STD_U64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                H5Dclose);
 }
 
 // Rank 0 writes the whole selection, the others take part with an empty one,
@@ -133,7 +155,7 @@ void write_by_root(hid_t dset, hid_t mem_type, const void* data, int rank, hid_t
 }
 
 void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, int rank, int ranks,
-                    hid_t dxpl) {
+                    hid_t dxpl, bool compress) {
   const std::string path = "/strategies/" + s.label;
   Handle g(H5Gcreate2(file, path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
   attr_string(g, "strategy", s.strategy);
@@ -163,8 +185,11 @@ void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, in
     r.t_exchange = e.t_exchange;
     r.t_apply = e.t_apply;
     r.t_verify = e.t_verify;
+    r.t_lower_bound = e.t_lower_bound;
     r.load_max = e.load_max;
     r.load_mean = e.load_mean;
+    r.load_peak_to_mean = e.load_peak_to_mean;
+    r.load_cv = e.load_cv;
     r.state_bytes = e.state_bytes;
   }
   Handle etype = event_type();
@@ -187,8 +212,7 @@ void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, in
   const hsize_t E = s.events.size();
   const hsize_t ldims[2] = {E, nodes};
   Handle lspace(H5Screate_simple(2, ldims, nullptr), H5Sclose);
-  Handle loads(H5Dcreate2(g, "loads", H5T_STD_U64LE, lspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-               H5Dclose);
+  Handle loads = create_u64(g, "loads", {E, nodes}, compress);
   const hsize_t mine = static_cast<hsize_t>(rank) < nodes
                            ? (nodes - static_cast<hsize_t>(rank) + ranks - 1) / ranks
                            : 0;
@@ -208,6 +232,37 @@ void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, in
     H5_CHECK(H5Sselect_hyperslab(fsel, H5S_SELECT_SET, start, stride, count, nullptr));
   }
   H5_CHECK(H5Dwrite(loads, H5T_NATIVE_UINT64, msel, fsel, dxpl, cols.data()));
+
+  // migration_ranks: [event][from rank][to rank] bytes; each rank writes its row.
+  const hsize_t P = static_cast<hsize_t>(ranks);
+  Handle mr = create_u64(g, "migration_ranks", {E, P, P}, compress);
+  {
+    std::vector<std::uint64_t> rows_of_mine(E * P);
+    for (hsize_t ev = 0; ev < E; ++ev)
+      std::copy(s.bytes_to_rank[ev].begin(), s.bytes_to_rank[ev].end(),
+                rows_of_mine.begin() + ev * P);
+    Handle f(H5Dget_space(mr), H5Sclose);
+    const hsize_t mdims3[3] = {E, 1, P};
+    Handle mem(H5Screate_simple(3, mdims3, nullptr), H5Sclose);
+    if (E == 0) {
+      H5_CHECK(H5Sselect_none(f));
+      H5_CHECK(H5Sselect_none(mem));
+    } else {
+      const hsize_t start[3] = {0, static_cast<hsize_t>(rank), 0};
+      const hsize_t count[3] = {E, 1, P};
+      H5_CHECK(H5Sselect_hyperslab(f, H5S_SELECT_SET, start, nullptr, count, nullptr));
+    }
+    H5_CHECK(H5Dwrite(mr, H5T_NATIVE_UINT64, mem, f, dxpl, rows_of_mine.data()));
+  }
+
+  // migration_nodes: [event][from node][to node] keys, when recorded.
+  if (!s.node_moves.empty()) {
+    Handle mn = create_u64(g, "migration_nodes", {E, nodes, nodes}, compress);
+    std::vector<std::uint64_t> all;
+    if (rank == 0)
+      for (const auto& m : s.node_moves) all.insert(all.end(), m.begin(), m.end());
+    write_by_root(mn, H5T_NATIVE_UINT64, all.data(), rank, dxpl);
+  }
 }
 
 }  // namespace
@@ -263,7 +318,9 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
     std::vector<std::string> order;
     for (const auto& s : r.strategies) order.push_back(s.label);
     attr_strings(strategies, "order", order);
-    for (const auto& s : r.strategies) write_strategy(file, s, r.nodes, rank, ranks, dxpl);
+    attr_string(file, "compression", e.compress ? "deflate-4, chunks of one event" : "none");
+    for (const auto& s : r.strategies)
+      write_strategy(file, s, r.nodes, rank, ranks, dxpl, e.compress);
   }  // every handle closed here, the file last
 
   MPI_Barrier(comm);

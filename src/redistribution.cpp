@@ -31,7 +31,7 @@ Redistributor::~Redistributor() {
 }
 
 LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placement,
-                                           const Membership& m) {
+                                           const Membership& m, const RedistributeOptions& opt) {
   LocalMoveStats st;
   const std::size_t n = shard.size();
   const std::size_t vb = keys_.value_bytes;
@@ -41,6 +41,12 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   new_owner_.resize(n);
   for (std::size_t i = 0; i < n; ++i) new_owner_[i] = placement.lookup(shard.hashes[i]);
   for (std::size_t i = 0; i < n; ++i) st.keys_moved += new_owner_[i] != shard.owners[i];
+  if (opt.node_moves) {
+    const std::size_t nodes = m.nodes();
+    for (std::size_t i = 0; i < n; ++i)
+      if (shard.owners[i] != kNoNode && new_owner_[i] != shard.owners[i])
+        ++(*opt.node_moves)[shard.owners[i] * nodes + new_owner_[i]];
+  }
   const bool load_aware = placement.traits().load_aware;
   if (load_aware) {
     new_primary_.resize(n);
@@ -81,7 +87,11 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   double t2 = MPI_Wtime();
   st.t.pack = t2 - t1;
 
-  // exchange: counts, then the records themselves.
+  // exchange: counts, then the records themselves. The barrier keeps the
+  // imbalance of the earlier phases (already in their own times) out of it.
+  st.records_to_rank.assign(send_counts_.begin(), send_counts_.end());
+  MPI_Barrier(comm_);
+  t2 = MPI_Wtime();
   MPI_Alltoall(send_counts_.data(), 1, MPI_INT, recv_counts_.data(), 1, MPI_INT, comm_);
   std::uint64_t incoming = 0;
   for (int c : recv_counts_) incoming += static_cast<std::uint64_t>(c);
@@ -115,6 +125,14 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     std::memcpy(shard.values.data() + slot * vb, rec + sizeof(std::uint64_t), vb);
   }
   st.t.apply = MPI_Wtime() - t3;
+
+  if (opt.measure_lower_bound) {
+    MPI_Barrier(comm_);
+    const double t4 = MPI_Wtime();
+    MPI_Alltoallv(send_buf_.data(), send_counts_.data(), send_displs_.data(), record_type_,
+                  recv_buf_.data(), recv_counts_.data(), recv_displs_.data(), record_type_, comm_);
+    st.t.lower_bound = MPI_Wtime() - t4;
+  }
   return st;
 }
 

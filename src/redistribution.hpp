@@ -19,6 +19,16 @@ namespace ringsim {
 
 struct PhaseTimes {
   double plan = 0, pack = 0, exchange = 0, apply = 0;
+  // The same records pushed through one bare MPI_Alltoallv again: the in-run
+  // lower bound of the exchange phase.
+  double lower_bound = 0;
+};
+
+struct RedistributeOptions {
+  bool measure_lower_bound = true;
+  // If set (nodes x nodes, row-major), counts local keys moved from node a
+  // (row) to node b (column).
+  std::vector<std::uint64_t>* node_moves = nullptr;
 };
 
 // What one rank saw; the runner reduces these over ranks.
@@ -28,6 +38,7 @@ struct LocalMoveStats {
   // Load-aware strategies: moved keys whose primary owner did not change,
   // i.e. that moved only because loads changed.
   std::uint64_t keys_moved_by_load = 0;
+  std::vector<std::uint64_t> records_to_rank;  // records this rank sent to each rank
   PhaseTimes t;
 };
 
@@ -40,7 +51,8 @@ class Redistributor {
 
   // Moves every key of `shard` to the node `placement` names. Keys whose owner
   // is kNoNode (fresh from the generator) count as moved.
-  LocalMoveStats redistribute(Shard& shard, const Placement& placement, const Membership& m);
+  LocalMoveStats redistribute(Shard& shard, const Placement& placement, const Membership& m,
+                              const RedistributeOptions& opt = {});
 
   std::size_t record_bytes() const { return record_bytes_; }
 

@@ -47,19 +47,19 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
     if (s.label != s.strategy) os << " (" << s.strategy << ")";
     if (!s.params.empty()) os << " " << s.params;
     os << fmt(" | initial placement %.1f ms, lookup %.1f ns\n", ms(s.t_initial), s.lookup_ns);
-    os << fmt("%5s  %-14s %9s %10s %8s %10s %10s %9s %8s %8s %8s %8s %8s\n", "event", "change",
+    os << fmt("%5s  %-14s %9s %10s %8s %10s %10s %9s %8s %8s %8s %8s %8s %8s\n", "event", "change",
               "nodes", "moved", "moved%", "optimal", "disruption", "peak/mean", "plan_ms",
-              "pack_ms", "exch_ms", "apply_ms", "MiB_sent");
+              "pack_ms", "exch_ms", "bound_ms", "apply_ms", "MiB_sent");
     for (const auto& ev : s.events) {
       const std::string nodes =
           std::to_string(ev.nodes_before) + "->" + std::to_string(ev.nodes_after);
-      os << fmt("%5u  %-14s %9s %10llu %7.2f%% %10llu %10.2f %9.3f %8.2f %8.2f %8.2f %8.2f %8.2f\n",
-                ev.event, ev.detail.c_str(), nodes.c_str(),
-                static_cast<unsigned long long>(ev.keys_moved), 100.0 * ev.moved_fraction(),
-                static_cast<unsigned long long>(ev.keys_optimal), ev.disruption(),
-                ev.load_mean > 0 ? double(ev.load_max) / ev.load_mean : 0.0, ms(ev.t_plan),
-                ms(ev.t_pack), ms(ev.t_exchange), ms(ev.t_apply),
-                double(ev.bytes_moved) / (1 << 20));
+      os << fmt(
+          "%5u  %-14s %9s %10llu %7.2f%% %10llu %10.2f %9.3f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n",
+          ev.event, ev.detail.c_str(), nodes.c_str(),
+          static_cast<unsigned long long>(ev.keys_moved), 100.0 * ev.moved_fraction(),
+          static_cast<unsigned long long>(ev.keys_optimal), ev.disruption(), ev.load_peak_to_mean,
+          ms(ev.t_plan), ms(ev.t_pack), ms(ev.t_exchange), ms(ev.t_lower_bound), ms(ev.t_apply),
+          double(ev.bytes_moved) / (1 << 20));
     }
     std::string by_load;
     for (const auto& ev : s.events)
@@ -80,7 +80,7 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
         moved += ev.keys_moved;
         optimal += ev.keys_optimal;
         worst = std::max(worst, ev.disruption());
-        peak = std::max(peak, ev.load_mean > 0 ? double(ev.load_max) / ev.load_mean : 0.0);
+        peak = std::max(peak, ev.load_peak_to_mean);
         t += ev.t_plan + ev.t_pack + ev.t_exchange + ev.t_apply;
       }
       os << fmt("%-16s %12llu %12.2f %14.2f %14.3f %12.2f %12s\n", s.label.c_str(),

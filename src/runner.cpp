@@ -43,6 +43,27 @@ GlobalTally tally(const Shard& shard, const KeySpace& keys, const Placement* p, 
   return {global[0], global[1], global[2]};
 }
 
+// Peak-to-mean and coefficient of variation of the active nodes' loads, each
+// relative to the node's fair share K w / W (so weighted nodes count as even
+// when they hold keys in proportion to their weight).
+void load_shape(const std::vector<std::uint64_t>& loads, const Membership& m, std::uint64_t keys,
+                EventRecord& rec) {
+  const double total_weight = m.active_weight();
+  double sum = 0, sum2 = 0, peak = 0;
+  const auto active = m.active_nodes();
+  for (NodeId n : active) {
+    const double share = static_cast<double>(keys) * m.weight(n) / total_weight;
+    const double x = static_cast<double>(loads[n]) / share;
+    sum += x;
+    sum2 += x * x;
+    peak = std::max(peak, x);
+  }
+  const double k = static_cast<double>(active.size());
+  const double mean = sum / k;
+  rec.load_peak_to_mean = peak / mean;
+  rec.load_cv = std::sqrt(std::max(0.0, sum2 / k - mean * mean)) / mean;
+}
+
 std::vector<std::uint64_t> global_loads(const Shard& shard, std::uint32_t nodes, MPI_Comm comm) {
   std::vector<std::uint64_t> local(nodes, 0), global(nodes, 0);
   for (NodeId o : shard.owners) ++local[o];
@@ -189,7 +210,12 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
         for (NodeId n : ev.nodes) rec.keys_optimal += before[n];
       }
 
-      const LocalMoveStats st = redist.redistribute(shard, *placement, m);
+      const bool node_matrix = e.nodes <= e.node_matrix_max;
+      std::vector<std::uint64_t> node_moves;
+      if (node_matrix) node_moves.assign(std::size_t{e.nodes} * e.nodes, 0);
+      RedistributeOptions ropt;
+      ropt.node_moves = node_matrix ? &node_moves : nullptr;
+      const LocalMoveStats st = redist.redistribute(shard, *placement, m, ropt);
       if (ei == 0 && rank == ranks - 1) inject(opt.fault, shard, m);
 
       const double tv = MPI_Wtime();
@@ -201,9 +227,21 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
       std::uint64_t sums_local[3] = {st.keys_moved, st.records_sent, st.keys_moved_by_load},
                     sums[3];
       MPI_Allreduce(sums_local, sums, 3, MPI_UINT64_T, MPI_SUM, comm);
-      double times_local[6] = {t_update, st.t.plan, st.t.pack, st.t.exchange, st.t.apply, t_verify};
-      double times[6];
-      MPI_Allreduce(times_local, times, 6, MPI_DOUBLE, MPI_MAX, comm);
+      double times_local[7] = {t_update,   st.t.plan, st.t.pack,       st.t.exchange,
+                               st.t.apply, t_verify,  st.t.lower_bound};
+      double times[7];
+      MPI_Allreduce(times_local, times, 7, MPI_DOUBLE, MPI_MAX, comm);
+      rec.t_lower_bound = times[6];
+      std::vector<std::uint64_t> row(st.records_to_rank.size());
+      for (std::size_t r = 0; r < row.size(); ++r)
+        row[r] = st.records_to_rank[r] * redist.record_bytes();
+      sr.bytes_to_rank.push_back(std::move(row));
+      if (node_matrix) {
+        std::vector<std::uint64_t> total(rank == 0 ? node_moves.size() : 0);
+        MPI_Reduce(node_moves.data(), total.data(), static_cast<int>(node_moves.size()),
+                   MPI_UINT64_T, MPI_SUM, 0, comm);
+        sr.node_moves.push_back(std::move(total));
+      }
       rec.keys_moved = sums[0];
       rec.keys_moved_by_load = sums[2];
       rec.bytes_moved = sums[1] * redist.record_bytes();
@@ -218,6 +256,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
       auto loads = global_loads(shard, e.nodes, comm);
       for (NodeId n : m.active_nodes()) rec.load_max = std::max(rec.load_max, loads[n]);
       rec.load_mean = static_cast<double>(keys.count) / m.active_count();
+      load_shape(loads, m, keys.count, rec);
       sr.loads.push_back(std::move(loads));
 
       if (e.verify) {

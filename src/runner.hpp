@@ -41,7 +41,10 @@ struct EventRecord {
   std::uint64_t bytes_moved = 0;         // bytes sent between ranks (key + value per record)
   double t_update = 0;                   // strategy state update (add/remove node), max over ranks
   double t_plan = 0, t_pack = 0, t_exchange = 0, t_apply = 0, t_verify = 0;
-  std::uint64_t load_max = 0;     // keys on the fullest active node
+  double t_lower_bound = 0;    // the same records through one bare MPI_Alltoallv
+  std::uint64_t load_max = 0;  // keys on the fullest active node
+  // Over active nodes, each node's keys divided by its fair share K w / W.
+  double load_peak_to_mean = 0, load_cv = 0;
   double load_mean = 0;           // keys per active node
   std::uint64_t state_bytes = 0;  // strategy lookup state after the event
 
@@ -56,6 +59,11 @@ struct StrategyResult {
   std::vector<std::uint64_t> initial_loads;       // keys per node after the initial placement
   std::vector<std::vector<std::uint64_t>> loads;  // [event][node], keys per node after it
   std::vector<EventRecord> events;
+  // [event][rank]: bytes this rank sent to each rank (its row of the matrix).
+  std::vector<std::vector<std::uint64_t>> bytes_to_rank;
+  // [event][from * nodes + to]: keys moved between nodes, on rank 0 only and
+  // only when the node count is at most run.node_matrix_max.
+  std::vector<std::vector<std::uint64_t>> node_moves;
   double t_initial = 0;  // initial placement, max over ranks
   // Lookup cost measured in the run: every rank times lookups of its own key
   // hashes after the initial placement; the fastest rank's figure is kept,

@@ -195,6 +195,75 @@ TEST(MainJob, EveryInjectedFaultIsCaughtByVerification) {
   }
 }
 
+// The same experiment on fewer ranks (the world split into groups of 1 and
+// of 2) moves exactly the same keys and yields the same loads: placement does
+// not depend on how many ranks host the nodes.
+TEST(MainJob, SameMovesAndLoadsWhateverTheRankCount) {
+  const Experiment text_e = default_experiment({"keys.count=60000"});
+  const RunResult whole = run_experiment(text_e, {}, MPI_COMM_WORLD);
+  for (int group : {1, 2}) {
+    if (world_size() % group != 0 || group == world_size()) continue;
+    MPI_Comm sub;
+    MPI_Comm_split(MPI_COMM_WORLD, world_rank() / group, world_rank(), &sub);
+    Experiment e =
+        parse_experiment(default_experiment_text(), "default.toml", {"keys.count=60000"});
+    validate_experiment(e, group);
+    const RunResult part = run_experiment(e, {}, sub);
+    MPI_Comm_free(&sub);
+    for (std::size_t s = 0; s < whole.strategies.size(); ++s) {
+      EXPECT_EQ(part.strategies[s].loads, whole.strategies[s].loads) << group << " ranks";
+      for (std::size_t ev = 0; ev < whole.strategies[s].events.size(); ++ev)
+        EXPECT_EQ(part.strategies[s].events[ev].keys_moved,
+                  whole.strategies[s].events[ev].keys_moved);
+    }
+  }
+}
+
+// Sixty-four logical nodes on however many ranks give the same owners as the
+// strategy computes serially (the replay), including the node-level
+// migration matrix.
+TEST(MainJob, SixtyFourLogicalNodesMatchSerialReplayAndTheMigrationMatrices) {
+  Experiment e = parse_experiment(R"(
+[keys]
+count = 100000
+[cluster]
+nodes = 64
+initial = 60
+[[strategies]]
+name = "ring"
+[[strategies]]
+name = "memento"
+[[events]]
+kind = "add"
+count = 4
+[[events]]
+kind = "remove"
+count = 5
+)",
+                                  "logical.toml");
+  validate_experiment(e, world_size());
+  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  expect_matches_serial_replay(e, r);
+  for (const auto& s : r.strategies) {
+    for (std::size_t ev = 0; ev < s.events.size(); ++ev) {
+      // This rank's row of the rank matrix: nothing to itself.
+      EXPECT_EQ(s.bytes_to_rank[ev][static_cast<std::size_t>(world_rank())], 0u);
+      std::uint64_t row = 0;
+      for (auto b : s.bytes_to_rank[ev]) row += b;
+      std::uint64_t all = 0;
+      MPI_Allreduce(&row, &all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+      EXPECT_EQ(all, s.events[ev].bytes_moved);
+      if (world_rank() == 0) {
+        ASSERT_EQ(s.node_moves[ev].size(), 64u * 64u);
+        std::uint64_t moves = 0;
+        for (auto k : s.node_moves[ev]) moves += k;
+        EXPECT_EQ(moves, s.events[ev].keys_moved);
+        for (std::size_t n = 0; n < 64; ++n) EXPECT_EQ(s.node_moves[ev][n * 64 + n], 0u);
+      }
+    }
+  }
+}
+
 // HDF5 helpers for reading the file back with the serial driver.
 bool has_member(hid_t type, const char* name) { return H5Tget_member_index(type, name) >= 0; }
 
@@ -222,9 +291,27 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoTemporaryIsLeft) {
       hid_t d = H5Dopen2(f, (g + "/events").c_str(), H5P_DEFAULT);
       ASSERT_GE(d, 0) << g;
       hid_t t = H5Dget_type(d);
-      for (const char* field : {"event", "kind", "nodes_before", "nodes_after", "keys_total",
-                                "keys_moved", "keys_optimal", "bytes_moved", "t_plan", "t_pack",
-                                "t_exchange", "t_apply", "load_max", "load_mean"})
+      for (const char* field : {"event",
+                                "kind",
+                                "nodes_before",
+                                "nodes_after",
+                                "keys_total",
+                                "keys_moved",
+                                "keys_optimal",
+                                "bytes_moved",
+                                "t_plan",
+                                "t_pack",
+                                "t_exchange",
+                                "t_apply",
+                                "load_max",
+                                "load_mean",
+                                "t_lower_bound",
+                                "keys_moved_by_load",
+                                "load_peak_to_mean",
+                                "load_cv",
+                                "t_update",
+                                "t_verify",
+                                "state_bytes"})
         EXPECT_TRUE(has_member(t, field)) << field;
       hid_t sp = H5Dget_space(d);
       EXPECT_EQ(H5Sget_simple_extent_npoints(sp), static_cast<hssize_t>(e.timeline.size()));
