@@ -1,9 +1,26 @@
 // Lookup cost, node add/remove cost and state size of every registered
-// strategy, at several cluster sizes. Run:
-//   build/tests/bench/ringsim_bench_placement --benchmark_out=results/bench_placement.json
+// strategy, at several cluster sizes. `cmake --build <dir> --target bench`
+// runs it with 5 repetitions and writes the medians to
+// results/bench_placement.json; tests/bench/README.md describes the names.
+//
+// Benchmarks (N: initial active nodes; node ids are 0..N-1):
+//   lookup/<variant>/<N>                  N = 10, 1000, 100000
+//   lookup_removed/<variant>/<N>/<pct>    N initial nodes, pct % of them removed
+//                                         (pseudo-random, fixed seed); only
+//                                         strategies with Removal::kAny
+//   add/<variant>/<N>, remove/<variant>/<N>, add_remove/<variant>/<N>
+//                                         N = 10, 1000
+// A variant is a registered strategy with its default parameters, or one of
+// the extra parameter sets in kExtraVariants (e.g. ring with 100 vnodes).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "error.hpp"
@@ -14,57 +31,309 @@ namespace {
 
 using namespace ringsim;
 
-// The strategy on n nodes, or nullptr with the benchmark marked skipped when
-// its parameters cannot serve n nodes (e.g. a Maglev table smaller than n).
-std::unique_ptr<Placement> build(benchmark::State& state, std::string_view name, std::uint32_t n) {
+// --- what is built --------------------------------------------------------
+
+struct Variant {
+  std::string label;     // benchmark name component
+  std::string strategy;  // registry name
+  std::vector<std::pair<std::string, std::int64_t>> params;
+};
+
+// Parameter sets measured besides every strategy's defaults.
+const std::vector<Variant>& extra_variants() {
+  static const std::vector<Variant> v{
+      {"ring_vnodes100", "ring", {{"vnodes", 100}}},
+  };
+  return v;
+}
+
+bool is_prime(std::uint64_t x) {
+  if (x < 2) return false;
+  for (std::uint64_t d = 2; d * d <= x; ++d)
+    if (x % d == 0) return false;
+  return true;
+}
+
+// Parameters a strategy needs to serve `max_nodes` nodes when its default
+// cannot, keyed by registry name. Only parameters the variant does not set.
+const std::vector<std::pair<std::string, std::function<void(StrategyParams&, std::uint32_t)>>>&
+overrides() {
+  static const std::vector<
+      std::pair<std::string, std::function<void(StrategyParams&, std::uint32_t)>>>
+      o{
+          // Default table_size 65537; the paper wants table_size >> N, we take
+          // the smallest prime >= 2N once the default is smaller than that.
+          {"maglev",
+           [](StrategyParams& p, std::uint32_t max_nodes) {
+             const std::uint64_t want = 2 * std::uint64_t{max_nodes};
+             if (p.has("table_size") || want <= 65537) return;
+             std::uint64_t m = want;
+             while (!is_prime(m)) ++m;
+             p.set("table_size", static_cast<std::int64_t>(m));
+           }},
+      };
+  return o;
+}
+
+// Deterministic pseudo-random choice of `count` distinct ids below n (a
+// Fisher-Yates prefix driven by splitmix64 with a fixed seed).
+std::vector<NodeId> removal_order(std::uint32_t n, std::uint32_t count) {
+  std::vector<NodeId> ids(n);
+  for (NodeId i = 0; i < n; ++i) ids[i] = i;
+  std::uint64_t s = 0x72656d6f76616cULL;  // "removal"
+  for (std::uint32_t i = 0; i < count; ++i) {
+    s = mix64(s + 0x9e3779b97f4a7c15ULL);
+    const auto j = i + static_cast<std::uint32_t>(s % (n - i));
+    std::swap(ids[i], ids[j]);
+  }
+  ids.resize(count);
+  return ids;
+}
+
+// The variant on nodes 0..n-1 with `removed` of them removed again. Every id
+// ever used is below max_nodes, so strategies with a capacity parameter (0:
+// cluster.nodes) get capacity max_nodes and removed nodes stay within it.
+std::unique_ptr<Placement> build(const Variant& v, std::uint32_t n, std::uint32_t removed,
+                                 std::uint32_t max_nodes) {
+  StrategyParams params(v.strategy);
+  for (const auto& [key, value] : v.params) params.set(key, value);
+  for (const auto& [name, apply] : overrides())
+    if (name == v.strategy) apply(params, max_nodes);
+  auto p = make_placement(params);
+  std::vector<NodeSpec> nodes;
+  for (NodeId i = 0; i < n; ++i) nodes.push_back({i, 1.0});
+  p->init(nodes, max_nodes);
+  for (NodeId id : removal_order(n, removed)) p->remove_node(id);
+  return p;
+}
+
+// Google Benchmark calls a benchmark function several times (to find the
+// iteration count, then once per repetition). Lookups do not change the state,
+// so the last state built is reused: this keeps e.g. ring at N = 100000 (16M
+// points) from being rebuilt a dozen times.
+const Placement* cached_build(benchmark::State& state, const Variant& v, std::uint32_t n,
+                              std::uint32_t removed) {
+  static std::string key;
+  static std::unique_ptr<Placement> cached;
+  const std::string k = v.label + "/" + std::to_string(n) + "/" + std::to_string(removed);
+  if (k != key || !cached) {
+    cached.reset();
+    key.clear();
+    try {
+      cached = build(v, n, removed, n);
+      key = k;
+    } catch (const Error& e) {
+      state.SkipWithError(e.what());
+      return nullptr;
+    }
+  }
+  return cached.get();
+}
+
+// --- lookups --------------------------------------------------------------
+
+// Key hashes: 2^14 x 8 bytes = 128 KiB, more than L1d (48 KiB per core here)
+// so that the keys are not all cached next to the state, and a power of two
+// so that the index wraps with a mask.
+const std::vector<std::uint64_t>& key_hashes() {
+  static const std::vector<std::uint64_t> h = [] {
+    std::vector<std::uint64_t> out(std::size_t{1} << 14);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = hash_u64(i, 7);
+    return out;
+  }();
+  return h;
+}
+
+// ns per lookup (throughput: consecutive lookups are independent, so the CPU
+// may overlap them, as in any loop over keys), through the virtual interface.
+void run_lookups(benchmark::State& state, const Placement& p) {
+  const std::vector<std::uint64_t>& hashes = key_hashes();
+  const std::uint64_t* h = hashes.data();
+  const std::size_t mask = hashes.size() - 1;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(p.lookup(h[i]));
+    i = (i + 1) & mask;
+  }
+  state.counters["state_bytes"] = static_cast<double>(p.state_bytes());
+}
+
+void BM_Lookup(benchmark::State& state, const Variant& v) {
+  const auto n = static_cast<std::uint32_t>(state.range(0));
+  if (const Placement* p = cached_build(state, v, n, 0)) run_lookups(state, *p);
+}
+
+void BM_LookupRemoved(benchmark::State& state, const Variant& v) {
+  const auto n = static_cast<std::uint32_t>(state.range(0));
+  const auto removed = static_cast<std::uint32_t>(std::uint64_t{n} * state.range(1) / 100);
+  if (const Placement* p = cached_build(state, v, n, removed)) run_lookups(state, *p);
+}
+
+// The lookup ring used before its bucket table (std::lower_bound over the
+// sorted positions), on the same points as ring with vnodes = 100, so that
+// every run shows the two side by side. Must match ring.cpp's point hashes.
+class LowerBoundRing final : public Placement {
+ public:
+  explicit LowerBoundRing(std::uint32_t n) {
+    constexpr std::uint64_t kPointSeed = 0x72696e6770746e73ULL;  // ring.cpp's
+    std::vector<std::pair<std::uint64_t, NodeId>> pts;
+    for (NodeId id = 0; id < n; ++id)
+      for (std::uint64_t r = 0; r < 100; ++r) pts.emplace_back(hash_pair(id, r, kPointSeed), id);
+    std::sort(pts.begin(), pts.end());
+    positions_.reserve(pts.size());
+    owners_.reserve(pts.size());
+    for (const auto& [pos, owner] : pts) {
+      positions_.push_back(pos);
+      owners_.push_back(owner);
+    }
+  }
+  NodeId lookup(std::uint64_t key_hash) const override {
+    auto it = std::lower_bound(positions_.begin(), positions_.end(), key_hash);
+    const std::size_t i =
+        it == positions_.end() ? 0 : static_cast<std::size_t>(it - positions_.begin());
+    return owners_[i];
+  }
+  void add_node(const NodeSpec&) override {}
+  void remove_node(NodeId) override {}
+  std::size_t state_bytes() const override {
+    return positions_.capacity() * sizeof(std::uint64_t) + owners_.capacity() * sizeof(NodeId);
+  }
+  PlacementTraits traits() const override { return {}; }
+
+ private:
+  std::vector<std::uint64_t> positions_;
+  std::vector<NodeId> owners_;
+};
+
+void BM_LookupLowerBoundRing(benchmark::State& state) {
+  static std::unique_ptr<Placement> p;  // built once, as in cached_build
+  static std::uint32_t built_for = 0;
+  const auto n = static_cast<std::uint32_t>(state.range(0));
+  if (!p || built_for != n) {
+    p = std::make_unique<LowerBoundRing>(n);
+    built_for = n;
+  }
+  run_lookups(state, *p);
+}
+
+// --- membership changes ---------------------------------------------------
+//
+// Adding or removing a node changes the state, so one of them cannot be timed
+// alone without undoing it. Three measurements:
+//   add_remove: add node N and remove it again, both timed by the library's
+//               own timer: the sum of the two, the least noisy figure.
+//   add, remove: per iteration, kBatch nodes N..N+kBatch-1 are added and then
+//               removed in reverse order (the last added first, so LIFO
+//               strategies such as jump take part). Only the adds, or only
+//               the removes, are timed, by one steady_clock pair around the
+//               whole batch, reported as manual time: real_time is per batch
+//               and the counter ns_per_op per operation. PauseTiming and
+//               ResumeTiming around every operation would cost more than many
+//               of the operations themselves; the clock pair costs ~20-40 ns
+//               per batch, 1-3 ns per operation, the bias of ns_per_op.
+constexpr std::uint32_t kBatch = 16;
+
+std::unique_ptr<Placement> build_for_changes(benchmark::State& state, const Variant& v,
+                                             std::uint32_t n) {
   try {
-    auto p = make_placement(StrategyParams(std::string(name)));
-    std::vector<NodeSpec> nodes;
-    for (NodeId i = 0; i < n; ++i) nodes.push_back({i, 1.0});
-    p->init(nodes, n + 1);
-    return p;
+    return build(v, n, 0, n + kBatch);
   } catch (const Error& e) {
     state.SkipWithError(e.what());
     return nullptr;
   }
 }
 
-// ns per lookup over a fixed set of key hashes larger than L1.
-void BM_Lookup(benchmark::State& state, std::string_view name) {
+void BM_AddRemove(benchmark::State& state, const Variant& v) {
   const auto n = static_cast<std::uint32_t>(state.range(0));
-  auto p = build(state, name, n);
-  if (!p) return;
-  std::vector<std::uint64_t> hashes(1 << 14);
-  for (std::size_t i = 0; i < hashes.size(); ++i) hashes[i] = hash_u64(i, 7);
-  std::size_t i = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(p->lookup(hashes[i]));
-    i = (i + 1) & (hashes.size() - 1);
-  }
-  state.counters["state_bytes"] = static_cast<double>(p->state_bytes());
-}
-
-// Time to add one node to a cluster of n and remove it again.
-void BM_AddRemove(benchmark::State& state, std::string_view name) {
-  const auto n = static_cast<std::uint32_t>(state.range(0));
-  auto p = build(state, name, n);
+  auto p = build_for_changes(state, v, n);
   if (!p) return;
   for (auto _ : state) {
     p->add_node({n, 1.0});
     p->remove_node(n);
   }
+  state.counters["state_bytes"] = static_cast<double>(p->state_bytes());
 }
 
+template <bool kTimeAdds>
+void BM_AddOrRemove(benchmark::State& state, const Variant& v) {
+  using Clock = std::chrono::steady_clock;
+  const auto n = static_cast<std::uint32_t>(state.range(0));
+  auto p = build_for_changes(state, v, n);
+  if (!p) return;
+  double total_ns = 0;
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    for (NodeId id = n; id < n + kBatch; ++id) p->add_node({id, 1.0});
+    const auto t1 = Clock::now();
+    for (NodeId id = n + kBatch; id-- > n;) p->remove_node(id);
+    const auto t2 = Clock::now();
+    const std::chrono::duration<double> timed = kTimeAdds ? t1 - t0 : t2 - t1;
+    state.SetIterationTime(timed.count());
+    total_ns += timed.count() * 1e9;
+  }
+  state.counters["ns_per_op"] =
+      benchmark::Counter(total_ns / kBatch, benchmark::Counter::kAvgIterations);
+}
+
+// --- registration ---------------------------------------------------------
+
+// Every lookup case runs for at least this long per repetition. Slow
+// strategies at N = 100000 (rendezvous is O(N) per key) then do a few hundred
+// iterations, so even they stay within a second or two over 5 repetitions.
+constexpr double kMinTime = 0.1;
+// Membership changes: add and remove count only the timed half of each
+// iteration (manual time), so they run at least twice as long as this.
+constexpr double kMinTimeChanges = 0.05;
+
 const bool registered = [] {
-  for (const auto& s : strategies()) {
-    benchmark::RegisterBenchmark(("lookup/" + std::string(s.name)).c_str(), BM_Lookup, s.name)
+  static std::vector<Variant> variants;
+  for (const auto& s : strategies())
+    variants.push_back({std::string(s.name), std::string(s.name), {}});
+  for (const auto& v : extra_variants()) variants.push_back(v);
+
+  for (const Variant& v : variants) {
+    benchmark::RegisterBenchmark(("lookup/" + v.label).c_str(), BM_Lookup, std::cref(v))
         ->Arg(10)
         ->Arg(1000)
-        ->Arg(100000);
-    benchmark::RegisterBenchmark(("add_remove/" + std::string(s.name)).c_str(), BM_AddRemove,
-                                 s.name)
+        ->Arg(100000)
+        ->MinTime(kMinTime);
+  }
+  benchmark::RegisterBenchmark("lookup/ring_vnodes100_lower_bound", BM_LookupLowerBoundRing)
+      ->Arg(1000)
+      ->MinTime(kMinTime);
+  for (const Variant& v : variants) {
+    // Only strategies where any node may leave; capacity 0 means max_nodes.
+    bool any_removal = false;
+    try {
+      any_removal = build(v, 2, 0, 2)->traits().removal == Removal::kAny;
+    } catch (const Error&) {
+    }
+    if (!any_removal) continue;
+    // N = 2000 with half removed leaves the 1000 nodes of the N = 1000
+    // lookups; for anchor (capacity = max_nodes = 2N) and memento this is the
+    // "half removed" case of the reference figures.
+    benchmark::RegisterBenchmark(("lookup_removed/" + v.label).c_str(), BM_LookupRemoved,
+                                 std::cref(v))
+        ->Args({1000, 10})
+        ->Args({1000, 50})
+        ->Args({2000, 50})
+        ->MinTime(kMinTime);
+  }
+  for (const Variant& v : variants) {
+    benchmark::RegisterBenchmark(("add/" + v.label).c_str(), BM_AddOrRemove<true>, std::cref(v))
         ->Arg(10)
-        ->Arg(1000);
+        ->Arg(1000)
+        ->UseManualTime()
+        ->MinTime(kMinTimeChanges);
+    benchmark::RegisterBenchmark(("remove/" + v.label).c_str(), BM_AddOrRemove<false>, std::cref(v))
+        ->Arg(10)
+        ->Arg(1000)
+        ->UseManualTime()
+        ->MinTime(kMinTimeChanges);
+    benchmark::RegisterBenchmark(("add_remove/" + v.label).c_str(), BM_AddRemove, std::cref(v))
+        ->Arg(10)
+        ->Arg(1000)
+        ->MinTime(kMinTimeChanges);
   }
   return true;
 }();
