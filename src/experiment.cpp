@@ -14,10 +14,25 @@
 
 namespace ringsim {
 
-const char* to_string(EventKind k) { return k == EventKind::kAdd ? "add" : "remove"; }
+const char* to_string(EventKind k) {
+  switch (k) {
+    case EventKind::kAdd:
+      return "add";
+    case EventKind::kRemove:
+      return "remove";
+    case EventKind::kFail:
+      return "fail";
+  }
+  return "?";
+}
 
 std::string ResolvedEvent::describe() const {
-  std::string s = to_string(kind);
+  std::string s;
+  if (!origin.empty()) {
+    s += origin;
+    s += ": ";
+  }
+  s += to_string(kind);
   s += nodes.size() == 1 ? " node " : " nodes ";
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     if (i == 4 && nodes.size() > 5) {
@@ -207,7 +222,9 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
 
   if (auto n = root.get("cluster")) {
     const auto& t = r.table(*n, "cluster");
-    r.only(t, "cluster.", {"nodes", "initial", "weights"});
+    r.only(t, "cluster.", {"nodes", "initial", "weights", "replicas"});
+    if (auto c = t.get("replicas"))
+      e.replicas = static_cast<std::uint32_t>(r.uint(*c, "cluster.replicas", 1, 8));
     if (auto c = t.get("nodes"))
       e.nodes = static_cast<std::uint32_t>(r.uint(*c, "cluster.nodes", 1, 1u << 24));
     if (auto c = t.get("initial"))
@@ -278,18 +295,22 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
     for (std::size_t i = 0; i < earr->size(); ++i) {
       const std::string field = "events[" + std::to_string(i) + "]";
       const auto& t = r.table(*earr->get(i), field);
-      r.only(t, field + ".", {"kind", "count", "node", "nodes"});
       EventSpec ev;
       ev.where = r.where(t);
       auto* kind = t.get("kind");
-      if (!kind) r.fail(&t, field + ".kind", "missing (\"add\" or \"remove\")");
-      const auto k = r.str(*kind, field + ".kind");
-      if (k == "add")
-        ev.kind = EventKind::kAdd;
-      else if (k == "remove")
-        ev.kind = EventKind::kRemove;
+      const char* kinds = "add, remove, fail, rejoin, restart, churn or scale";
+      if (!kind) r.fail(&t, field + ".kind", std::string("missing (") + kinds + ")");
+      ev.kind = r.str(*kind, field + ".kind");
+      if (ev.kind == "add" || ev.kind == "remove" || ev.kind == "fail" || ev.kind == "rejoin" ||
+          ev.kind == "restart")
+        r.only(t, field + ".", {"kind", "count", "node", "nodes"});
+      else if (ev.kind == "churn")
+        r.only(t, field + ".", {"kind", "rate", "steps", "mode"});
+      else if (ev.kind == "scale")
+        r.only(t, field + ".", {"kind", "to"});
       else
-        r.fail(kind, field + ".kind", "must be \"add\" or \"remove\", got \"" + k + "\"");
+        r.fail(kind, field + ".kind",
+               std::string("must be ") + kinds + ", got \"" + ev.kind + "\"");
       if (auto c = t.get("count"))
         ev.count = static_cast<std::uint32_t>(r.uint(*c, field + ".count", 1, 1u << 24));
       if (auto c = t.get("node"))
@@ -303,11 +324,194 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
       if (t.get("node") && t.get("nodes")) r.fail(&t, field, "give either node or nodes, not both");
       if (!ev.nodes.empty() && t.get("count"))
         r.fail(&t, field, "give either count or node(s), not both");
+      if (auto c = t.get("rate"))
+        ev.rate = static_cast<std::uint32_t>(r.uint(*c, field + ".rate", 1, 1u << 24));
+      if (auto c = t.get("steps"))
+        ev.steps = static_cast<std::uint32_t>(r.uint(*c, field + ".steps", 1, 100000));
+      if (auto c = t.get("mode")) {
+        const auto mode = r.str(*c, field + ".mode");
+        if (mode == "remove")
+          ev.churn_mode = EventKind::kRemove;
+        else if (mode == "fail")
+          ev.churn_mode = EventKind::kFail;
+        else
+          r.fail(c, field + ".mode", "must be \"remove\" or \"fail\", got \"" + mode + "\"");
+      }
+      if (ev.kind == "scale") {
+        auto* to = t.get("to");
+        if (!to) r.fail(&t, field + ".to", "missing: the number of active nodes to reach");
+        ev.to = static_cast<std::uint32_t>(r.uint(*to, field + ".to", 1, 1u << 24));
+      }
       e.events.push_back(std::move(ev));
     }
   }
   return e;
 }
+
+namespace {
+
+// Expands the [[events]] entries into add/remove/fail steps against a
+// membership that every strategy shares, checking each step.
+class TimelineBuilder {
+ public:
+  TimelineBuilder(const Experiment& e, int ranks, const std::vector<PlacementTraits>& traits,
+                  std::string nodes_desc)
+      : e_(e), traits_(traits), nodes_desc_(std::move(nodes_desc)), m_(e.nodes, ranks, e.weights) {
+    for (NodeId n = 0; n < e.initial; ++n) {
+      m_.activate(n);
+      join_order_.push_back(n);
+    }
+  }
+
+  void expand(std::size_t i) {
+    const EventSpec& ev = e_.events[i];
+    at_ = ev.where + ": events[" + std::to_string(i) + "]: ";
+    index_ = i;
+    draws_ = 0;
+    for (NodeId n : ev.nodes)
+      if (n >= e_.nodes)
+        throw Error(at_ + "node " + std::to_string(n) + " does not exist (" + nodes_desc_ + ")");
+    const std::uint32_t count = ev.count ? ev.count : 1;
+    if (ev.kind == "add") {
+      join(ev.nodes.empty() ? lowest_inactive(count) : ev.nodes, "");
+    } else if (ev.kind == "remove" || ev.kind == "fail") {
+      leave(ev.kind == "fail" ? EventKind::kFail : EventKind::kRemove,
+            ev.nodes.empty() ? random_active(count) : ev.nodes, "");
+    } else if (ev.kind == "rejoin") {
+      std::vector<NodeId> back = ev.nodes;
+      if (back.empty()) {
+        if (departed_.size() < count)
+          throw Error(at_ + "cannot rejoin " + std::to_string(count) + " node(s): only " +
+                      std::to_string(departed_.size()) + " have left");
+        back.assign(departed_.end() - count, departed_.end());
+      }
+      join(back, "rejoin");
+    } else if (ev.kind == "restart") {
+      // Rolling restart: one node at a time leaves gracefully and comes back.
+      std::vector<NodeId> who = ev.nodes;
+      if (who.empty()) {
+        who = m_.active_nodes();
+        if (ev.count) who.resize(std::min<std::size_t>(ev.count, who.size()));
+      }
+      for (std::size_t k = 0; k < who.size(); ++k) {
+        const std::string origin =
+            "restart " + std::to_string(k + 1) + "/" + std::to_string(who.size());
+        leave(EventKind::kRemove, {who[k]}, origin);
+        join({who[k]}, origin);
+      }
+    } else if (ev.kind == "churn") {
+      for (std::uint32_t step = 0; step < ev.steps; ++step) {
+        const std::string origin =
+            "churn " + std::to_string(step + 1) + "/" + std::to_string(ev.steps);
+        leave(ev.churn_mode, random_active(ev.rate), origin);
+        join(random_inactive(ev.rate), origin);
+      }
+    } else if (ev.kind == "scale") {
+      const std::uint32_t now = m_.active_count();
+      if (ev.to > e_.nodes)
+        throw Error(at_ + "cannot scale to " + std::to_string(ev.to) + " nodes: " + nodes_desc_);
+      const std::string origin = "scale to " + std::to_string(ev.to);
+      if (ev.to > now) join(lowest_inactive(ev.to - now), origin);
+      // Scaling in removes the most recently joined nodes (valid for LIFO strategies too).
+      if (ev.to < now)
+        leave(EventKind::kRemove,
+              std::vector<NodeId>(join_order_.end() - (now - ev.to), join_order_.end()), origin);
+      if (ev.to == now) throw Error(at_ + "already " + std::to_string(now) + " active nodes");
+    }
+  }
+
+  std::vector<ResolvedEvent> timeline;
+
+ private:
+  std::vector<NodeId> lowest_inactive(std::uint32_t k) {
+    const auto idle = m_.inactive_nodes();
+    if (idle.size() < k)
+      throw Error(at_ + "cannot add " + std::to_string(k) + " node(s): only " +
+                  std::to_string(idle.size()) + " inactive of " + nodes_desc_);
+    return {idle.begin(), idle.begin() + k};
+  }
+
+  // k distinct nodes drawn from `pool` with the seed and the event index: the
+  // same for every strategy and every rank count.
+  std::vector<NodeId> draw(std::vector<NodeId> pool, std::uint32_t k) {
+    std::vector<NodeId> out;
+    for (std::uint32_t j = 0; j < k; ++j) {
+      const std::uint64_t r = hash_pair(e_.keys.seed, (index_ << 32) | draws_++, 0x6576656e7473ULL);
+      const std::size_t pick = r % pool.size();
+      out.push_back(pool[pick]);
+      pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(pick));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::vector<NodeId> random_active(std::uint32_t k) {
+    const auto pool = m_.active_nodes();
+    if (pool.size() <= k)
+      throw Error(at_ + "cannot take " + std::to_string(k) + " of " + std::to_string(pool.size()) +
+                  " active node(s) away: at least one must stay");
+    return draw(pool, k);
+  }
+
+  std::vector<NodeId> random_inactive(std::uint32_t k) {
+    const auto pool = m_.inactive_nodes();
+    if (pool.size() < k)
+      throw Error(at_ + "cannot add " + std::to_string(k) + " node(s): only " +
+                  std::to_string(pool.size()) + " inactive of " + nodes_desc_);
+    return draw(pool, k);
+  }
+
+  void join(const std::vector<NodeId>& nodes, const std::string& origin) {
+    for (NodeId n : nodes) {
+      if (m_.active(n)) throw Error(at_ + "node " + std::to_string(n) + " is already active");
+      m_.activate(n);
+      join_order_.push_back(n);
+      if (auto it = std::find(departed_.begin(), departed_.end(), n); it != departed_.end())
+        departed_.erase(it);
+    }
+    timeline.push_back({EventKind::kAdd, nodes, origin});
+  }
+
+  void leave(EventKind kind, const std::vector<NodeId>& nodes, const std::string& origin) {
+    // LIFO-only strategies: the leaving nodes must be the most recently added.
+    const std::set<NodeId> leaving(nodes.begin(), nodes.end());
+    const bool lifo =
+        std::all_of(join_order_.end() -
+                        static_cast<std::ptrdiff_t>(std::min(leaving.size(), join_order_.size())),
+                    join_order_.end(), [&](NodeId n) { return leaving.count(n) != 0; });
+    for (NodeId n : nodes) {
+      if (!m_.active(n)) throw Error(at_ + "node " + std::to_string(n) + " is not active");
+      m_.deactivate(n);
+      join_order_.erase(std::find(join_order_.begin(), join_order_.end(), n));
+      departed_.push_back(n);
+    }
+    if (m_.active_count() == 0) throw Error(at_ + "would take every active node away");
+    if (m_.active_count() < e_.replicas)
+      throw Error(at_ + "leaves " + std::to_string(m_.active_count()) +
+                  " active node(s), fewer than cluster.replicas = " + std::to_string(e_.replicas));
+    ResolvedEvent ev{kind, nodes, origin};
+    for (std::size_t s = 0; s < e_.strategies.size(); ++s) {
+      if (traits_[s].removal == Removal::kLastAdded && !lifo)
+        throw Error(at_ + "strategy '" + e_.strategies[s].label +
+                    "' can only remove the most recently added node(s); this event takes away " +
+                    (nodes.size() == 1 ? "node " : "nodes ") +
+                    ev.describe().substr(ev.describe().rfind(' ') + 1) +
+                    " (use its remap option, or remove the last added)");
+    }
+    timeline.push_back(std::move(ev));
+  }
+
+  const Experiment& e_;
+  const std::vector<PlacementTraits>& traits_;
+  std::string nodes_desc_;
+  Membership m_;
+  std::vector<NodeId> join_order_;  // active nodes, oldest first
+  std::vector<NodeId> departed_;    // nodes that left, most recent last
+  std::string at_;
+  std::uint64_t index_ = 0, draws_ = 0;
+};
+
+}  // namespace
 
 void validate_experiment(Experiment& e, int ranks) {
   const bool one_per_rank = e.nodes == 0;
@@ -344,71 +548,18 @@ void validate_experiment(Experiment& e, int ranks) {
                   "' does not support node weights, but cluster.weights has weights other than 1");
   }
 
-  // Resolve the timeline against a membership that every strategy shares.
-  Membership m(e.nodes, ranks, e.weights);
-  std::vector<NodeId> join_order;  // active nodes, oldest first, for LIFO-only strategies
-  for (NodeId n = 0; n < e.initial; ++n) {
-    m.activate(n);
-    join_order.push_back(n);
-  }
-  e.timeline.clear();
-  for (std::size_t i = 0; i < e.events.size(); ++i) {
-    const auto& ev = e.events[i];
-    const std::string at = ev.where + ": events[" + std::to_string(i) + "]: ";
-    ResolvedEvent out{ev.kind, ev.nodes};
-    for (NodeId n : out.nodes)
-      if (n >= e.nodes)
-        throw Error(at + "node " + std::to_string(n) + " does not exist (" + nodes_desc + ")");
-    if (ev.kind == EventKind::kAdd) {
-      if (out.nodes.empty()) {
-        const auto idle = m.inactive_nodes();
-        if (idle.size() < ev.count)
-          throw Error(at + "cannot add " + std::to_string(ev.count) + " node(s): only " +
-                      std::to_string(idle.size()) + " inactive of " + nodes_desc);
-        out.nodes.assign(idle.begin(), idle.begin() + ev.count);
-      }
-      for (NodeId n : out.nodes) {
-        if (m.active(n)) throw Error(at + "node " + std::to_string(n) + " is already active");
-        m.activate(n);
-        join_order.push_back(n);
-      }
-    } else {
-      if (out.nodes.empty()) {
-        // Random choice from the seed and the event index: the same for every strategy.
-        auto pool = m.active_nodes();
-        if (pool.size() <= ev.count)
-          throw Error(at + "cannot remove " + std::to_string(ev.count) + " of " +
-                      std::to_string(pool.size()) + " active node(s): at least one must stay");
-        for (std::uint32_t j = 0; j < ev.count; ++j) {
-          const std::uint64_t r = hash_pair(e.keys.seed, (i << 32) | j, 0x6576656e7473ULL);
-          const std::size_t pick = r % pool.size();
-          out.nodes.push_back(pool[pick]);
-          pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(pick));
-        }
-        std::sort(out.nodes.begin(), out.nodes.end());
-      }
-      // LIFO-only strategies: the removed nodes must be the most recently added.
-      const std::set<NodeId> leaving(out.nodes.begin(), out.nodes.end());
-      const bool lifo =
-          std::all_of(join_order.end() -
-                          static_cast<std::ptrdiff_t>(std::min(leaving.size(), join_order.size())),
-                      join_order.end(), [&](NodeId n) { return leaving.count(n) != 0; });
-      for (NodeId n : out.nodes) {
-        if (!m.active(n)) throw Error(at + "node " + std::to_string(n) + " is not active");
-        m.deactivate(n);
-        join_order.erase(std::find(join_order.begin(), join_order.end(), n));
-      }
-      if (m.active_count() == 0) throw Error(at + "would remove every active node");
-      for (std::size_t s = 0; s < e.strategies.size(); ++s) {
-        if (traits[s].removal == Removal::kLastAdded && !lifo)
-          throw Error(at + "strategy '" + e.strategies[s].label +
-                      "' can only remove the most recently added node(s); this event removes " +
-                      out.describe().substr(7) +
-                      " (use its remap option, or remove the last added)");
-      }
-    }
-    e.timeline.push_back(std::move(out));
-  }
+  for (std::size_t s = 0; s < e.strategies.size(); ++s)
+    if (traits[s].load_aware && e.replicas > 1)
+      throw Error(e.strategies[s].where + ": strategy '" + e.strategies[s].label +
+                  "' places keys by load and supports cluster.replicas = 1 only");
+  if (e.replicas > e.initial)
+    throw Error(
+        e.source + ": cluster.replicas = " + std::to_string(e.replicas) +
+        " needs at least as many active nodes, but cluster.initial = " + std::to_string(e.initial));
+
+  TimelineBuilder b(e, ranks, traits, nodes_desc);
+  for (std::size_t i = 0; i < e.events.size(); ++i) b.expand(i);
+  e.timeline = std::move(b.timeline);
 }
 
 }  // namespace ringsim

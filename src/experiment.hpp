@@ -13,21 +13,32 @@
 
 namespace ringsim {
 
-enum class EventKind { kAdd, kRemove };
+// What happens to the nodes at one step of the timeline.
+enum class EventKind {
+  kAdd,     // nodes join (empty)
+  kRemove,  // graceful: the leaving nodes hand their keys over
+  kFail,    // abrupt: the failed nodes' keys are gone, except for replicas elsewhere
+};
 const char* to_string(EventKind k);
 
+// One [[events]] entry as written. Besides add, remove and fail, the file may
+// say rejoin, restart (rolling), churn and scale; validation expands those
+// into add/remove/fail steps.
 struct EventSpec {
-  EventKind kind = EventKind::kAdd;
-  std::uint32_t count = 1;    // how many nodes, when `nodes` is empty
+  std::string kind = "add";
+  std::uint32_t count = 0;    // 0: not given
   std::vector<NodeId> nodes;  // explicit node ids
-  std::string where;          // "file:line" for error messages
+  std::uint32_t rate = 1, steps = 1, to = 0;
+  EventKind churn_mode = EventKind::kRemove;
+  std::string where;  // "file:line" for error messages
 };
 
 // An event with its nodes chosen: the same for every strategy of a run.
 struct ResolvedEvent {
   EventKind kind;
   std::vector<NodeId> nodes;
-  std::string describe() const;  // "add 3", "remove 1,4"
+  std::string origin;            // for expanded entries: "restart 2/4", "churn 1/3", ...
+  std::string describe() const;  // "add node 3", "churn 1/3: fail nodes 1,4"
 };
 
 struct StrategySpec {
@@ -47,6 +58,7 @@ struct Experiment {
   std::uint32_t nodes = 0;    // ring nodes in all; 0 = one per rank
   std::uint32_t initial = 0;  // nodes active at the start; 0 = all
   std::vector<double> weights;
+  std::uint32_t replicas = 1;  // copies of each key, on distinct nodes
   bool verify = true;
   std::uint32_t node_matrix_max = 256;
   bool compress = true;  // chunked, deflated per-event arrays in the result file  // record

@@ -81,9 +81,10 @@ void attr_scalar(hid_t obj, const char* name, hid_t type, T value) {
 struct EventRow {
   std::uint32_t event;
   char kind[8];
-  char detail[32];
+  char detail[48];
   std::uint32_t nodes_before, nodes_after;
-  std::uint64_t keys_total, keys_moved, keys_optimal, keys_moved_by_load, bytes_moved;
+  std::uint64_t keys_total, keys_moved, keys_optimal, keys_moved_by_load, keys_lost,
+      keys_duplicated, replicas_created, bytes_moved, bytes_rereplicated;
   double t_update, t_plan, t_pack, t_exchange, t_apply, t_verify, t_lower_bound;
   std::uint64_t load_max;
   double load_mean, load_peak_to_mean, load_cv;
@@ -104,7 +105,11 @@ Handle event_type() {
   FIELD(keys_moved, H5T_NATIVE_UINT64);
   FIELD(keys_optimal, H5T_NATIVE_UINT64);
   FIELD(keys_moved_by_load, H5T_NATIVE_UINT64);
+  FIELD(keys_lost, H5T_NATIVE_UINT64);
+  FIELD(keys_duplicated, H5T_NATIVE_UINT64);
+  FIELD(replicas_created, H5T_NATIVE_UINT64);
   FIELD(bytes_moved, H5T_NATIVE_UINT64);
+  FIELD(bytes_rereplicated, H5T_NATIVE_UINT64);
   FIELD(t_update, H5T_NATIVE_DOUBLE);
   FIELD(t_plan, H5T_NATIVE_DOUBLE);
   FIELD(t_pack, H5T_NATIVE_DOUBLE);
@@ -178,7 +183,11 @@ void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, in
     r.keys_moved = e.keys_moved;
     r.keys_optimal = e.keys_optimal;
     r.keys_moved_by_load = e.keys_moved_by_load;
+    r.keys_lost = e.keys_lost;
+    r.keys_duplicated = e.keys_duplicated;
+    r.replicas_created = e.replicas_created;
     r.bytes_moved = e.bytes_moved;
+    r.bytes_rereplicated = e.bytes_rereplicated;
     r.t_update = e.t_update;
     r.t_plan = e.t_plan;
     r.t_pack = e.t_pack;
@@ -304,6 +313,7 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
                 std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel));
     attr_scalar(file, "nodes", H5T_NATIVE_UINT32, r.nodes);
     attr_scalar(file, "initial_nodes", H5T_NATIVE_UINT32, e.initial);
+    attr_scalar(file, "replicas", H5T_NATIVE_UINT32, e.replicas);
     attr_scalar(file, "keys_count", H5T_NATIVE_UINT64, e.keys.count);
     attr_scalar(file, "key_bytes", H5T_NATIVE_UINT64, std::uint64_t{8});
     attr_scalar(file, "value_bytes", H5T_NATIVE_UINT64,

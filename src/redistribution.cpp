@@ -1,20 +1,27 @@
 #include "redistribution.hpp"
 
+#include <bit>
 #include <climits>
 #include <cstring>
 #include <numeric>
 #include <string>
 
+#include "checksum.hpp"
 #include "error.hpp"
+#include "replicas.hpp"
 
 namespace ringsim {
 
-Redistributor::Redistributor(MPI_Comm comm, const KeySpace& keys)
-    : comm_(comm), keys_(keys), record_bytes_(sizeof(std::uint64_t) + keys.value_bytes) {
+Redistributor::Redistributor(MPI_Comm comm, const KeySpace& keys, std::uint32_t replicas)
+    : comm_(comm),
+      keys_(keys),
+      replicas_(replicas),
+      // key, value, and with replication one byte for the replica index
+      record_bytes_(sizeof(std::uint64_t) + keys.value_bytes + (replicas > 1 ? 1 : 0)) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &ranks_);
-  // One record = key then value; counts and displacements are in records, so
-  // a rank pair can exchange up to 2^31 - 1 records whatever the value size.
+  // Counts and displacements are in records, so a rank pair can exchange up
+  // to 2^31 - 1 records whatever the value size.
   MPI_Type_contiguous(static_cast<int>(record_bytes_), MPI_BYTE, &record_type_);
   MPI_Type_commit(&record_type_);
   send_counts_.resize(ranks_);
@@ -22,6 +29,7 @@ Redistributor::Redistributor(MPI_Comm comm, const KeySpace& keys)
   recv_counts_.resize(ranks_);
   recv_displs_.resize(ranks_);
   cursor_.resize(ranks_);
+  wide_.resize(ranks_);
 }
 
 Redistributor::~Redistributor() {
@@ -30,16 +38,80 @@ Redistributor::~Redistributor() {
   if (!finalized && record_type_ != MPI_DATATYPE_NULL) MPI_Type_free(&record_type_);
 }
 
+NodeId Redistributor::owner_of(const Placement& p, const Membership& m, std::uint64_t hash,
+                               std::uint32_t replica, NodeId* all) const {
+  if (replicas_ == 1) return all[0] = p.lookup(hash);
+  replica_owners(p, m, hash, replicas_, all);
+  return all[replica];
+}
+
+LocalFailureStats Redistributor::drop_failed(Shard& shard, const Placement& placement,
+                                             const Membership& m,
+                                             const std::vector<NodeId>& failed) {
+  LocalFailureStats st;
+  std::vector<char> is_failed(m.nodes(), 0);
+  for (NodeId n : failed) is_failed[n] = 1;
+  const std::uint8_t all = static_cast<std::uint8_t>((1u << replicas_) - 1);
+  NodeId owners[kMaxReplicas];
+  std::size_t out = 0;
+  survivors_.assign(shard.size(), all);
+  for (std::size_t i = 0; i < shard.size(); ++i) {
+    owner_of(placement, m, shard.hashes[i], shard.replica[i], owners);
+    std::uint8_t alive = 0;
+    for (std::uint32_t j = 0; j < replicas_; ++j)
+      if (!is_failed[owners[j]]) alive = static_cast<std::uint8_t>(alive | (1u << j));
+    if (is_failed[shard.owners[i]]) {
+      ++st.records_dropped;
+      if (alive == 0) {
+        ++st.records_lost;
+        st.keys_lost += shard.replica[i] == 0;
+        st.lost_digest += record_digest(shard.keys[i], shard.replica[i], shard.value(i));
+      }
+      continue;
+    }
+    // The surviving replica with the lowest index speaks for its key.
+    if (std::countr_zero(alive) == shard.replica[i])
+      st.to_recreate +=
+          static_cast<std::uint64_t>(std::popcount(static_cast<std::uint8_t>(all & ~alive)));
+    if (out != i) shard.move_entry(i, out);
+    survivors_[out] = alive;
+    ++out;
+  }
+  shard.resize(out);
+  survivors_.resize(out);
+  return st;
+}
+
 LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placement,
                                            const Membership& m, const RedistributeOptions& opt) {
   LocalMoveStats st;
   const std::size_t n = shard.size();
   const std::size_t vb = keys_.value_bytes;
+  const std::uint8_t all = static_cast<std::uint8_t>((1u << replicas_) - 1);
+  const bool after_failure = survivors_.size() == n && n > 0;
+  NodeId owners[kMaxReplicas];
 
-  // plan: the new owner of every local key.
+  // plan: the new owner of every local record, and the copies to make for
+  // replicas lost in a failure (index of the source record, replica, owner).
+  struct Copy {
+    std::size_t source;
+    std::uint8_t replica;
+    NodeId owner;
+  };
+  std::vector<Copy> copies;
   double t0 = MPI_Wtime();
   new_owner_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) new_owner_[i] = placement.lookup(shard.hashes[i]);
+  for (std::size_t i = 0; i < n; ++i) {
+    new_owner_[i] = owner_of(placement, m, shard.hashes[i], shard.replica[i], owners);
+    if (after_failure && survivors_[i] != all &&
+        std::countr_zero(survivors_[i]) == shard.replica[i]) {
+      for (std::uint32_t j = 0; j < replicas_; ++j)
+        if (!(survivors_[i] & (1u << j)))
+          copies.push_back({i, static_cast<std::uint8_t>(j), owners[j]});
+    }
+  }
+  survivors_.clear();
+  st.replicas_created = copies.size();
   for (std::size_t i = 0; i < n; ++i) st.keys_moved += new_owner_[i] != shard.owners[i];
   if (opt.node_moves) {
     const std::size_t nodes = m.nodes();
@@ -60,29 +132,38 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   st.t.plan = t1 - t0;
 
   // pack: records leaving this rank, grouped by destination rank.
-  std::fill(send_counts_.begin(), send_counts_.end(), 0);
-  std::vector<std::uint64_t> wide(ranks_, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const int r = m.rank_of(new_owner_[i]);
-    if (r != rank_) ++wide[r];
-  }
+  std::fill(wide_.begin(), wide_.end(), 0);
+  for (std::size_t i = 0; i < n; ++i) ++wide_[m.rank_of(new_owner_[i])];
+  for (const Copy& c : copies) ++wide_[m.rank_of(c.owner)];
+  wide_[rank_] = 0;
+  st.records_sent = 0;
   for (int r = 0; r < ranks_; ++r) {
-    if (wide[r] > static_cast<std::uint64_t>(INT_MAX))
-      throw Error("rank " + std::to_string(rank_) + " would send " + std::to_string(wide[r]) +
+    if (wide_[r] > static_cast<std::uint64_t>(INT_MAX))
+      throw Error("rank " + std::to_string(rank_) + " would send " + std::to_string(wide_[r]) +
                   " records to rank " + std::to_string(r) +
                   ", more than MPI_Alltoallv can count; use more ranks");
-    send_counts_[r] = static_cast<int>(wide[r]);
-    st.records_sent += wide[r];
+    send_counts_[r] = static_cast<int>(wide_[r]);
+    st.records_sent += wide_[r];
   }
   std::exclusive_scan(send_counts_.begin(), send_counts_.end(), send_displs_.begin(), 0);
   send_buf_.resize(st.records_sent * record_bytes_);
   std::copy(send_displs_.begin(), send_displs_.end(), cursor_.begin());
-  for (std::size_t i = 0; i < n; ++i) {
-    const int r = m.rank_of(new_owner_[i]);
-    if (r == rank_) continue;
+  auto pack_record = [&](std::size_t i, std::uint8_t replica, int r) {
     std::byte* rec = send_buf_.data() + static_cast<std::size_t>(cursor_[r]++) * record_bytes_;
     std::memcpy(rec, &shard.keys[i], sizeof(std::uint64_t));
     std::memcpy(rec + sizeof(std::uint64_t), shard.values.data() + i * vb, vb);
+    if (replicas_ > 1) std::memcpy(rec + sizeof(std::uint64_t) + vb, &replica, 1);
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const int r = m.rank_of(new_owner_[i]);
+    if (r != rank_) pack_record(i, shard.replica[i], r);
+  }
+  for (const Copy& c : copies) {
+    const int r = m.rank_of(c.owner);
+    if (r != rank_) {
+      pack_record(c.source, c.replica, r);
+      ++st.copies_sent;
+    }
   }
   double t2 = MPI_Wtime();
   st.t.pack = t2 - t1;
@@ -105,13 +186,24 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   double t3 = MPI_Wtime();
   st.t.exchange = t3 - t2;
 
-  // apply: keep what stays (with its new owner), then append what arrived.
+  // apply: local copies first (their source records are still in place), then
+  // keep what stays (with its new owner), then append what arrived.
+  std::vector<std::byte> value(vb);
+  for (const Copy& c : copies) {
+    if (m.rank_of(c.owner) != rank_) continue;
+    // Copy the value out first: push() may reallocate the storage it points into.
+    std::memcpy(value.data(), shard.values.data() + c.source * vb, vb);
+    shard.push(shard.keys[c.source], shard.hashes[c.source], c.owner, value.data(), c.replica);
+    new_owner_.push_back(c.owner);
+  }
+  const std::size_t total = shard.size();
   std::size_t out = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < total; ++i) {
     if (m.rank_of(new_owner_[i]) != rank_) continue;
     if (out != i) shard.move_entry(i, out);
     shard.owners[out] = new_owner_[i];
-    if (load_aware) shard.primaries[out] = new_primary_[i];
+    if (load_aware)
+      shard.primaries[out] = i < n ? new_primary_[i] : placement.primary(shard.hashes[out]);
     ++out;
   }
   shard.resize(out + incoming);
@@ -119,10 +211,13 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     const std::byte* rec = recv_buf_.data() + j * record_bytes_;
     const std::size_t slot = out + j;
     std::memcpy(&shard.keys[slot], rec, sizeof(std::uint64_t));
-    shard.hashes[slot] = keys_.key_hash(shard.keys[slot]);
-    shard.owners[slot] = placement.lookup(shard.hashes[slot]);
-    shard.primaries[slot] = load_aware ? placement.primary(shard.hashes[slot]) : kNoNode;
     std::memcpy(shard.values.data() + slot * vb, rec + sizeof(std::uint64_t), vb);
+    std::uint8_t replica = 0;
+    if (replicas_ > 1) std::memcpy(&replica, rec + sizeof(std::uint64_t) + vb, 1);
+    shard.replica[slot] = replica;
+    shard.hashes[slot] = keys_.key_hash(shard.keys[slot]);
+    shard.owners[slot] = owner_of(placement, m, shard.hashes[slot], replica, owners);
+    shard.primaries[slot] = load_aware ? placement.primary(shard.hashes[slot]) : kNoNode;
   }
   st.t.apply = MPI_Wtime() - t3;
 

@@ -1,8 +1,14 @@
 // Redistribution after a membership event: every rank computes the new owner
-// of each local key (plan), packs the keys that leave the rank by destination
-// (pack), exchanges counts with MPI_Alltoall and records with MPI_Alltoallv
-// (exchange), and rebuilds its shard (apply). Only moved keys cross the wire,
-// and no rank ever holds more than its own share.
+// of each local record (plan), packs the records that leave the rank by
+// destination (pack), exchanges counts with MPI_Alltoall and records with
+// MPI_Alltoallv (exchange), and rebuilds its shard (apply). Only moved records
+// cross the wire, and no rank ever holds more than its own share.
+//
+// With replication (r copies of each key on distinct nodes, see replicas.hpp)
+// a record is one replica. After a failure, the failed nodes' records are
+// dropped first (drop_failed); then, in the same exchange, the surviving
+// replica with the lowest index of each key sends copies to the new owners of
+// the replicas that were lost (re-replication, counted apart from migration).
 #pragma once
 
 #include <mpi.h>
@@ -26,44 +32,69 @@ struct PhaseTimes {
 
 struct RedistributeOptions {
   bool measure_lower_bound = true;
-  // If set (nodes x nodes, row-major), counts local keys moved from node a
+  // If set (nodes x nodes, row-major), counts local records moved from node a
   // (row) to node b (column).
   std::vector<std::uint64_t>* node_moves = nullptr;
 };
 
 // What one rank saw; the runner reduces these over ranks.
 struct LocalMoveStats {
-  std::uint64_t keys_moved = 0;    // local keys whose owner node changed
-  std::uint64_t records_sent = 0;  // of those, records sent to another rank
-  // Load-aware strategies: moved keys whose primary owner did not change,
+  std::uint64_t keys_moved = 0;    // local records whose owner node changed
+  std::uint64_t records_sent = 0;  // records sent to another rank (moves and copies)
+  // Load-aware strategies: moved records whose primary owner did not change,
   // i.e. that moved only because loads changed.
   std::uint64_t keys_moved_by_load = 0;
+  std::uint64_t replicas_created = 0;          // copies made for replicas lost in a failure
+  std::uint64_t copies_sent = 0;               // of those, sent to another rank
   std::vector<std::uint64_t> records_to_rank;  // records this rank sent to each rank
   PhaseTimes t;
 };
 
+// What one rank dropped in a failure.
+struct LocalFailureStats {
+  std::uint64_t records_dropped = 0;  // records held by the failed nodes
+  std::uint64_t keys_lost = 0;        // keys whose every replica was on a failed node
+  std::uint64_t records_lost = 0;     // their records (keys_lost * replicas)
+  std::uint64_t lost_digest = 0;      // sum of the lost records' digests
+  std::uint64_t to_recreate = 0;      // replicas of surviving keys that must be re-created
+};
+
 class Redistributor {
  public:
-  Redistributor(MPI_Comm comm, const KeySpace& keys);
+  Redistributor(MPI_Comm comm, const KeySpace& keys, std::uint32_t replicas);
   ~Redistributor();
   Redistributor(const Redistributor&) = delete;
   Redistributor& operator=(const Redistributor&) = delete;
 
-  // Moves every key of `shard` to the node `placement` names. Keys whose owner
-  // is kNoNode (fresh from the generator) count as moved.
+  // Before the membership and the strategy change: drops the records of the
+  // `failed` nodes and notes, for each surviving record, which replicas of its
+  // key survived. `placement` and `m` are still those before the failure.
+  LocalFailureStats drop_failed(Shard& shard, const Placement& placement, const Membership& m,
+                                const std::vector<NodeId>& failed);
+
+  // Moves every record of `shard` to the node `placement` names for its
+  // replica, and re-creates replicas lost in the last drop_failed. Records
+  // whose owner is kNoNode (fresh from the generator) count as moved.
   LocalMoveStats redistribute(Shard& shard, const Placement& placement, const Membership& m,
                               const RedistributeOptions& opt = {});
 
   std::size_t record_bytes() const { return record_bytes_; }
 
  private:
+  NodeId owner_of(const Placement& p, const Membership& m, std::uint64_t hash,
+                  std::uint32_t replica, NodeId* all) const;
+
   MPI_Comm comm_;
   const KeySpace& keys_;
+  std::uint32_t replicas_;
   int rank_ = 0, ranks_ = 1;
   std::size_t record_bytes_;
   MPI_Datatype record_type_ = MPI_DATATYPE_NULL;
+  // Per record after drop_failed: bit j set if replica j of its key survived.
+  std::vector<std::uint8_t> survivors_;
   // Reused across events so that steady-state events do not allocate.
-  std::vector<NodeId> new_owner_, new_primary_;
+  std::vector<NodeId> new_owner_, new_primary_, new_owners_all_;
+  std::vector<std::uint64_t> wide_;
   std::vector<int> send_counts_, send_displs_, recv_counts_, recv_displs_, cursor_;
   std::vector<std::byte> send_buf_, recv_buf_;
 };

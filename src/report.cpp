@@ -32,11 +32,10 @@ double ms(double s) { return s * 1e3; }
 
 void print_header(std::ostream& os, const Experiment& e, int ranks) {
   os << "ringsim " << version() << " | experiment " << e.name << " (" << e.source << ")\n"
-     << fmt("%d MPI ranks, %u ring nodes (%u active at start), %llu keys of 8 + %zu bytes, seed "
-            "%llu, "
-            "%s keys, verification %s\n",
+     << fmt("%d MPI ranks, %u ring nodes (%u active at start), %llu keys of 8 + %zu bytes, "
+            "%u replica(s), seed %llu, %s keys, verification %s\n",
             ranks, e.nodes, e.initial, static_cast<unsigned long long>(e.keys.count),
-            e.keys.value_bytes, static_cast<unsigned long long>(e.keys.seed),
+            e.keys.value_bytes, e.replicas, static_cast<unsigned long long>(e.keys.seed),
             to_string(e.keys.distribution), e.verify ? "on" : "off");
   for (const auto& o : e.overrides) os << "override: " << o << "\n";
 }
@@ -47,16 +46,16 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
     if (s.label != s.strategy) os << " (" << s.strategy << ")";
     if (!s.params.empty()) os << " " << s.params;
     os << fmt(" | initial placement %.1f ms, lookup %.1f ns\n", ms(s.t_initial), s.lookup_ns);
-    os << fmt("%5s  %-14s %9s %10s %8s %10s %10s %9s %8s %8s %8s %8s %8s %8s\n", "event", "change",
+    os << fmt("%5s  %-30s %9s %10s %8s %10s %10s %9s %8s %8s %8s %8s %8s %8s\n", "event", "change",
               "nodes", "moved", "moved%", "optimal", "disruption", "peak/mean", "plan_ms",
               "pack_ms", "exch_ms", "bound_ms", "apply_ms", "MiB_sent");
     for (const auto& ev : s.events) {
       const std::string nodes =
           std::to_string(ev.nodes_before) + "->" + std::to_string(ev.nodes_after);
       os << fmt(
-          "%5u  %-14s %9s %10llu %7.2f%% %10llu %10.2f %9.3f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n",
+          "%5u  %-30s %9s %10llu %7.2f%% %10llu %10.2f %9.3f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n",
           ev.event, ev.detail.c_str(), nodes.c_str(),
-          static_cast<unsigned long long>(ev.keys_moved), 100.0 * ev.moved_fraction(),
+          static_cast<unsigned long long>(ev.keys_moved), 100.0 * ev.moved_fraction(e.replicas),
           static_cast<unsigned long long>(ev.keys_optimal), ev.disruption(), ev.load_peak_to_mean,
           ms(ev.t_plan), ms(ev.t_pack), ms(ev.t_exchange), ms(ev.t_lower_bound), ms(ev.t_apply),
           double(ev.bytes_moved) / (1 << 20));
@@ -67,6 +66,14 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
         by_load += fmt(" event %u: %llu;", ev.event,
                        static_cast<unsigned long long>(ev.keys_moved_by_load));
     if (!by_load.empty()) os << "keys moved only because loads changed:" << by_load << "\n";
+    std::string failures;
+    for (const auto& ev : s.events)
+      if (ev.kind == EventKind::kFail)
+        failures += fmt(" event %u: %llu keys lost, %llu replicas re-created (%.2f MiB sent);",
+                        ev.event, static_cast<unsigned long long>(ev.keys_lost),
+                        static_cast<unsigned long long>(ev.replicas_created),
+                        double(ev.bytes_rereplicated) / (1 << 20));
+    if (!failures.empty()) os << "failures:" << failures << "\n";
   }
 
   if (r.strategies.size() > 1 && !e.timeline.empty()) {

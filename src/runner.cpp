@@ -10,6 +10,7 @@
 #include "membership.hpp"
 #include "redistribution.hpp"
 #include "registry.hpp"
+#include "replicas.hpp"
 #include "shard.hpp"
 
 namespace ringsim {
@@ -22,19 +23,24 @@ struct GlobalTally {
 };
 
 // Local (count, checksum, misplaced) summed over ranks in one allreduce.
-// A key is misplaced if it sits on a node other than the one the strategy
-// names, on an inactive node, on the wrong rank, or with a stale hash.
+// A record is misplaced if it sits on a node other than the one the strategy
+// names for its replica, on an inactive node, on the wrong rank, or with a
+// stale hash.
 GlobalTally tally(const Shard& shard, const KeySpace& keys, const Placement* p, const Membership& m,
-                  int rank, MPI_Comm comm) {
+                  std::uint32_t replicas, int rank, MPI_Comm comm) {
   std::uint64_t local[3] = {shard.size(), 0, 0};
   for (std::size_t i = 0; i < shard.size(); ++i)
-    local[1] += record_digest(shard.keys[i], shard.value(i));
+    local[1] += record_digest(shard.keys[i], shard.replica[i], shard.value(i));
   if (p) {
+    NodeId owners[kMaxReplicas];
     for (std::size_t i = 0; i < shard.size(); ++i) {
       const NodeId o = shard.owners[i];
-      const bool ok = o != kNoNode && o < m.nodes() && m.active(o) && m.rank_of(o) == rank &&
-                      shard.hashes[i] == keys.key_hash(shard.keys[i]) &&
-                      p->lookup(shard.hashes[i]) == o;
+      bool ok = o != kNoNode && o < m.nodes() && m.active(o) && m.rank_of(o) == rank &&
+                shard.hashes[i] == keys.key_hash(shard.keys[i]) && shard.replica[i] < replicas;
+      if (ok) {
+        replica_owners(*p, m, shard.hashes[i], replicas, owners);
+        ok = owners[shard.replica[i]] == o;
+      }
       local[2] += !ok;
     }
   }
@@ -156,12 +162,15 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
     Shard shard(keys.value_bytes);
     shard.reserve(last - first);
     std::vector<std::byte> value(keys.value_bytes);
+    const std::uint32_t r = e.replicas;
     for (std::uint64_t i = first; i < last; ++i) {
       const std::uint64_t k = keys.key(i);
       keys.fill_value(k, value);
-      shard.push(k, keys.key_hash(k), kNoNode, value.data());
+      for (std::uint32_t j = 0; j < r; ++j)
+        shard.push(k, keys.key_hash(k), kNoNode, value.data(), static_cast<std::uint8_t>(j));
     }
-    const GlobalTally expected = tally(shard, keys, nullptr, m, rank, comm);
+    GlobalTally expected = tally(shard, keys, nullptr, m, r, rank, comm);
+    std::uint64_t keys_alive = keys.count;
 
     // Load-aware strategies place keys from global key counts (collective).
     const bool load_aware = placement->traits().load_aware;
@@ -169,7 +178,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
       if (load_aware) placement->rebalance(MpiHashCounter(shard.hashes, comm));
     };
 
-    Redistributor redist(comm, keys);
+    Redistributor redist(comm, keys, r);
     const double t0 = MPI_Wtime();
     rebalance();
     redist.redistribute(shard, *placement, m);
@@ -187,6 +196,19 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
       rec.nodes_before = m.active_count();
       const auto& before = ei == 0 ? sr.initial_loads : sr.loads.back();
 
+      // A failure: the failed nodes' records vanish before anything else.
+      std::uint64_t fail_sums[5] = {0, 0, 0, 0,
+                                    0};  // keys lost, records lost, digest, to re-create, dropped
+      if (ev.kind == EventKind::kFail) {
+        const LocalFailureStats f = redist.drop_failed(shard, *placement, m, ev.nodes);
+        std::uint64_t local[5] = {f.keys_lost, f.records_lost, f.lost_digest, f.to_recreate,
+                                  f.records_dropped};
+        MPI_Allreduce(local, fail_sums, 5, MPI_UINT64_T, MPI_SUM, comm);
+        keys_alive -= fail_sums[0];
+        expected.count -= fail_sums[1];
+        expected.checksum -= fail_sums[2];
+      }
+
       const double tu = MPI_Wtime();
       double added_weight = 0;
       for (NodeId n : ev.nodes) {
@@ -202,12 +224,16 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
       rebalance();
       const double t_update = MPI_Wtime() - tu;
       rec.nodes_after = m.active_count();
-      rec.keys_total = keys.count;
+      rec.keys_total = keys_alive;
+      rec.keys_lost = fail_sums[0];
+      const std::uint64_t records = keys_alive * r;
       if (ev.kind == EventKind::kAdd) {
         rec.keys_optimal = static_cast<std::uint64_t>(
-            std::llround(static_cast<double>(keys.count) * added_weight / m.active_weight()));
-      } else {
+            std::llround(static_cast<double>(records) * added_weight / m.active_weight()));
+      } else if (ev.kind == EventKind::kRemove) {
         for (NodeId n : ev.nodes) rec.keys_optimal += before[n];
+      } else {
+        rec.keys_optimal = fail_sums[3];  // only the lost replicas of surviving keys
       }
 
       const bool node_matrix = e.nodes <= e.node_matrix_max;
@@ -220,21 +246,22 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
 
       const double tv = MPI_Wtime();
       GlobalTally got{};
-      if (e.verify) got = tally(shard, keys, placement.get(), m, rank, comm);
+      if (e.verify) got = tally(shard, keys, placement.get(), m, r, rank, comm);
       const double t_verify = MPI_Wtime() - tv;
 
       // Sums and maxima over ranks, two allreduces for the whole event.
-      std::uint64_t sums_local[3] = {st.keys_moved, st.records_sent, st.keys_moved_by_load},
-                    sums[3];
-      MPI_Allreduce(sums_local, sums, 3, MPI_UINT64_T, MPI_SUM, comm);
+      std::uint64_t sums_local[5] = {st.keys_moved, st.records_sent, st.keys_moved_by_load,
+                                     st.replicas_created, st.copies_sent},
+                    sums[5];
+      MPI_Allreduce(sums_local, sums, 5, MPI_UINT64_T, MPI_SUM, comm);
       double times_local[7] = {t_update,   st.t.plan, st.t.pack,       st.t.exchange,
                                st.t.apply, t_verify,  st.t.lower_bound};
       double times[7];
       MPI_Allreduce(times_local, times, 7, MPI_DOUBLE, MPI_MAX, comm);
       rec.t_lower_bound = times[6];
       std::vector<std::uint64_t> row(st.records_to_rank.size());
-      for (std::size_t r = 0; r < row.size(); ++r)
-        row[r] = st.records_to_rank[r] * redist.record_bytes();
+      for (std::size_t to = 0; to < row.size(); ++to)
+        row[to] = st.records_to_rank[to] * redist.record_bytes();
       sr.bytes_to_rank.push_back(std::move(row));
       if (node_matrix) {
         std::vector<std::uint64_t> total(rank == 0 ? node_moves.size() : 0);
@@ -242,9 +269,11 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
                    MPI_UINT64_T, MPI_SUM, 0, comm);
         sr.node_moves.push_back(std::move(total));
       }
-      rec.keys_moved = sums[0];
+      rec.keys_moved = sums[0] + sums[3];
       rec.keys_moved_by_load = sums[2];
-      rec.bytes_moved = sums[1] * redist.record_bytes();
+      rec.replicas_created = sums[3];
+      rec.bytes_moved = (sums[1] - sums[4]) * redist.record_bytes();
+      rec.bytes_rereplicated = sums[4] * redist.record_bytes();
       rec.t_update = times[0];
       rec.t_plan = times[1];
       rec.t_pack = times[2];
@@ -255,19 +284,22 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
 
       auto loads = global_loads(shard, e.nodes, comm);
       for (NodeId n : m.active_nodes()) rec.load_max = std::max(rec.load_max, loads[n]);
-      rec.load_mean = static_cast<double>(keys.count) / m.active_count();
-      load_shape(loads, m, keys.count, rec);
+      rec.load_mean = static_cast<double>(records) / m.active_count();
+      load_shape(loads, m, records, rec);
+      std::uint64_t found = 0;
+      for (auto l : loads) found += l;
+      rec.keys_duplicated = found > records ? found - records : 0;
       sr.loads.push_back(std::move(loads));
 
       if (e.verify) {
         std::ostringstream why;
         if (got.count != expected.count)
-          why << got.count << " keys found, " << expected.count << " expected";
+          why << got.count << " records found, " << expected.count << " expected";
         else if (got.checksum != expected.checksum)
           why << "the (key, value) checksum changed: a key or value was lost, duplicated or "
                  "altered";
         else if (got.misplaced)
-          why << got.misplaced << " key(s) not on the node the strategy names";
+          why << got.misplaced << " record(s) not on the node the strategy names";
         if (!why.str().empty()) {
           throw VerificationError("verification failed after event " + std::to_string(ei) + " (" +
                                   rec.detail + ") of strategy '" + spec.label + "': " + why.str());

@@ -4,6 +4,7 @@
 
 #include <mpi.h>
 
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -34,11 +35,17 @@ struct EventRecord {
   EventKind kind = EventKind::kAdd;
   std::string detail;  // "add 3", "remove 1,4"
   std::uint32_t nodes_before = 0, nodes_after = 0;
-  std::uint64_t keys_total = 0;
-  std::uint64_t keys_moved = 0;          // keys whose owner node changed
+  // With replication, the key counts below count replica records, except
+  // keys_total and keys_lost, which count distinct keys.
+  std::uint64_t keys_total = 0;          // distinct keys alive after the event
+  std::uint64_t keys_moved = 0;          // records whose owner changed, plus replicas re-created
   std::uint64_t keys_optimal = 0;        // the fewest any placement must move
   std::uint64_t keys_moved_by_load = 0;  // load-aware strategies: moved though their primary stayed
-  std::uint64_t bytes_moved = 0;         // bytes sent between ranks (key + value per record)
+  std::uint64_t keys_lost = 0;           // keys whose every replica was on a failed node
+  std::uint64_t keys_duplicated = 0;     // records beyond the expected count (must be 0)
+  std::uint64_t replicas_created = 0;    // replicas re-created after a failure
+  std::uint64_t bytes_moved = 0;         // migration bytes sent between ranks (whole records)
+  std::uint64_t bytes_rereplicated = 0;  // bytes of re-created replicas sent between ranks
   double t_update = 0;                   // strategy state update (add/remove node), max over ranks
   double t_plan = 0, t_pack = 0, t_exchange = 0, t_apply = 0, t_verify = 0;
   double t_lower_bound = 0;    // the same records through one bare MPI_Alltoallv
@@ -48,8 +55,15 @@ struct EventRecord {
   double load_mean = 0;           // keys per active node
   std::uint64_t state_bytes = 0;  // strategy lookup state after the event
 
-  double moved_fraction() const { return keys_total ? double(keys_moved) / double(keys_total) : 0; }
-  double disruption() const { return keys_optimal ? double(keys_moved) / double(keys_optimal) : 0; }
+  // Of all records (keys_total * replicas), the share that moved.
+  double moved_fraction(std::uint32_t replicas = 1) const {
+    return keys_total ? double(keys_moved) / double(keys_total * replicas) : 0;
+  }
+  // moved / optimal; 1 when both are 0 (nothing needed moving, nothing did).
+  double disruption() const {
+    if (keys_optimal) return double(keys_moved) / double(keys_optimal);
+    return keys_moved ? HUGE_VAL : 1.0;
+  }
 };
 
 struct StrategyResult {

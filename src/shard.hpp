@@ -21,6 +21,7 @@ struct Shard {
   std::vector<std::uint64_t> keys;
   std::vector<std::uint64_t> hashes;  // key_hash(keys[i]), cached
   std::vector<NodeId> owners;         // the node that holds keys[i]
+  std::vector<std::uint8_t> replica;  // which replica of its key (0 .. replicas-1)
   // For load-aware strategies: the primary owner (Placement::primary) at the
   // last redistribution, to tell moves caused by load from moves caused by
   // membership. Sized like keys; kNoNode where unknown.
@@ -38,13 +39,16 @@ struct Shard {
     keys.reserve(n);
     hashes.reserve(n);
     owners.reserve(n);
+    replica.reserve(n);
     primaries.reserve(n);
     values.reserve(n * value_bytes);
   }
-  void push(std::uint64_t key, std::uint64_t hash, NodeId owner, const std::byte* v) {
+  void push(std::uint64_t key, std::uint64_t hash, NodeId owner, const std::byte* v,
+            std::uint8_t replica_index = 0) {
     keys.push_back(key);
     hashes.push_back(hash);
     owners.push_back(owner);
+    replica.push_back(replica_index);
     primaries.push_back(UINT32_MAX);
     values.insert(values.end(), v, v + value_bytes);
   }
@@ -52,6 +56,7 @@ struct Shard {
     keys.resize(n);
     hashes.resize(n);
     owners.resize(n);
+    replica.resize(n);
     primaries.resize(n);
     values.resize(n * value_bytes);
   }
@@ -60,6 +65,7 @@ struct Shard {
     keys[to] = keys[from];
     hashes[to] = hashes[from];
     owners[to] = owners[from];
+    replica[to] = replica[from];
     primaries[to] = primaries[from];
     std::memmove(values.data() + to * value_bytes, values.data() + from * value_bytes, value_bytes);
   }

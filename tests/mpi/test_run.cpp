@@ -51,6 +51,7 @@ std::vector<NodeId> serial_owners(const Placement& p, const KeySpace& keys) {
 // and checks that the distributed run moved and placed exactly the same keys.
 void expect_matches_serial_replay(const Experiment& e, const RunResult& r) {
   ASSERT_EQ(r.strategies.size(), e.strategies.size());
+  ASSERT_EQ(e.replicas, 1u) << "the replay models one replica per key";
   std::vector<std::uint64_t> all_hashes(e.keys.count);
   for (std::uint64_t i = 0; i < e.keys.count; ++i) all_hashes[i] = e.keys.key_hash(e.keys.key(i));
   const SortedHashCounter all_keys(all_hashes);
@@ -64,32 +65,49 @@ void expect_matches_serial_replay(const Experiment& e, const RunResult& r) {
     p->init(initial, e.nodes);
     p->rebalance(all_keys);
     auto owners = serial_owners(*p, e.keys);
+    std::vector<char> alive(e.keys.count, 1);  // a failure loses its nodes' keys for good
     std::vector<std::uint64_t> loads(e.nodes, 0);
     for (NodeId o : owners) ++loads[o];
     EXPECT_EQ(sr.initial_loads, loads) << sr.label;
+    std::uint64_t alive_count = e.keys.count;
     for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
       const auto& ev = e.timeline[ei];
+      std::uint64_t lost = 0;
       for (NodeId n : ev.nodes) {
-        if (ev.kind == EventKind::kAdd)
+        if (ev.kind == EventKind::kAdd) {
           p->add_node({n, weight(n)});
-        else
-          p->remove_node(n);
+          continue;
+        }
+        if (ev.kind == EventKind::kFail)
+          for (std::size_t i = 0; i < owners.size(); ++i)
+            if (alive[i] && owners[i] == n) {
+              alive[i] = 0;
+              ++lost;
+            }
+        p->remove_node(n);
       }
-      p->rebalance(all_keys);
+      alive_count -= lost;
+      std::vector<std::uint64_t> alive_hashes;
+      for (std::size_t i = 0; i < alive.size(); ++i)
+        if (alive[i]) alive_hashes.push_back(all_hashes[i]);
+      p->rebalance(SortedHashCounter(alive_hashes));
       const auto after = serial_owners(*p, e.keys);
       std::uint64_t moved = 0;
       std::fill(loads.begin(), loads.end(), 0);
       for (std::size_t i = 0; i < after.size(); ++i) {
+        if (!alive[i]) continue;
         moved += after[i] != owners[i];
         ++loads[after[i]];
       }
       const EventRecord& rec = sr.events[ei];
       EXPECT_EQ(rec.keys_moved, moved) << sr.label << " event " << ei;
+      EXPECT_EQ(rec.keys_lost, lost) << sr.label << " event " << ei;
       EXPECT_EQ(sr.loads[ei], loads) << sr.label << " event " << ei;
-      EXPECT_EQ(rec.keys_total, e.keys.count);
+      EXPECT_EQ(rec.keys_total, alive_count);
+      EXPECT_EQ(rec.keys_duplicated, 0u);
       std::uint64_t sum = 0;
       for (auto l : sr.loads[ei]) sum += l;
-      EXPECT_EQ(sum, e.keys.count);
+      EXPECT_EQ(sum, alive_count);
       // Moves across ranks are a subset of all moves, and on one rank there are none.
       EXPECT_LE(rec.bytes_moved, rec.keys_moved * 16);
       if (world_size() == 1) {
@@ -260,6 +278,110 @@ count = 5
         EXPECT_EQ(moves, s.events[ev].keys_moved);
         for (std::size_t n = 0; n < 64; ++n) EXPECT_EQ(s.node_moves[ev][n * 64 + n], 0u);
       }
+    }
+  }
+}
+
+// Every event kind (expanded rejoin, rolling restart, churn and scale
+// included) with verification on, replayed serially.
+TEST(MainJob, EveryEventKindMatchesASerialReplay) {
+  Experiment e = parse_experiment(R"(
+[keys]
+count = 60000
+[cluster]
+nodes = 12
+initial = 8
+[[strategies]]
+name = "ring"
+[[strategies]]
+name = "modulo"
+[[strategies]]
+name = "anchor"
+[[strategies]]
+name = "bounded"
+[[events]]
+kind = "fail"
+node = 2
+[[events]]
+kind = "rejoin"
+[[events]]
+kind = "remove"
+count = 2
+[[events]]
+kind = "restart"
+count = 2
+[[events]]
+kind = "churn"
+rate = 2
+steps = 2
+mode = "fail"
+[[events]]
+kind = "scale"
+to = 11
+[[events]]
+kind = "scale"
+to = 5
+)",
+                                  "kinds.toml");
+  validate_experiment(e, world_size());
+  ASSERT_EQ(e.timeline.size(), 1u + 1u + 1u + 4u + 4u + 1u + 1u);
+  expect_matches_serial_replay(e, run_experiment(e, {}, MPI_COMM_WORLD));
+}
+
+// Replication: one failure with two replicas loses nothing and re-creates
+// exactly the failed node's records; two failures with three replicas lose
+// nothing either; with one replica a failure loses exactly its node's keys.
+TEST(MainJob, ReplicasSurviveFailuresAndAreRecreated) {
+  const char* text = R"(
+[keys]
+count = 50000
+[cluster]
+nodes = 10
+initial = 10
+[[strategies]]
+name = "ring"
+[[strategies]]
+name = "rendezvous"
+[[strategies]]
+name = "jump"
+removal = "swap"
+[[events]]
+kind = "fail"
+node = 4
+[[events]]
+kind = "fail"
+nodes = [1, 7]
+[[events]]
+kind = "rejoin"
+count = 3
+)";
+  for (std::uint32_t r : {1u, 2u, 3u}) {
+    Experiment e =
+        parse_experiment(text, "replicas.toml", {"cluster.replicas=" + std::to_string(r)});
+    validate_experiment(e, world_size());
+    const RunResult res = run_experiment(e, {}, MPI_COMM_WORLD);  // verification on: r copies each
+    for (const auto& s : res.strategies) {
+      const auto& one = s.events[0];
+      const auto& two = s.events[1];
+      if (r == 1) {
+        EXPECT_EQ(one.keys_lost, s.initial_loads[4]) << s.label;
+        EXPECT_EQ(two.keys_lost, s.loads[0][1] + s.loads[0][7]) << s.label;
+        EXPECT_EQ(one.replicas_created, 0u);
+      } else {
+        EXPECT_EQ(one.keys_lost, 0u) << s.label << " r=" << r;
+        EXPECT_EQ(one.replicas_created, s.initial_loads[4]) << s.label << " r=" << r;
+        EXPECT_EQ(one.keys_optimal, s.initial_loads[4]);
+        if (r == 3) {
+          EXPECT_EQ(two.keys_lost, 0u) << s.label;
+        } else {
+          EXPECT_GT(two.keys_lost, 0u)
+              << s.label << ": some keys had both replicas on nodes 1 and 7";
+        }
+      }
+      for (const auto& ev : s.events) EXPECT_EQ(ev.keys_duplicated, 0u);
+      std::uint64_t sum = 0;
+      for (auto l : s.loads.back()) sum += l;
+      EXPECT_EQ(sum, s.events.back().keys_total * r) << s.label;
     }
   }
 }

@@ -147,6 +147,90 @@ TEST(Experiment, EventsAreCheckedAgainstTheMembership) {
       std::string::npos);
 }
 
+TEST(Experiment, CompoundEventsExpandIntoSteps) {
+  Experiment e = parse_experiment(kMinimal + R"(
+[cluster]
+nodes = 10
+initial = 6
+[[events]]
+kind = "fail"
+node = 1
+[[events]]
+kind = "rejoin"
+[[events]]
+kind = "restart"
+nodes = [0, 2]
+[[events]]
+kind = "churn"
+rate = 2
+steps = 3
+[[events]]
+kind = "scale"
+to = 9
+[[events]]
+kind = "scale"
+to = 4
+)",
+                                  "exp.toml");
+  validate_experiment(e, 2);
+  ASSERT_EQ(e.timeline.size(), 1u + 1u + 4u + 6u + 1u + 1u);
+  EXPECT_EQ(e.timeline[0].describe(), "fail node 1");
+  EXPECT_EQ(e.timeline[1].describe(), "rejoin: add node 1");
+  EXPECT_EQ(e.timeline[2].describe(), "restart 1/2: remove node 0");
+  EXPECT_EQ(e.timeline[3].describe(), "restart 1/2: add node 0");
+  EXPECT_EQ(e.timeline[6].kind, EventKind::kRemove);
+  EXPECT_EQ(e.timeline[6].nodes.size(), 2u);
+  EXPECT_EQ(e.timeline[7].kind, EventKind::kAdd);
+  EXPECT_EQ(e.timeline[12].describe().rfind("scale to 9: add nodes", 0), 0u);
+  EXPECT_EQ(e.timeline[13].nodes.size(), 5u);  // 9 -> 4
+}
+
+TEST(Experiment, CompoundEventErrorsAreNamed) {
+  const std::string base = kMinimal + "[cluster]\nnodes = 6\ninitial = 4\n";
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"rejoin\"\n").find("only 0 have left"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"scale\"\n").find("events[0].to: missing"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"scale\"\nto = 9\n").find("cannot scale to 9"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(base + "[[events]]\nkind = \"churn\"\nmode = \"explode\"\n").find("events[0].mode"),
+      std::string::npos);
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"churn\"\ncount = 2\n")
+                .find("events[0].count: unknown field"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "[[events]]\nkind = \"churn\"\nrate = 4\n").find("cannot take 4 of 4"),
+            std::string::npos);
+}
+
+TEST(Experiment, ReplicasAreChecked) {
+  EXPECT_NE(error_of(kMinimal + "[cluster]\nnodes = 4\nreplicas = 9\n")
+                .find("cluster.replicas: must be in [1, 8]"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal + "[cluster]\nnodes = 4\ninitial = 2\nreplicas = 3\n")
+                .find("needs at least"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal +
+                     "[cluster]\nnodes = 4\nreplicas = 3\n[[events]]\nkind = \"fail\"\ncount = 2\n")
+                .find("fewer than cluster.replicas = 3"),
+            std::string::npos);
+  EXPECT_NE(error_of("[cluster]\nnodes = 4\nreplicas = 2\n[[strategies]]\nname = \"bounded\"\n")
+                .find("supports cluster.replicas = 1 only"),
+            std::string::npos);
+}
+
+TEST(Experiment, LifoStrategiesRejectOtherRemovalsButAcceptScaleIn) {
+  const std::string jump = "[cluster]\nnodes = 8\ninitial = 6\n[[strategies]]\nname = \"jump\"\n";
+  EXPECT_NE(error_of(jump + "[[events]]\nkind = \"remove\"\nnode = 2\n")
+                .find("can only remove the most recently added"),
+            std::string::npos);
+  EXPECT_EQ(error_of(jump + "[[events]]\nkind = \"remove\"\nnode = 5\n"), "");
+  EXPECT_EQ(
+      error_of(jump +
+               "[[events]]\nkind = \"scale\"\nto = 8\n[[events]]\nkind = \"scale\"\nto = 3\n"),
+      "");
+}
+
 TEST(Experiment, WeightsNeedAWeightedStrategy) {
   const std::string weighted = "[cluster]\nnodes = 2\nweights = [1, 2]\n";
   EXPECT_EQ(error_of(weighted + "[[strategies]]\nname = \"ring\"\n"), "");

@@ -54,7 +54,7 @@ std::uint64_t sum_of(const std::vector<std::uint64_t>& keys,
                      const std::vector<std::uint64_t>& values) {
   std::uint64_t s = 0;
   for (std::size_t i = 0; i < keys.size(); ++i)
-    s += record_digest(keys[i], std::as_bytes(std::span(&values[i], 1)));
+    s += record_digest(keys[i], 0, std::as_bytes(std::span(&values[i], 1)));
   return s;
 }
 
@@ -82,6 +82,10 @@ TEST(Checksum, IndependentOfOrderButSeesLossDuplicationAndChange) {
   auto changed = values;
   changed[500] ^= 1;
   EXPECT_NE(sum_of(keys, changed), base);
+
+  // The same record as another replica is another record.
+  EXPECT_NE(record_digest(5, 0, std::as_bytes(std::span(&values[5], 1))),
+            record_digest(5, 1, std::as_bytes(std::span(&values[5], 1))));
 
   // Swapping two values between keys changes it too.
   auto swapped = values;
