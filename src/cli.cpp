@@ -31,6 +31,7 @@ struct RunArgs {
   std::string out;
   bool force = false;
   bool no_verify = false;
+  bool quiet = false;
   std::vector<std::string> sets;
   std::string fault = "none";
 };
@@ -154,6 +155,7 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
   try {
     RunOptions opt;
     opt.fault = parse_fault(a.fault);
+    opt.progress = !a.quiet;
     result = run_experiment(e, opt, comm);
   } catch (const VerificationError& err) {
     print_error(rank, err.what());
@@ -195,6 +197,9 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
   run->add_option(
       "-s,--set", a.sets,
       "Override a field of the experiment, KEY.PATH=VALUE (repeatable), e.g. --set keys.count=1e7");
+  run->add_flag("-q,--quiet", a.quiet,
+                "No progress lines on stderr (they appear once a run passes a second)")
+      ->envname("RINGSIM_QUIET");
   run->add_flag("--no-verify", a.no_verify,
                 "Skip the check after each event that keys and values survived and sit where the "
                 "strategy says (on by default)");

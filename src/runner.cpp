@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 #include <variant>
 
@@ -132,6 +133,34 @@ std::string params_text(const StrategyParams& p) {
   return os.str();
 }
 
+// Progress lines on rank 0's stderr, throttled to one a second.
+class Progress {
+ public:
+  Progress(bool on, std::size_t total_steps) : on_(on), total_(total_steps), start_(MPI_Wtime()) {}
+  void step(const std::string& strategy, std::size_t event, std::size_t events,
+            const std::string& what) {
+    ++done_;
+    if (!on_) return;
+    const double now = MPI_Wtime();
+    if (now - start_ < 1.0 || now - last_ < 1.0) return;
+    last_ = now;
+    const double elapsed = now - start_;
+    const double left = elapsed / double(done_) * double(total_ - done_);
+    if (events == 0)
+      std::fprintf(stderr, "[ringsim] %s: %s done, %.1f s elapsed, about %.1f s left\n",
+                   strategy.c_str(), what.c_str(), elapsed, left);
+    else
+      std::fprintf(stderr,
+                   "[ringsim] %s: event %zu of %zu (%s) done, %.1f s elapsed, about %.1f s left\n",
+                   strategy.c_str(), event + 1, events, what.c_str(), elapsed, left);
+  }
+
+ private:
+  bool on_;
+  std::size_t total_, done_ = 0;
+  double start_, last_ = 0;
+};
+
 }  // namespace
 
 RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm comm) {
@@ -139,6 +168,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
   const double t_start = MPI_Wtime();
+  Progress progress(opt.progress && rank == 0, e.strategies.size() * (e.timeline.size() + 1));
 
   RunResult result;
   result.ranks = ranks;
@@ -186,6 +216,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
     sr.initial_loads = global_loads(shard, e.nodes, comm);
     sr.lookup_ns = measure_lookup_ns(shard, *placement, comm);
     sr.state_bytes_initial = placement->state_bytes();
+    progress.step(spec.label, 0, 0, "initial placement");
 
     for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
       const ResolvedEvent& ev = e.timeline[ei];
@@ -305,6 +336,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
                                   rec.detail + ") of strategy '" + spec.label + "': " + why.str());
         }
       }
+      progress.step(spec.label, ei, e.timeline.size(), rec.detail);
       sr.events.push_back(std::move(rec));
     }
     result.strategies.push_back(std::move(sr));

@@ -27,6 +27,9 @@ enum class Fault { kNone, kDropKey, kCorruptValue, kMisplaceKey };
 
 struct RunOptions {
   Fault fault = Fault::kNone;
+  // Rank 0 reports progress on stderr (event i of n, elapsed, estimate of
+  // what remains), at most once a second and only once a run passes a second.
+  bool progress = false;
 };
 
 // One row of /strategies/<label>/events. Times are seconds, the maximum over ranks.

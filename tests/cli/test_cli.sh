@@ -118,7 +118,7 @@ run 2 run --set keys.count=10000 --out exists.h5 --force
 run 1 --help
 { [ "$rc" -eq 0 ] && grep -q "run" out.txt && grep -q "list" out.txt; } && pass "--help" || fail "--help: $out"
 run 1 run --help
-for opt in --out --force --set --no-verify --inject-fault; do
+for opt in --out --force --set --quiet --no-verify --inject-fault; do
   grep -qF -- "$opt" out.txt || fail "run --help does not explain $opt"
 done
 run 1 list
