@@ -135,13 +135,11 @@ class RingPlacement final : public Placement {
         std::clamp(static_cast<int>(std::bit_width(std::max<std::size_t>(n, 2) - 1)), 1, kMaxBits);
     shift_ = 64 - bits;
     const std::size_t buckets = std::size_t{1} << bits;
-    first_.resize(buckets + 1);
-    std::size_t i = 0;
-    for (std::size_t b = 0; b < buckets; ++b) {
-      while (i < n && (positions_[i] >> shift_) < b) ++i;
-      first_[b] = static_cast<std::uint32_t>(i);
-    }
-    first_[buckets] = static_cast<std::uint32_t>(n);
+    // first_[b] = number of points in buckets below b: a histogram shifted by
+    // one, then its prefix sums (branch-free, unlike a merge-like walk).
+    first_.assign(buckets + 1, 0);
+    for (std::uint64_t pos : positions_) ++first_[static_cast<std::size_t>(pos >> shift_) + 1];
+    for (std::size_t b = 1; b <= buckets; ++b) first_[b] += first_[b - 1];
     owners_.push_back(n > 0 ? owners_[0] : kNoOwner);
   }
 
