@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -204,7 +205,14 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
 
   if (auto n = root.get("keys")) {
     const auto& t = r.table(*n, "keys");
-    r.only(t, "keys.", {"count", "seed", "distribution", "key_bytes", "value_bytes"});
+    r.only(t, "keys.",
+           {"count", "seed", "distribution", "file", "zipf_exponent", "key_bytes", "value_bytes"});
+    if (auto c = t.get("zipf_exponent")) {
+      e.keys.zipf_exponent = r.real(*c, "keys.zipf_exponent");
+      if (!(e.keys.zipf_exponent > 0) || e.keys.zipf_exponent > 10)
+        r.fail(c, "keys.zipf_exponent", "must be > 0 and <= 10");
+    }
+    if (auto c = t.get("file")) e.keys.file = r.str(*c, "keys.file");
     if (auto c = t.get("count")) e.keys.count = r.uint(*c, "keys.count", 1, 1ULL << 40);
     if (auto c = t.get("seed")) e.keys.seed = r.uint(*c, "keys.seed", 0, INT64_MAX);
     if (auto c = t.get("distribution")) {
@@ -213,8 +221,16 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
         e.keys.distribution = KeyDistribution::kUniform;
       else if (d == "sequential")
         e.keys.distribution = KeyDistribution::kSequential;
+      else if (d == "file")
+        e.keys.distribution = KeyDistribution::kFile;
+      else if (d == "zipf")
+        e.keys.distribution = KeyDistribution::kZipf;
       else
-        r.fail(c, "keys.distribution", "must be \"uniform\" or \"sequential\", got \"" + d + "\"");
+        r.fail(c, "keys.distribution",
+               "must be \"uniform\", \"sequential\", \"zipf\" or \"file\", got \"" + d + "\"");
+      if (e.keys.distribution == KeyDistribution::kFile && !t.get("file"))
+        r.fail(c, "keys.file", "missing: distribution = \"file\" needs keys.file = \"path\"");
+      e.keys_count_given = t.get("count") != nullptr;
     }
     if (auto c = t.get("key_bytes")) r.uint(*c, "keys.key_bytes", 8, 8);
     if (auto c = t.get("value_bytes")) e.keys.value_bytes = r.uint(*c, "keys.value_bytes", 8, 4096);
@@ -472,7 +488,14 @@ class TimelineBuilder {
     timeline.push_back({EventKind::kAdd, nodes, origin});
   }
 
-  void leave(EventKind kind, const std::vector<NodeId>& nodes, const std::string& origin) {
+  void leave(EventKind kind, std::vector<NodeId> nodes, const std::string& origin) {
+    // Nodes leave most recently joined first, so that LIFO-only strategies can
+    // follow when the leaving nodes are the last to have joined.
+    auto joined = [&](NodeId n) {
+      return std::find(join_order_.begin(), join_order_.end(), n) - join_order_.begin();
+    };
+    std::sort(nodes.begin(), nodes.end(),
+              [&](NodeId a, NodeId b) { return joined(a) > joined(b); });
     // LIFO-only strategies: the leaving nodes must be the most recently added.
     const std::set<NodeId> leaving(nodes.begin(), nodes.end());
     const bool lifo =
@@ -514,6 +537,24 @@ class TimelineBuilder {
 }  // namespace
 
 void validate_experiment(Experiment& e, int ranks) {
+  if (e.keys.distribution == KeyDistribution::kFile && !e.keys.listed) {
+    // Relative to the experiment file's folder (or the working folder for the built-in one).
+    std::filesystem::path path(e.keys.file);
+    if (path.is_relative() && !e.source.empty() && e.source.front() != '<')
+      path = std::filesystem::path(e.source).parent_path() / path;
+    std::vector<std::uint64_t> keys;
+    try {
+      keys = read_key_trace(path.string());
+    } catch (const Error& err) {
+      throw Error(e.source + ": " + err.what());
+    }
+    if (e.keys_count_given && e.keys.count > keys.size())
+      throw Error(e.source + ": keys.count = " + std::to_string(e.keys.count) + " but " +
+                  path.string() + " holds only " + std::to_string(keys.size()) + " distinct keys");
+    if (!e.keys_count_given) e.keys.count = keys.size();
+    keys.resize(e.keys.count);
+    e.keys.listed = std::make_shared<const std::vector<std::uint64_t>>(std::move(keys));
+  }
   const bool one_per_rank = e.nodes == 0;
   if (one_per_rank) e.nodes = static_cast<std::uint32_t>(ranks);
   const std::string nodes_desc =

@@ -55,8 +55,9 @@ struct Experiment {
   std::string description;
 
   KeySpace keys;
-  std::uint32_t nodes = 0;    // ring nodes in all; 0 = one per rank
-  std::uint32_t initial = 0;  // nodes active at the start; 0 = all
+  bool keys_count_given = false;  // keys.count was set (caps a key trace)
+  std::uint32_t nodes = 0;        // ring nodes in all; 0 = one per rank
+  std::uint32_t initial = 0;      // nodes active at the start; 0 = all
   std::vector<double> weights;
   std::uint32_t replicas = 1;  // copies of each key, on distinct nodes
   bool verify = true;

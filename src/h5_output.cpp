@@ -87,7 +87,7 @@ struct EventRow {
       keys_duplicated, replicas_created, bytes_moved, bytes_rereplicated;
   double t_update, t_plan, t_pack, t_exchange, t_apply, t_verify, t_lower_bound;
   std::uint64_t load_max;
-  double load_mean, load_peak_to_mean, load_cv;
+  double load_mean, load_peak_to_mean, load_cv, request_peak_to_mean, request_cv;
   std::uint64_t state_bytes;
 };
 
@@ -121,6 +121,8 @@ Handle event_type() {
   FIELD(load_mean, H5T_NATIVE_DOUBLE);
   FIELD(load_peak_to_mean, H5T_NATIVE_DOUBLE);
   FIELD(load_cv, H5T_NATIVE_DOUBLE);
+  FIELD(request_peak_to_mean, H5T_NATIVE_DOUBLE);
+  FIELD(request_cv, H5T_NATIVE_DOUBLE);
   FIELD(state_bytes, H5T_NATIVE_UINT64);
 #undef FIELD
   return t;
@@ -199,6 +201,8 @@ void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, in
     r.load_mean = e.load_mean;
     r.load_peak_to_mean = e.load_peak_to_mean;
     r.load_cv = e.load_cv;
+    r.request_peak_to_mean = e.request_peak_to_mean;
+    r.request_cv = e.request_cv;
     r.state_bytes = e.state_bytes;
   }
   Handle etype = event_type();
@@ -320,6 +324,9 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
                 static_cast<std::uint64_t>(e.keys.value_bytes));
     attr_scalar(file, "seed", H5T_NATIVE_UINT64, e.keys.seed);
     attr_string(file, "key_distribution", to_string(e.keys.distribution));
+    attr_string(file, "key_file", e.keys.file);
+    attr_scalar(file, "zipf_exponent", H5T_NATIVE_DOUBLE,
+                e.keys.distribution == KeyDistribution::kZipf ? e.keys.zipf_exponent : 0.0);
     attr_scalar(file, "verified", H5T_NATIVE_INT32, static_cast<std::int32_t>(e.verify));
     attr_scalar(file, "wall_seconds", H5T_NATIVE_DOUBLE, r.wall_seconds);
 

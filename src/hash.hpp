@@ -34,4 +34,22 @@ constexpr std::uint64_t mix64(std::uint64_t x) {
   return x;
 }
 
+// Multiplicative inverse of an odd number modulo 2^64 (Newton's iteration:
+// each step doubles the number of correct low bits).
+constexpr std::uint64_t inverse_mod_2_64(std::uint64_t a) {
+  std::uint64_t x = a;  // correct to 3 bits for odd a
+  for (int i = 0; i < 5; ++i) x *= 2 - a * x;
+  return x;
+}
+
+// The inverse of mix64: unmix64(mix64(x)) == x.
+constexpr std::uint64_t unmix64(std::uint64_t x) {
+  x ^= x >> 31 ^ x >> 62;
+  x *= inverse_mod_2_64(0x94d049bb133111ebULL);
+  x ^= x >> 27 ^ x >> 54;
+  x *= inverse_mod_2_64(0xbf58476d1ce4e5b9ULL);
+  x ^= x >> 30 ^ x >> 60;
+  return x;
+}
+
 }  // namespace ringsim

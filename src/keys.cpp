@@ -1,7 +1,12 @@
 #include "keys.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstring>
+#include <fstream>
+#include <unordered_set>
 
+#include "error.hpp"
 #include "hash.hpp"
 
 namespace ringsim {
@@ -13,8 +18,16 @@ constexpr std::uint64_t kValueSalt = 0x76616c7565736565ULL;  // "valuesee"
 }  // namespace
 
 std::uint64_t KeySpace::key(std::uint64_t index) const {
+  // Zipf keys are the uniform ones; only their request rates differ.
   if (distribution == KeyDistribution::kSequential) return index;
+  if (distribution == KeyDistribution::kFile) return (*listed)[index];
   return mix64(index ^ mix64(seed ^ kKeySalt));
+}
+
+double KeySpace::popularity(std::uint64_t k) const {
+  if (distribution != KeyDistribution::kZipf) return 1.0;
+  const std::uint64_t index = unmix64(k) ^ mix64(seed ^ kKeySalt);
+  return std::pow(static_cast<double>(index) + 1.0, -zipf_exponent);
 }
 
 std::uint64_t KeySpace::key_hash(std::uint64_t k) const { return hash_u64(k, seed ^ kHashSalt); }
@@ -35,7 +48,36 @@ std::uint64_t KeySpace::share_begin(int rank, int ranks) const {
 }
 
 const char* to_string(KeyDistribution d) {
-  return d == KeyDistribution::kSequential ? "sequential" : "uniform";
+  switch (d) {
+    case KeyDistribution::kUniform:
+      return "uniform";
+    case KeyDistribution::kSequential:
+      return "sequential";
+    case KeyDistribution::kFile:
+      return "file";
+    case KeyDistribution::kZipf:
+      return "zipf";
+  }
+  return "?";
+}
+
+std::vector<std::uint64_t> read_key_trace(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("keys.file: cannot read " + path);
+  std::vector<std::uint64_t> keys;
+  std::unordered_set<std::uint64_t> seen;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::uint64_t k = 0;
+    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), k);
+    if (ec != std::errc() || end != line.data() + line.size())
+      k = hash_bytes(line.data(), line.size(), 0);
+    if (seen.insert(k).second) keys.push_back(k);
+  }
+  if (keys.empty()) throw Error("keys.file: " + path + " holds no key (one key per line)");
+  return keys;
 }
 
 }  // namespace ringsim

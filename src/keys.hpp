@@ -4,22 +4,35 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace ringsim {
 
-enum class KeyDistribution { kUniform, kSequential };
+// How keys are made and how often each is requested. kZipf keys are the
+// uniform key set, with key index i requested in proportion to 1 / (i + 1)^s:
+// the migration is the same as for uniform keys, but the request load per
+// node (hot keys) differs.
+enum class KeyDistribution { kUniform, kSequential, kFile, kZipf };
 
 struct KeySpace {
   std::uint64_t count = 1'000'000;
   std::uint64_t seed = 1;
   KeyDistribution distribution = KeyDistribution::kUniform;
   std::size_t value_bytes = 8;
+  std::string file;            // kFile: the trace, one key per line
+  double zipf_exponent = 1.1;  // kZipf: s
+  // kFile: the distinct keys of the trace, in order of first appearance.
+  std::shared_ptr<const std::vector<std::uint64_t>> listed;
 
   // The key with index i. Uniform keys are a bijection of the index, so no two
-  // indices share a key; sequential keys are the index itself.
+  // indices share a key; sequential keys are the index itself; file keys are
+  // the trace's distinct keys in order.
   std::uint64_t key(std::uint64_t index) const;
+  // Relative request rate of a key: 1 / (index + 1)^s for kZipf, 1 otherwise.
+  double popularity(std::uint64_t key) const;
   // The 64-bit hash that placement strategies see.
   std::uint64_t key_hash(std::uint64_t key) const;
   // Fills a value derived from the key alone, so any rank can check it.
@@ -30,5 +43,11 @@ struct KeySpace {
 };
 
 const char* to_string(KeyDistribution d);
+
+// Reads a key trace: one key per line; a line of decimal digits that fits in
+// 64 bits is that number, any other non-empty line is a string key hashed to
+// 64 bits. Returns the distinct keys in order of first appearance. Throws
+// ringsim::Error naming the file if it cannot be read or holds no key.
+std::vector<std::uint64_t> read_key_trace(const std::string& path);
 
 }  // namespace ringsim

@@ -66,6 +66,11 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
         by_load += fmt(" event %u: %llu;", ev.event,
                        static_cast<unsigned long long>(ev.keys_moved_by_load));
     if (!by_load.empty()) os << "keys moved only because loads changed:" << by_load << "\n";
+    std::string requests;
+    for (const auto& ev : s.events)
+      if (ev.request_peak_to_mean > 0) requests += fmt(" %.3f", ev.request_peak_to_mean);
+    if (!requests.empty())
+      os << "request load peak/mean after each event (zipf):" << requests << "\n";
     std::string failures;
     for (const auto& ev : s.events)
       if (ev.kind == EventKind::kFail)

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <tuple>
 #include <variant>
 
 #include "checksum.hpp"
@@ -50,16 +51,17 @@ GlobalTally tally(const Shard& shard, const KeySpace& keys, const Placement* p, 
   return {global[0], global[1], global[2]};
 }
 
-// Peak-to-mean and coefficient of variation of the active nodes' loads, each
-// relative to the node's fair share K w / W (so weighted nodes count as even
-// when they hold keys in proportion to their weight).
-void load_shape(const std::vector<std::uint64_t>& loads, const Membership& m, std::uint64_t keys,
-                EventRecord& rec) {
+// Peak-to-mean and coefficient of variation over the active nodes of each
+// node's load relative to its fair share total * w / W (so weighted nodes
+// count as even when they hold load in proportion to their weight).
+template <typename T>
+std::pair<double, double> load_shape(const std::vector<T>& loads, const Membership& m,
+                                     double total) {
   const double total_weight = m.active_weight();
   double sum = 0, sum2 = 0, peak = 0;
   const auto active = m.active_nodes();
   for (NodeId n : active) {
-    const double share = static_cast<double>(keys) * m.weight(n) / total_weight;
+    const double share = total * m.weight(n) / total_weight;
     const double x = static_cast<double>(loads[n]) / share;
     sum += x;
     sum2 += x * x;
@@ -67,8 +69,18 @@ void load_shape(const std::vector<std::uint64_t>& loads, const Membership& m, st
   }
   const double k = static_cast<double>(active.size());
   const double mean = sum / k;
-  rec.load_peak_to_mean = peak / mean;
-  rec.load_cv = std::sqrt(std::max(0.0, sum2 / k - mean * mean)) / mean;
+  return {peak / mean, std::sqrt(std::max(0.0, sum2 / k - mean * mean)) / mean};
+}
+
+// Request load per node for skewed workloads: the popularity of the keys
+// whose replica 0 (the one that serves requests) each node holds.
+std::vector<double> global_requests(const Shard& shard, const KeySpace& keys, std::uint32_t nodes,
+                                    MPI_Comm comm) {
+  std::vector<double> local(nodes, 0.0), global(nodes, 0.0);
+  for (std::size_t i = 0; i < shard.size(); ++i)
+    if (shard.replica[i] == 0) local[shard.owners[i]] += keys.popularity(shard.keys[i]);
+  MPI_Allreduce(local.data(), global.data(), static_cast<int>(nodes), MPI_DOUBLE, MPI_SUM, comm);
+  return global;
 }
 
 std::vector<std::uint64_t> global_loads(const Shard& shard, std::uint32_t nodes, MPI_Comm comm) {
@@ -316,7 +328,14 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
       auto loads = global_loads(shard, e.nodes, comm);
       for (NodeId n : m.active_nodes()) rec.load_max = std::max(rec.load_max, loads[n]);
       rec.load_mean = static_cast<double>(records) / m.active_count();
-      load_shape(loads, m, records, rec);
+      std::tie(rec.load_peak_to_mean, rec.load_cv) =
+          load_shape(loads, m, static_cast<double>(records));
+      if (keys.distribution == KeyDistribution::kZipf) {
+        const auto requests = global_requests(shard, keys, e.nodes, comm);
+        double total = 0;
+        for (double x : requests) total += x;
+        std::tie(rec.request_peak_to_mean, rec.request_cv) = load_shape(requests, m, total);
+      }
       std::uint64_t found = 0;
       for (auto l : loads) found += l;
       rec.keys_duplicated = found > records ? found - records : 0;

@@ -55,6 +55,8 @@ struct EventRecord {
   std::uint64_t load_max = 0;  // keys on the fullest active node
   // Over active nodes, each node's keys divided by its fair share K w / W.
   double load_peak_to_mean = 0, load_cv = 0;
+  // Zipf workloads: the same over each node's request load (0 otherwise).
+  double request_peak_to_mean = 0, request_cv = 0;
   double load_mean = 0;           // keys per active node
   std::uint64_t state_bytes = 0;  // strategy lookup state after the event
 

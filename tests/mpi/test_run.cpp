@@ -328,6 +328,35 @@ to = 5
   expect_matches_serial_replay(e, run_experiment(e, {}, MPI_COMM_WORLD));
 }
 
+// LIFO-only strategies follow a scale-out and a scale-in (the nodes leave
+// most recently joined first) and move the minimum.
+TEST(MainJob, LifoStrategiesScaleOutAndInMinimally) {
+  Experiment e = parse_experiment(R"(
+[keys]
+count = 40000
+[cluster]
+nodes = 16
+initial = 8
+[[strategies]]
+name = "jump"
+[[strategies]]
+name = "binomial"
+[[events]]
+kind = "scale"
+to = 16
+[[events]]
+kind = "scale"
+to = 5
+)",
+                                  "lifo.toml");
+  validate_experiment(e, world_size());
+  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  expect_matches_serial_replay(e, r);
+  for (const auto& s : r.strategies) {
+    EXPECT_EQ(s.events[1].keys_moved, s.events[1].keys_optimal) << s.label;
+  }
+}
+
 // Replication: one failure with two replicas loses nothing and re-creates
 // exactly the failed node's records; two failures with three replicas lose
 // nothing either; with one replica a failure loses exactly its node's keys.

@@ -1,6 +1,9 @@
 // The experiment parser and validator: what a user gets for good and bad files.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "error.hpp"
@@ -231,6 +234,31 @@ TEST(Experiment, LifoStrategiesRejectOtherRemovalsButAcceptScaleIn) {
       "");
 }
 
+TEST(Experiment, KeyTraceIsFoundBesideTheExperimentFile) {
+  Experiment e = parse_experiment(
+      "[keys]\ndistribution = \"file\"\nfile = \"data/cache-trace.txt\"\n[[strategies]]\nname = "
+      "\"ring\"\n",
+      std::string(RINGSIM_SOURCE_DIR) + "/experiments/trace.toml");
+  validate_experiment(e, 2);
+  EXPECT_GT(e.keys.count, 20000u);
+  EXPECT_EQ(e.keys.listed->size(), e.keys.count);
+  EXPECT_NE(error_of("[keys]\ndistribution = \"file\"\n[[strategies]]\nname = \"ring\"\n")
+                .find("keys.file: missing"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(
+          "[keys]\ndistribution = \"file\"\nfile = \"nope.txt\"\n[[strategies]]\nname = \"ring\"\n")
+          .find("exp.toml: keys.file: cannot read nope.txt"),
+      std::string::npos);
+  Experiment capped = parse_experiment(
+      "[keys]\ncount = 1000\ndistribution = \"file\"\nfile = "
+      "\"data/cache-trace.txt\"\n[[strategies]]\nname = "
+      "\"ring\"\n",
+      std::string(RINGSIM_SOURCE_DIR) + "/experiments/trace.toml");
+  validate_experiment(capped, 1);
+  EXPECT_EQ(capped.keys.listed->size(), 1000u);
+}
+
 TEST(Experiment, WeightsNeedAWeightedStrategy) {
   const std::string weighted = "[cluster]\nnodes = 2\nweights = [1, 2]\n";
   EXPECT_EQ(error_of(weighted + "[[strategies]]\nname = \"ring\"\n"), "");
@@ -253,6 +281,37 @@ TEST(Experiment, SetOverridesFieldsAndRejectsNonsense) {
             std::string::npos);
   EXPECT_NE(error_of(kMinimal, 4, {"strategies.x=1"}).find("cannot be overridden"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace ringsim
+
+namespace ringsim {
+namespace {
+
+// Every experiment shipped in experiments/ parses and validates at 4 ranks,
+// and opens with a one-line comment naming the question it answers.
+TEST(BundledExperiments, EveryFileValidatesAndSaysWhatItAsks) {
+  const std::filesystem::path dir = std::filesystem::path(RINGSIM_SOURCE_DIR) / "experiments";
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".toml") continue;
+    ++seen;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string first = text.str().substr(0, text.str().find('\n'));
+    EXPECT_EQ(first.rfind("# " + entry.path().stem().string() + ": ", 0), 0u)
+        << entry.path() << " should open with '# " << entry.path().stem().string() << ": <question>'";
+    try {
+      Experiment e = parse_experiment(text.str(), entry.path().string());
+      validate_experiment(e, 4);
+      EXPECT_FALSE(e.strategies.empty());
+    } catch (const Error& err) {
+      ADD_FAILURE() << err.what();
+    }
+  }
+  EXPECT_GE(seen, 12);
 }
 
 }  // namespace

@@ -2,11 +2,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <fstream>
 #include <numeric>
 #include <set>
 #include <vector>
 
 #include "checksum.hpp"
+#include "error.hpp"
+#include "hash.hpp"
 #include "keys.hpp"
 
 namespace ringsim {
@@ -91,6 +95,48 @@ TEST(Checksum, IndependentOfOrderButSeesLossDuplicationAndChange) {
   auto swapped = values;
   std::swap(swapped[1], swapped[2]);
   EXPECT_NE(sum_of(keys, swapped), base);
+}
+
+}  // namespace
+}  // namespace ringsim
+
+namespace ringsim {
+namespace {
+
+TEST(Keys, UnmixInvertsMix) {
+  for (std::uint64_t x : {0ULL, 1ULL, 42ULL, 0xdeadbeefULL, ~0ULL, 1ULL << 63})
+    EXPECT_EQ(unmix64(mix64(x)), x);
+}
+
+TEST(Keys, ZipfPopularityFollowsTheKeyIndex) {
+  KeySpace k;
+  k.distribution = KeyDistribution::kZipf;
+  k.zipf_exponent = 1.1;
+  k.seed = 77;
+  EXPECT_DOUBLE_EQ(k.popularity(k.key(0)), 1.0);
+  EXPECT_NEAR(k.popularity(k.key(9)), std::pow(10.0, -1.1), 1e-12);
+  EXPECT_GT(k.popularity(k.key(1)), k.popularity(k.key(2)));
+  KeySpace u;
+  EXPECT_EQ(u.popularity(u.key(5)), 1.0);
+  EXPECT_EQ(u.key(5), [&] {
+    KeySpace z = u;
+    z.distribution = KeyDistribution::kZipf;
+    return z.key(5);
+  }()) << "zipf keys are the uniform key set";
+}
+
+TEST(Keys, TraceReadsNumbersStringsAndCountsDuplicatesOnce) {
+  const std::string path = testing::TempDir() + "/trace.txt";
+  std::ofstream(path) << "42\nuser:7\r\n\n42\nuser:7\n18446744073709551615\n99999999999999999999\n";
+  const auto keys = read_key_trace(path);
+  ASSERT_EQ(keys.size(), 4u);
+  EXPECT_EQ(keys[0], 42u);
+  EXPECT_EQ(keys[1], hash_bytes("user:7", 6, 0));  // the CR is not part of the key
+  EXPECT_EQ(keys[2], ~0ULL);
+  EXPECT_EQ(keys[3], hash_bytes("99999999999999999999", 20, 0));  // too big for 64 bits: a string
+  std::ofstream(path) << "\n\n";
+  EXPECT_THROW(read_key_trace(path), Error);
+  EXPECT_THROW(read_key_trace(path + ".missing"), Error);
 }
 
 }  // namespace
