@@ -1,0 +1,108 @@
+"""Reads ringsim result files (schema documented in results/README.md).
+
+    from analysis.reader import load
+    run = load("results/default.h5")
+    run.attrs["ranks"], run.events  # one row per (strategy, event)
+    run.loads("ring")               # numpy array [events, nodes]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+
+SCHEMA_VERSIONS = {1}
+
+
+class NotARingsimResult(ValueError):
+    """The file is not a ringsim result, or has a schema this reader does not know."""
+
+
+def _text(value):
+    """HDF5 fixed-length strings arrive as bytes; numbers and arrays pass through."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray) and value.dtype.kind == "S":
+        return [v.decode("utf-8") for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclasses.dataclass
+class Run:
+    """One result file: its attributes, and per strategy its events and arrays."""
+
+    path: Path
+    attrs: dict
+    strategies: list[str]  # labels, in the experiment's order
+    strategy_attrs: dict[str, dict]
+    events: pd.DataFrame  # all strategies; columns: label, strategy, and the events fields
+    _arrays: dict[tuple[str, str], np.ndarray]
+
+    def loads(self, label: str) -> np.ndarray:
+        """Keys per node after each event, [events, nodes]."""
+        return self._arrays[(label, "loads")]
+
+    def initial_loads(self, label: str) -> np.ndarray:
+        return self._arrays[(label, "initial_loads")]
+
+    def migration(self, label: str, level: str = "ranks") -> np.ndarray | None:
+        """Bytes between ranks [events, ranks, ranks], or keys between nodes
+        [events, nodes, nodes] (level="nodes"; None when the run did not record it)."""
+        return self._arrays.get((label, "migration_" + level))
+
+
+def load(path: str | Path) -> Run:
+    path = Path(path)
+    if not path.is_file():
+        raise NotARingsimResult(f"{path}: no such file")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise NotARingsimResult(f"{path}: not an HDF5 file ({e})") from None
+    with f:
+        if "schema_version" not in f.attrs or "strategies" not in f:
+            raise NotARingsimResult(f"{path}: not a ringsim result (no schema_version or /strategies)")
+        version = int(f.attrs["schema_version"])
+        if version not in SCHEMA_VERSIONS:
+            raise NotARingsimResult(
+                f"{path}: schema version {version} is not one this reader knows ({sorted(SCHEMA_VERSIONS)})"
+            )
+        attrs = {k: _text(v) for k, v in f.attrs.items()}
+        labels = _text(f["strategies"].attrs["order"])
+        frames, arrays, sattrs = [], {}, {}
+        for label in labels:
+            g = f["strategies"][label]
+            sattrs[label] = {k: _text(v) for k, v in g.attrs.items()}
+            ev = pd.DataFrame(g["events"][:])
+            for col in ev.columns:
+                if ev[col].dtype == object:
+                    ev[col] = ev[col].map(_text)
+            ev.insert(0, "strategy", sattrs[label]["strategy"])
+            ev.insert(0, "label", label)
+            frames.append(ev)
+            for name in ("loads", "initial_loads", "migration_ranks", "migration_nodes"):
+                if name in g:
+                    arrays[(label, name)] = g[name][:]
+        events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not events.empty:
+        events["moved_fraction"] = events["keys_moved"] / (events["keys_total"] * attrs.get("replicas", 1))
+        opt = events["keys_optimal"].astype(float)
+        moved = events["keys_moved"].astype(float)
+        events["disruption"] = np.where(opt > 0, moved / opt.where(opt > 0, 1), np.where(moved > 0, np.inf, 1.0))
+    return Run(path, attrs, labels, sattrs, events, arrays)
+
+
+def load_many(paths) -> list[Run]:
+    """Every result under the given files and folders (*.h5, recursively)."""
+    files = []
+    for p in map(Path, paths):
+        files.extend(sorted(p.rglob("*.h5")) if p.is_dir() else [p])
+    if not files:
+        raise NotARingsimResult(f"no result files (*.h5) in {', '.join(map(str, paths))}")
+    return [load(p) for p in files]

@@ -1,0 +1,43 @@
+"""Fixtures: result files produced by the real ringsim during the test run.
+
+ctest passes the binary and the launcher in RINGSIM_BIN and MPIEXEC; without
+them (pytest run by hand) the build/ folder and mpirun on PATH are used.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def run_ringsim(out: Path, experiment: str, ranks: int = 2, *sets: str) -> Path:
+    binary = os.environ.get("RINGSIM_BIN", str(ROOT / "build" / "ringsim"))
+    mpiexec = os.environ.get("MPIEXEC", "mpirun")
+    env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
+    if os.geteuid() == 0:
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    cmd = [mpiexec, "-q", "-n", str(ranks), "--oversubscribe", binary, "run", experiment, "--out", str(out),
+           "--force", "--quiet"]
+    for s in sets:
+        cmd += ["--set", s]
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, timeout=300)
+    return out
+
+
+@pytest.fixture(scope="session")
+def default_result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results") / "default.h5"
+    return run_ringsim(out, str(ROOT / "experiments" / "default.toml"), 2, "keys.count=20000")
+
+
+@pytest.fixture(scope="session")
+def replicated_zipf_result(tmp_path_factory):
+    """A run that fills the failure, replication and zipf fields too."""
+    out = tmp_path_factory.mktemp("results") / "failures.h5"
+    return run_ringsim(out, str(ROOT / "experiments" / "failures-r2.toml"), 3, "keys.count=20000",
+                       "keys.distribution=zipf")

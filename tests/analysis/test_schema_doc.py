@@ -1,0 +1,105 @@
+"""results/README.md is the schema's contract: every name it documents must be
+in a file the real ringsim writes, with the documented type, and the reader
+must turn it into pandas without custom code."""
+
+import re
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from analysis.reader import NotARingsimResult, load
+
+DOC = (ROOT / "results" / "README.md").read_text()
+
+
+def table_after(heading_regex):
+    """Rows (name, type) of the first markdown table after a heading."""
+    m = re.search(heading_regex, DOC, re.M)
+    assert m, heading_regex
+    rows = []
+    for line in DOC[m.end():].splitlines()[1:]:
+        if not line.startswith("|"):
+            if rows:
+                break
+            continue
+        cells = [c.strip().strip("`") for c in line.strip("|").split("|")]
+        if cells[0] in ("name", "field") or set(cells[0]) <= set("-"):
+            continue
+        for name in cells[0].split(","):
+            rows.append((name.strip(), cells[1]))
+    assert len(rows) >= 5, f"{heading_regex}: too few documented names, is the table still there?"
+    return rows
+
+
+def check_type(value_dtype, doc_type, what):
+    kind = np.dtype(value_dtype).kind
+    if doc_type.startswith("string"):
+        assert kind in "SO", f"{what}: documented {doc_type}, file has {value_dtype}"
+    else:
+        assert np.dtype(value_dtype) == np.dtype(doc_type), f"{what}: documented {doc_type}, file has {value_dtype}"
+
+
+@pytest.mark.parametrize("fixture", ["default_result", "replicated_zipf_result"])
+def test_every_documented_name_exists_with_its_type(fixture, request):
+    path = request.getfixturevalue(fixture)
+    with h5py.File(path, "r") as f:
+        for name, doc_type in table_after(r"^## Root attributes"):
+            assert name in f.attrs, f"root attribute {name} missing"
+            value = f.attrs[name]
+            check_type(np.asarray(value).dtype, doc_type.split("[")[0], f"attribute {name}")
+        documented_attrs = {n for n, _ in table_after(r"^## Root attributes")}
+        assert set(f.attrs) <= documented_attrs, f"undocumented root attributes: {set(f.attrs) - documented_attrs}"
+        labels = [s.decode() for s in f["strategies"].attrs["order"]]
+        assert labels
+        for label in labels:
+            g = f["strategies"][label]
+            for name, doc_type in table_after(r"^### /strategies/<label> attributes"):
+                assert name in g.attrs, f"{label}: attribute {name} missing"
+                check_type(np.asarray(g.attrs[name]).dtype, doc_type, f"{label} attribute {name}")
+            events = g["events"]
+            for name, doc_type in table_after(r"^### /strategies/<label>/events"):
+                assert name in events.dtype.names, f"{label}: events field {name} missing"
+                check_type(events.dtype[name], doc_type.split("(")[0], f"{label} events.{name}")
+            documented = {n for n, _ in table_after(r"^### /strategies/<label>/events")}
+            assert set(events.dtype.names) <= documented, set(events.dtype.names) - documented
+            for name in ("loads", "initial_loads", "migration_ranks", "migration_nodes"):
+                assert name in g, f"{label}: dataset {name} missing"
+                assert g[name].dtype == np.uint64
+
+
+def test_reader_gives_one_row_per_strategy_and_event(default_result):
+    run = load(default_result)
+    assert run.attrs["schema_version"] == 1
+    assert run.strategies[:2] == ["modulo", "ring"]
+    n_events = len(run.events[run.events.label == "ring"])
+    assert n_events == 4
+    assert len(run.events) == n_events * len(run.strategies)
+    ring = run.events[run.events.label == "ring"]
+    assert (ring.kind.isin(["add", "remove"])).all()
+    # Loads agree with the events table and sum to the keys.
+    assert run.loads("ring").shape == (4, run.attrs["nodes"])
+    assert (run.loads("ring").sum(axis=1) == ring.keys_total.to_numpy()).all()
+    assert (ring.disruption >= 1.0 - 0.05).all()
+    assert run.migration("ring", "nodes").sum(axis=(1, 2)).tolist() == ring.keys_moved.tolist()
+
+
+def test_reader_refuses_what_is_not_a_result(tmp_path):
+    with pytest.raises(NotARingsimResult, match="no such file"):
+        load(tmp_path / "missing.h5")
+    junk = tmp_path / "junk.h5"
+    junk.write_text("hello")
+    with pytest.raises(NotARingsimResult, match="not an HDF5 file"):
+        load(junk)
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.attrs["title"] = "something else"
+    with pytest.raises(NotARingsimResult, match="not a ringsim result"):
+        load(other)
+    future = tmp_path / "future.h5"
+    with h5py.File(future, "w") as f:
+        f.attrs["schema_version"] = 99
+        f.create_group("strategies")
+    with pytest.raises(NotARingsimResult, match="schema version 99"):
+        load(future)
