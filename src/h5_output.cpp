@@ -329,6 +329,13 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
                 e.keys.distribution == KeyDistribution::kZipf ? e.keys.zipf_exponent : 0.0);
     attr_scalar(file, "verified", H5T_NATIVE_INT32, static_cast<std::int32_t>(e.verify));
     attr_scalar(file, "wall_seconds", H5T_NATIVE_DOUBLE, r.wall_seconds);
+    {
+      const hsize_t dims[1] = {r.peak_rss_bytes.size()};
+      Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+      Handle a(H5Acreate2(file, "peak_rss_bytes", H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT),
+               H5Aclose);
+      H5_CHECK(H5Awrite(a, H5T_NATIVE_UINT64, r.peak_rss_bytes.data()));
+    }
 
     Handle strategies(H5Gcreate2(file, "strategies", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                       H5Gclose);

@@ -38,6 +38,13 @@ Redistributor::~Redistributor() {
   if (!finalized && record_type_ != MPI_DATATYPE_NULL) MPI_Type_free(&record_type_);
 }
 
+void Redistributor::release_buffers() {
+  std::vector<std::byte>().swap(send_buf_);
+  std::vector<std::byte>().swap(recv_buf_);
+  std::vector<NodeId>().swap(new_owner_);
+  std::vector<NodeId>().swap(new_primary_);
+}
+
 NodeId Redistributor::owner_of(const Placement& p, const Membership& m, std::uint64_t hash,
                                std::uint32_t replica, NodeId* all) const {
   if (replicas_ == 1) return all[0] = p.lookup(hash);
@@ -56,7 +63,7 @@ LocalFailureStats Redistributor::drop_failed(Shard& shard, const Placement& plac
   std::size_t out = 0;
   survivors_.assign(shard.size(), all);
   for (std::size_t i = 0; i < shard.size(); ++i) {
-    owner_of(placement, m, shard.hashes[i], shard.replica[i], owners);
+    owner_of(placement, m, shard.hashes[i], shard.replica_of(i), owners);
     std::uint8_t alive = 0;
     for (std::uint32_t j = 0; j < replicas_; ++j)
       if (!is_failed[owners[j]]) alive = static_cast<std::uint8_t>(alive | (1u << j));
@@ -64,13 +71,13 @@ LocalFailureStats Redistributor::drop_failed(Shard& shard, const Placement& plac
       ++st.records_dropped;
       if (alive == 0) {
         ++st.records_lost;
-        st.keys_lost += shard.replica[i] == 0;
-        st.lost_digest += record_digest(shard.keys[i], shard.replica[i], shard.value(i));
+        st.keys_lost += shard.replica_of(i) == 0;
+        st.lost_digest += record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
       }
       continue;
     }
     // The surviving replica with the lowest index speaks for its key.
-    if (std::countr_zero(alive) == shard.replica[i])
+    if (std::countr_zero(alive) == shard.replica_of(i))
       st.to_recreate +=
           static_cast<std::uint64_t>(std::popcount(static_cast<std::uint8_t>(all & ~alive)));
     if (out != i) shard.move_entry(i, out);
@@ -102,9 +109,9 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   double t0 = MPI_Wtime();
   new_owner_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    new_owner_[i] = owner_of(placement, m, shard.hashes[i], shard.replica[i], owners);
+    new_owner_[i] = owner_of(placement, m, shard.hashes[i], shard.replica_of(i), owners);
     if (after_failure && survivors_[i] != all &&
-        std::countr_zero(survivors_[i]) == shard.replica[i]) {
+        std::countr_zero(survivors_[i]) == shard.replica_of(i)) {
       for (std::uint32_t j = 0; j < replicas_; ++j)
         if (!(survivors_[i] & (1u << j)))
           copies.push_back({i, static_cast<std::uint8_t>(j), owners[j]});
@@ -124,8 +131,8 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     new_primary_.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       new_primary_[i] = placement.primary(shard.hashes[i]);
-      st.keys_moved_by_load += shard.primaries[i] != kNoNode && new_owner_[i] != shard.owners[i] &&
-                               new_primary_[i] == shard.primaries[i];
+      st.keys_moved_by_load += shard.primary_of(i) != kNoNode && new_owner_[i] != shard.owners[i] &&
+                               new_primary_[i] == shard.primary_of(i);
     }
   }
   double t1 = MPI_Wtime();
@@ -156,7 +163,7 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   };
   for (std::size_t i = 0; i < n; ++i) {
     const int r = m.rank_of(new_owner_[i]);
-    if (r != rank_) pack_record(i, shard.replica[i], r);
+    if (r != rank_) pack_record(i, shard.replica_of(i), r);
   }
   for (const Copy& c : copies) {
     const int r = m.rank_of(c.owner);
@@ -203,7 +210,7 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     if (out != i) shard.move_entry(i, out);
     shard.owners[out] = new_owner_[i];
     if (load_aware)
-      shard.primaries[out] = i < n ? new_primary_[i] : placement.primary(shard.hashes[out]);
+      shard.set_primary(out, i < n ? new_primary_[i] : placement.primary(shard.hashes[out]));
     ++out;
   }
   shard.resize(out + incoming);
@@ -214,10 +221,10 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     std::memcpy(shard.values.data() + slot * vb, rec + sizeof(std::uint64_t), vb);
     std::uint8_t replica = 0;
     if (replicas_ > 1) std::memcpy(&replica, rec + sizeof(std::uint64_t) + vb, 1);
-    shard.replica[slot] = replica;
+    if (shard.track_replicas) shard.replica[slot] = replica;
     shard.hashes[slot] = keys_.key_hash(shard.keys[slot]);
     shard.owners[slot] = owner_of(placement, m, shard.hashes[slot], replica, owners);
-    shard.primaries[slot] = load_aware ? placement.primary(shard.hashes[slot]) : kNoNode;
+    shard.set_primary(slot, load_aware ? placement.primary(shard.hashes[slot]) : kNoNode);
   }
   st.t.apply = MPI_Wtime() - t3;
 

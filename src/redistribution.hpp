@@ -79,6 +79,8 @@ class Redistributor {
                               const RedistributeOptions& opt = {});
 
   std::size_t record_bytes() const { return record_bytes_; }
+  // Frees the exchange buffers (they keep the largest size seen otherwise).
+  void release_buffers();
 
  private:
   NodeId owner_of(const Placement& p, const Membership& m, std::uint64_t hash,

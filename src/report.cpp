@@ -101,7 +101,10 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
                 human_bytes(double(s.events.back().state_bytes)).c_str());
     }
   }
-  os << fmt("\nwall time %.2f s", r.wall_seconds);
+  std::uint64_t peak = 0;
+  for (auto b : r.peak_rss_bytes) peak = std::max(peak, b);
+  os << fmt("\nwall time %.2f s, peak memory %s on the largest rank", r.wall_seconds,
+            human_bytes(double(peak)).c_str());
   os << (e.verify ? "; verification passed after every event (key count, checksum, placement)\n"
                   : "; verification was off\n");
 }

@@ -1,5 +1,7 @@
 #include "runner.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -32,16 +34,16 @@ GlobalTally tally(const Shard& shard, const KeySpace& keys, const Placement* p, 
                   std::uint32_t replicas, int rank, MPI_Comm comm) {
   std::uint64_t local[3] = {shard.size(), 0, 0};
   for (std::size_t i = 0; i < shard.size(); ++i)
-    local[1] += record_digest(shard.keys[i], shard.replica[i], shard.value(i));
+    local[1] += record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
   if (p) {
     NodeId owners[kMaxReplicas];
     for (std::size_t i = 0; i < shard.size(); ++i) {
       const NodeId o = shard.owners[i];
       bool ok = o != kNoNode && o < m.nodes() && m.active(o) && m.rank_of(o) == rank &&
-                shard.hashes[i] == keys.key_hash(shard.keys[i]) && shard.replica[i] < replicas;
+                shard.hashes[i] == keys.key_hash(shard.keys[i]) && shard.replica_of(i) < replicas;
       if (ok) {
         replica_owners(*p, m, shard.hashes[i], replicas, owners);
-        ok = owners[shard.replica[i]] == o;
+        ok = owners[shard.replica_of(i)] == o;
       }
       local[2] += !ok;
     }
@@ -78,7 +80,7 @@ std::vector<double> global_requests(const Shard& shard, const KeySpace& keys, st
                                     MPI_Comm comm) {
   std::vector<double> local(nodes, 0.0), global(nodes, 0.0);
   for (std::size_t i = 0; i < shard.size(); ++i)
-    if (shard.replica[i] == 0) local[shard.owners[i]] += keys.popularity(shard.keys[i]);
+    if (shard.replica_of(i) == 0) local[shard.owners[i]] += keys.popularity(shard.keys[i]);
   MPI_Allreduce(local.data(), global.data(), static_cast<int>(nodes), MPI_DOUBLE, MPI_SUM, comm);
   return global;
 }
@@ -200,31 +202,55 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
     auto placement = make_placement(spec.params);
     placement->init(m.active_specs(), e.nodes);
 
-    // Generate this rank's share; its owner is unknown until placement.
-    Shard shard(keys.value_bytes);
-    shard.reserve(last - first);
-    std::vector<std::byte> value(keys.value_bytes);
     const std::uint32_t r = e.replicas;
-    for (std::uint64_t i = first; i < last; ++i) {
-      const std::uint64_t k = keys.key(i);
-      keys.fill_value(k, value);
-      for (std::uint32_t j = 0; j < r; ++j)
-        shard.push(k, keys.key_hash(k), kNoNode, value.data(), static_cast<std::uint8_t>(j));
-    }
-    GlobalTally expected = tally(shard, keys, nullptr, m, r, rank, comm);
-    std::uint64_t keys_alive = keys.count;
-
-    // Load-aware strategies place keys from global key counts (collective).
     const bool load_aware = placement->traits().load_aware;
+    Shard shard(keys.value_bytes, r > 1, load_aware);
+    Redistributor redist(comm, keys, r);
+    // Load-aware strategies place keys from global key counts (collective).
     auto rebalance = [&] {
       if (load_aware) placement->rebalance(MpiHashCounter(shard.hashes, comm));
     };
 
-    Redistributor redist(comm, keys, r);
+    // Generate this rank's share and place it, in rounds, so that the
+    // exchange buffers of the initial placement stay a fraction of the shard.
+    // The expected count and checksum are summed as the records are made.
     const double t0 = MPI_Wtime();
-    rebalance();
-    redist.redistribute(shard, *placement, m);
+    if (load_aware) {
+      std::vector<std::uint64_t> hashes;
+      hashes.reserve(last - first);
+      for (std::uint64_t i = first; i < last; ++i) hashes.push_back(keys.key_hash(keys.key(i)));
+      placement->rebalance(MpiHashCounter(std::move(hashes), comm));
+    }
+    const std::uint64_t rounds = keys.count >= (1u << 20) ? 8 : 1;  // the same on every rank
+    shard.reserve((last - first) * r + (last - first) * r / 4);
+    std::uint64_t generated[2] = {0, 0};  // records, checksum
+    std::vector<std::byte> value(keys.value_bytes);
+    for (std::uint64_t round = 0; round < rounds; ++round) {
+      Shard batch(keys.value_bytes, r > 1, load_aware);
+      const std::uint64_t b0 = first + (last - first) * round / rounds;
+      const std::uint64_t b1 = first + (last - first) * (round + 1) / rounds;
+      batch.reserve((b1 - b0) * r);
+      for (std::uint64_t i = b0; i < b1; ++i) {
+        const std::uint64_t k = keys.key(i);
+        keys.fill_value(k, value);
+        for (std::uint32_t j = 0; j < r; ++j) {
+          batch.push(k, keys.key_hash(k), kNoNode, value.data(), static_cast<std::uint8_t>(j));
+          generated[1] += record_digest(k, j, value);
+        }
+        generated[0] += r;
+      }
+      redist.redistribute(batch, *placement, m, {.measure_lower_bound = false});
+      shard.append(batch);
+    }
+    redist.release_buffers();
     sr.t_initial = max_over_ranks(MPI_Wtime() - t0, comm);
+    GlobalTally expected;
+    {
+      std::uint64_t global[2];
+      MPI_Allreduce(generated, global, 2, MPI_UINT64_T, MPI_SUM, comm);
+      expected = {global[0], global[1], 0};
+    }
+    std::uint64_t keys_alive = keys.count;
     sr.initial_loads = global_loads(shard, e.nodes, comm);
     sr.lookup_ns = measure_lookup_ns(shard, *placement, comm);
     sr.state_bytes_initial = placement->state_bytes();
@@ -361,6 +387,11 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
     result.strategies.push_back(std::move(sr));
   }
   result.wall_seconds = max_over_ranks(MPI_Wtime() - t_start, comm);
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  const std::uint64_t rss = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // kB on Linux
+  result.peak_rss_bytes.resize(static_cast<std::size_t>(ranks));
+  MPI_Allgather(&rss, 1, MPI_UINT64_T, result.peak_rss_bytes.data(), 1, MPI_UINT64_T, comm);
   return result;
 }
 

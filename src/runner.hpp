@@ -96,6 +96,7 @@ struct RunResult {
   std::uint32_t nodes = 0;
   std::vector<StrategyResult> strategies;
   double wall_seconds = 0;
+  std::vector<std::uint64_t> peak_rss_bytes;  // per rank, at the end of the run
 };
 
 // Collective over `comm`. `e` must have passed validate_experiment for the

@@ -14,21 +14,32 @@ namespace ringsim {
 
 inline constexpr NodeId kNoNode = UINT32_MAX;
 
+// Columns that only some runs need (replica index with replication, primary
+// owner for load-aware strategies) stay empty otherwise, so that a plain run
+// holds 28 bytes per key besides its value.
 struct Shard {
-  explicit Shard(std::size_t value_size = 8) : value_bytes(value_size) {}
+  explicit Shard(std::size_t value_size = 8, bool with_replicas = false,
+                 bool with_primaries = false)
+      : value_bytes(value_size), track_replicas(with_replicas), track_primaries(with_primaries) {}
 
   std::size_t value_bytes;
+  bool track_replicas, track_primaries;
   std::vector<std::uint64_t> keys;
   std::vector<std::uint64_t> hashes;  // key_hash(keys[i]), cached
   std::vector<NodeId> owners;         // the node that holds keys[i]
-  std::vector<std::uint8_t> replica;  // which replica of its key (0 .. replicas-1)
+  std::vector<std::uint8_t> replica;  // which replica of its key (0 .. replicas-1), if tracked
   // For load-aware strategies: the primary owner (Placement::primary) at the
   // last redistribution, to tell moves caused by load from moves caused by
-  // membership. Sized like keys; kNoNode where unknown.
+  // membership; kNoNode where unknown.
   std::vector<NodeId> primaries;
   std::vector<std::byte> values;  // value_bytes per key
 
   std::size_t size() const { return keys.size(); }
+  std::uint8_t replica_of(std::size_t i) const { return track_replicas ? replica[i] : 0; }
+  NodeId primary_of(std::size_t i) const { return track_primaries ? primaries[i] : kNoNode; }
+  void set_primary(std::size_t i, NodeId n) {
+    if (track_primaries) primaries[i] = n;
+  }
   std::span<std::byte> value(std::size_t i) {
     return {values.data() + i * value_bytes, value_bytes};
   }
@@ -39,8 +50,8 @@ struct Shard {
     keys.reserve(n);
     hashes.reserve(n);
     owners.reserve(n);
-    replica.reserve(n);
-    primaries.reserve(n);
+    if (track_replicas) replica.reserve(n);
+    if (track_primaries) primaries.reserve(n);
     values.reserve(n * value_bytes);
   }
   void push(std::uint64_t key, std::uint64_t hash, NodeId owner, const std::byte* v,
@@ -48,25 +59,33 @@ struct Shard {
     keys.push_back(key);
     hashes.push_back(hash);
     owners.push_back(owner);
-    replica.push_back(replica_index);
-    primaries.push_back(UINT32_MAX);
+    if (track_replicas) replica.push_back(replica_index);
+    if (track_primaries) primaries.push_back(kNoNode);
     values.insert(values.end(), v, v + value_bytes);
   }
   void resize(std::size_t n) {
     keys.resize(n);
     hashes.resize(n);
     owners.resize(n);
-    replica.resize(n);
-    primaries.resize(n);
+    if (track_replicas) replica.resize(n);
+    if (track_primaries) primaries.resize(n, kNoNode);
     values.resize(n * value_bytes);
+  }
+  void append(const Shard& o) {
+    keys.insert(keys.end(), o.keys.begin(), o.keys.end());
+    hashes.insert(hashes.end(), o.hashes.begin(), o.hashes.end());
+    owners.insert(owners.end(), o.owners.begin(), o.owners.end());
+    if (track_replicas) replica.insert(replica.end(), o.replica.begin(), o.replica.end());
+    if (track_primaries) primaries.insert(primaries.end(), o.primaries.begin(), o.primaries.end());
+    values.insert(values.end(), o.values.begin(), o.values.end());
   }
   // Moves entry `from` to slot `to` (to <= from), for in-place compaction.
   void move_entry(std::size_t from, std::size_t to) {
     keys[to] = keys[from];
     hashes[to] = hashes[from];
     owners[to] = owners[from];
-    replica[to] = replica[from];
-    primaries[to] = primaries[from];
+    if (track_replicas) replica[to] = replica[from];
+    if (track_primaries) primaries[to] = primaries[from];
     std::memmove(values.data() + to * value_bytes, values.data() + from * value_bytes, value_bytes);
   }
 };
