@@ -1,0 +1,190 @@
+// Lock benchmark (see lock_bench.hpp).
+#include "locks/lock_bench.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <iomanip>
+#include <ostream>
+#include <random>
+#include <sstream>
+
+#include "error.hpp"
+#include "locks/lock_detail.hpp"
+#include "locks/rma_lock.hpp"
+
+namespace ringsim {
+namespace {
+
+enum class Work { kEmpty, kRemoteAccess, kWork, kWaitAfter, kUncontended };
+
+Work parse_workload(const std::string& w) {
+  if (w == "empty") return Work::kEmpty;
+  if (w == "remote-access") return Work::kRemoteAccess;
+  if (w == "work") return Work::kWork;
+  if (w == "wait-after") return Work::kWaitAfter;
+  if (w == "uncontended") return Work::kUncontended;
+  throw Error("lock benchmark: unknown workload '" + w +
+              "' (known: empty, remote-access, work, wait-after, uncontended)");
+}
+
+// Nearest-rank percentile of sorted samples.
+double percentile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  auto i = static_cast<std::size_t>(std::ceil(q * double(sorted.size())));
+  return sorted[i == 0 ? 0 : std::min(i, sorted.size()) - 1];
+}
+
+}  // namespace
+
+LockBenchResult run_lock_benchmark(const LockBenchConfig& cfg, MPI_Comm comm) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const Work work = parse_workload(cfg.workload);
+  const bool hot = cfg.target == "hot";
+  if (!hot && cfg.target != "random")
+    throw Error("lock benchmark: unknown target '" + cfg.target + "' (known: hot, random)");
+  if (cfg.hot_owner < 0 || cfg.hot_owner >= size)
+    throw Error("lock benchmark: hot_owner " + std::to_string(cfg.hot_owner) +
+                " is not a rank of " + std::to_string(size));
+  const bool fixed = cfg.acquisitions_per_rank > 0;
+  if (!fixed && !(cfg.duration_seconds > 0))
+    throw Error("lock benchmark: give acquisitions_per_rank or a positive duration_seconds");
+
+  auto locks = make_lock_set(cfg.algorithm, comm, cfg.stripes, cfg.timeout_seconds);
+
+  // Counters for remote-access: one uint64 per lock, on the lock's owner.
+  std::uint64_t* counters = nullptr;
+  MPI_Win data;
+  MPI_Win_allocate(MPI_Aint(cfg.stripes) * MPI_Aint(sizeof(std::uint64_t)), sizeof(std::uint64_t),
+                   MPI_INFO_NULL, comm, &counters, &data);
+  for (int s = 0; s < cfg.stripes; ++s) counters[s] = 0;
+  MPI_Win_lock_all(MPI_MODE_NOCHECK, data);
+  MPI_Win_sync(data);
+
+  std::mt19937_64 rng(cfg.seed * 0x9E3779B97F4A7C15ull + std::uint64_t(rank));
+  std::uniform_int_distribution<int> pick_owner(0, size - 1), pick_stripe(0, cfg.stripes - 1);
+  std::uniform_real_distribution<double> spin_us(1, 4), wait_us(1, 10);
+  std::vector<double> latency_us;
+  if (fixed) latency_us.reserve(cfg.acquisitions_per_rank);
+  volatile std::uint64_t local_counter = 0;
+
+  MPI_Barrier(comm);
+  const double t0 = MPI_Wtime();
+  std::uint64_t done = 0;
+  for (;;) {
+    if (fixed ? done >= cfg.acquisitions_per_rank : MPI_Wtime() - t0 >= cfg.duration_seconds) break;
+    int owner = cfg.hot_owner, stripe = 0;
+    if (work == Work::kUncontended) {
+      owner = rank;
+    } else if (!hot) {
+      owner = pick_owner(rng);
+      stripe = pick_stripe(rng);
+    }
+    const double a0 = MPI_Wtime();
+    locks->acquire(owner, stripe);
+    latency_us.push_back((MPI_Wtime() - a0) * 1e6);
+    switch (work) {
+      case Work::kRemoteAccess: {
+        std::uint64_t v = 0;
+        MPI_Get(&v, 1, MPI_UINT64_T, owner, stripe, 1, MPI_UINT64_T, data);
+        MPI_Win_flush(owner, data);
+        ++v;
+        MPI_Put(&v, 1, MPI_UINT64_T, owner, stripe, 1, MPI_UINT64_T, data);
+        MPI_Win_flush(owner, data);
+        break;
+      }
+      case Work::kWork:
+        local_counter = local_counter + 1;
+        lock_detail::pause_us(spin_us(rng));
+        break;
+      default:
+        break;
+    }
+    locks->release(owner, stripe);
+    if (work == Work::kWaitAfter) lock_detail::pause_us(wait_us(rng));
+    ++done;
+  }
+  const double seconds = MPI_Wtime() - t0;
+  MPI_Barrier(comm);
+
+  LockBenchResult r;
+  r.algorithm = cfg.algorithm;
+  r.workload = cfg.workload;
+  r.target = work == Work::kUncontended ? "own" : cfg.target;
+  r.ranks = size;
+  r.stripes = cfg.stripes;
+  r.per_rank_acquisitions.resize(std::size_t(size));
+  r.per_rank_seconds.resize(std::size_t(size));
+  MPI_Allgather(&done, 1, MPI_UINT64_T, r.per_rank_acquisitions.data(), 1, MPI_UINT64_T, comm);
+  MPI_Allgather(&seconds, 1, MPI_DOUBLE, r.per_rank_seconds.data(), 1, MPI_DOUBLE, comm);
+  for (auto n : r.per_rank_acquisitions) r.acquisitions += n;
+  const auto [tmin, tmax] =
+      std::minmax_element(r.per_rank_seconds.begin(), r.per_rank_seconds.end());
+  r.seconds = *tmax;
+  r.acquisitions_per_second = r.seconds > 0 ? double(r.acquisitions) / r.seconds : 0;
+  if (fixed) {
+    r.fairness = *tmax > 0 ? (*tmax - *tmin) / *tmax : 0;
+  } else {
+    const auto [nmin, nmax] =
+        std::minmax_element(r.per_rank_acquisitions.begin(), r.per_rank_acquisitions.end());
+    r.fairness = *nmin > 0 ? double(*nmax) / double(*nmin) : INFINITY;
+  }
+
+  // Latency percentiles over every rank's samples, computed on rank 0.
+  std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
+  const int mine = static_cast<int>(latency_us.size());
+  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
+  std::vector<double> all;
+  if (rank == 0) {
+    int total = 0;
+    for (int i = 0; i < size; ++i) {
+      displs[std::size_t(i)] = total;
+      total += counts[std::size_t(i)];
+    }
+    all.resize(std::size_t(total));
+  }
+  MPI_Gatherv(latency_us.data(), mine, MPI_DOUBLE, all.data(), counts.data(), displs.data(),
+              MPI_DOUBLE, 0, comm);
+  double stats[3] = {0, 0, 0};
+  if (rank == 0) {
+    std::sort(all.begin(), all.end());
+    stats[0] = percentile(all, 0.50);
+    stats[1] = percentile(all, 0.99);
+    stats[2] = all.empty() ? 0 : all.back();
+  }
+  MPI_Bcast(stats, 3, MPI_DOUBLE, 0, comm);
+  r.latency_p50_us = stats[0];
+  r.latency_p99_us = stats[1];
+  r.latency_max_us = stats[2];
+
+  MPI_Win_sync(data);
+  std::uint64_t local_sum = 0, sum = 0;
+  for (int s = 0; s < cfg.stripes; ++s) local_sum += counters[s];
+  MPI_Allreduce(&local_sum, &sum, 1, MPI_UINT64_T, MPI_SUM, comm);
+  r.counters_ok = work != Work::kRemoteAccess || sum == r.acquisitions;
+  MPI_Win_unlock_all(data);
+  MPI_Win_free(&data);
+  return r;
+}
+
+void print_lock_table(std::ostream& os, const std::vector<LockBenchResult>& results) {
+  std::ostringstream out;
+  out << std::left << std::setw(9) << "lock" << std::setw(15) << "workload" << std::setw(7)
+      << "target" << std::right << std::setw(6) << "ranks" << std::setw(10) << "acq" << std::setw(9)
+      << "seconds" << std::setw(12) << "acq/s" << std::setw(10) << "p50 us" << std::setw(10)
+      << "p99 us" << std::setw(10) << "fairness"
+      << "\n";
+  for (const auto& r : results) {
+    out << std::left << std::setw(9) << r.algorithm << std::setw(15) << r.workload << std::setw(7)
+        << r.target << std::right << std::setw(6) << r.ranks << std::setw(10) << r.acquisitions
+        << std::fixed << std::setprecision(3) << std::setw(9) << r.seconds << std::setprecision(0)
+        << std::setw(12) << r.acquisitions_per_second << std::setprecision(1) << std::setw(10)
+        << r.latency_p50_us << std::setw(10) << r.latency_p99_us << std::setprecision(3)
+        << std::setw(10) << r.fairness << (r.counters_ok ? "" : "  COUNTERS WRONG") << "\n";
+  }
+  os << out.str();
+}
+
+}  // namespace ringsim

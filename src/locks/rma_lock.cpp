@@ -1,0 +1,163 @@
+// RmaLockSet's shared checks, the algorithm registry and the osc/rdma guard.
+#include "locks/rma_lock.hpp"
+
+#include <cstdlib>
+#include <sstream>
+
+#include "error.hpp"
+#include "locks/lock_detail.hpp"
+
+namespace ringsim {
+
+RmaLockSet::RmaLockSet(std::string_view algorithm, MPI_Comm comm, int stripes,
+                       double timeout_seconds)
+    : algorithm_(algorithm), stripes_(stripes), timeout_(timeout_seconds) {
+  MPI_Comm_rank(comm, &rank_);
+  MPI_Comm_size(comm, &ranks_);
+  held_.assign(static_cast<std::size_t>(ranks_) * static_cast<std::size_t>(stripes_), 0);
+}
+
+void RmaLockSet::check_name(int owner, int stripe) const {
+  if (owner < 0 || owner >= ranks_ || stripe < 0 || stripe >= stripes_) {
+    std::ostringstream os;
+    os << algorithm_ << " lock (owner rank " << owner << ", stripe " << stripe
+       << ") does not exist: owners are 0.." << ranks_ - 1 << ", stripes 0.." << stripes_ - 1;
+    throw Error(os.str());
+  }
+}
+
+bool RmaLockSet::holds(int owner, int stripe) const {
+  check_name(owner, stripe);
+  return held_[static_cast<std::size_t>(lock_id(owner, stripe))] != 0;
+}
+
+void RmaLockSet::acquire(int owner, int stripe) {
+  if (holds(owner, stripe)) throw Error(describe(owner, stripe, "already holds it"));
+  do_acquire(owner, stripe);
+  held_[static_cast<std::size_t>(lock_id(owner, stripe))] = 1;
+}
+
+void RmaLockSet::release(int owner, int stripe) {
+  if (!holds(owner, stripe))
+    throw Error(describe(owner, stripe, "releases it but does not hold it"));
+  held_[static_cast<std::size_t>(lock_id(owner, stripe))] = 0;
+  do_release(owner, stripe);
+}
+
+std::string RmaLockSet::describe(int owner, int stripe, std::string_view what) const {
+  std::ostringstream os;
+  os << algorithm_ << " lock (owner rank " << owner << ", stripe " << stripe << "): rank " << rank_
+     << " " << what;
+  return os.str();
+}
+
+std::string RmaLockSet::timeout_message(int owner, int stripe, std::string_view doing) const {
+  std::ostringstream os;
+  os << "timed out after " << timeout_ << " s " << doing;
+  return describe(owner, stripe, os.str());
+}
+
+void RmaLockSet::throw_timeout(int owner, int stripe, std::string_view doing) const {
+  throw Error(timeout_message(owner, stripe, doing));
+}
+
+const std::vector<std::string>& lock_algorithms() {
+  static const std::vector<std::string> names{"winlock", "spin", "mcs"};
+  return names;
+}
+
+namespace {
+
+// The value of Open MPI's "osc" selection (MCA parameter), read through the
+// MPI tool interface so that mca-params.conf counts too; the environment
+// variable if that fails. Read once per process (MPI_T_init costs ~0.2 s).
+std::string read_osc_selection() {
+  std::string value;
+  bool found = false;
+  int provided = 0;
+  if (MPI_T_init_thread(MPI_THREAD_SINGLE, &provided) == MPI_SUCCESS) {
+    int index = 0;
+    if (MPI_T_cvar_get_index("osc", &index) == MPI_SUCCESS) {
+      MPI_T_cvar_handle handle;
+      int count = 0;
+      if (MPI_T_cvar_handle_alloc(index, nullptr, &handle, &count) == MPI_SUCCESS) {
+        std::string buf(static_cast<std::size_t>(count > 0 ? count : 0) + 4096, '\0');
+        if (MPI_T_cvar_read(handle, buf.data()) == MPI_SUCCESS) {
+          value = buf.c_str();
+          found = true;
+        }
+        MPI_T_cvar_handle_free(&handle);
+      }
+    }
+    MPI_T_finalize();
+  }
+  if (!found) {
+    const char* env = std::getenv("OMPI_MCA_osc");
+    value = env ? env : "";
+  }
+  return value;
+}
+
+const std::string& osc_selection() {
+  static const std::string value = read_osc_selection();
+  return value;
+}
+
+// Whether an MCA selection string ("", "sm,ucx", "^rdma,pt2pt") admits rdma.
+bool admits_rdma(const std::string& selection) {
+  std::string s;
+  for (char c : selection)
+    if (c != ' ') s += c;
+  if (s.empty()) return true;
+  const bool exclude = s[0] == '^';
+  bool listed = false;
+  std::istringstream in(exclude ? s.substr(1) : s);
+  for (std::string item; std::getline(in, item, ',');) listed = listed || item == "rdma";
+  return exclude ? !listed : listed;
+}
+
+// True on every rank if the ranks share one node and Open MPI could pick
+// osc/rdma, whose 64-bit compare-and-swap crashes there. Collective.
+bool osc_rdma_trap(MPI_Comm comm) {
+#ifdef OMPI_MAJOR_VERSION
+  const char* allow = std::getenv("RINGSIM_ALLOW_OSC_RDMA");
+  int local = (allow && std::string(allow) == "1") ? 0 : (admits_rdma(osc_selection()) ? 1 : 0);
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int node_size = 0, size = 0;
+  MPI_Comm_size(node, &node_size);
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_free(&node);
+  int all_local = node_size == size ? 1 : 0, any = 0, one_node = 0;
+  MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, comm);
+  MPI_Allreduce(&all_local, &one_node, 1, MPI_INT, MPI_MIN, comm);
+  return any && one_node;
+#else
+  (void)comm;
+  return false;
+#endif
+}
+
+}  // namespace
+
+std::unique_ptr<RmaLockSet> make_lock_set(std::string_view algorithm, MPI_Comm comm, int stripes,
+                                          double timeout_seconds) {
+  std::string known;
+  for (const auto& n : lock_algorithms()) known += (known.empty() ? "" : ", ") + n;
+  if (stripes < 1)
+    throw Error("lock set: stripes must be at least 1, not " + std::to_string(stripes));
+  if (!(timeout_seconds > 0))
+    throw Error("lock set: timeout must be positive, not " + std::to_string(timeout_seconds));
+  if (algorithm == "winlock") return lock_detail::make_winlock(comm, stripes, timeout_seconds);
+  if (algorithm == "spin" || algorithm == "mcs") {
+    if (osc_rdma_trap(comm))
+      throw Error(std::string(algorithm) +
+                  " lock: Open MPI may use osc/rdma, whose 64-bit MPI_Compare_and_swap crashes on "
+                  "one node; set OMPI_MCA_osc=sm,ucx (or RINGSIM_ALLOW_OSC_RDMA=1 to try anyway)");
+    if (algorithm == "spin") return lock_detail::make_spin(comm, stripes, timeout_seconds);
+    return lock_detail::make_mcs(comm, stripes, timeout_seconds);
+  }
+  throw Error("unknown lock algorithm '" + std::string(algorithm) + "' (known: " + known + ")");
+}
+
+}  // namespace ringsim

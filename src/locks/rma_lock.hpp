@@ -1,0 +1,131 @@
+// Distributed locks on MPI one-sided (RMA) windows.
+//
+// A lock set is a set of lock words striped over the ranks of a communicator:
+// every rank owns `stripes` locks, and a lock is named by (owner rank, stripe).
+// Construction and destruction are collective over the communicator; acquire
+// and release are not. Any rank may hold several locks at once (take them in a
+// global order to avoid deadlock). A lock protects whatever the caller says it
+// protects: the caller must complete (MPI_Win_flush) its own RMA operations on
+// its data windows before release().
+//
+// Algorithms (make_lock_set(name, ...); lock_algorithms() lists the names):
+//
+//  winlock  MPI_Win_lock(MPI_LOCK_EXCLUSIVE, owner) ... MPI_Win_unlock(owner),
+//           the passive-target baseline (MPI 3.1, sec. 11.5.3). The window has
+//           `stripes` int64 words per rank, but an MPI lock covers the owner's
+//           whole window: the stripes of one owner are one lock, so stripes add
+//           no concurrency (a rank holding two stripes of one owner holds one
+//           MPI lock, counted). Because MPI may defer a lock until its first
+//           operation, acquire issues one MPI_Get + MPI_Win_flush, which cannot
+//           complete before the lock is granted. The timeout cannot interrupt a
+//           blocked MPI_Win_lock: a watchdog thread (no MPI calls) prints the
+//           timeout message and ends the process with exit code 124 instead.
+//           It uses its own window (no exclusive/shared lock mixing).
+//
+//  spin     Test-and-test-and-set (Rudolph & Segall 1984; Anderson, IEEE TPDS
+//           1990) with bounded, randomised exponential backoff. Window: per
+//           rank `stripes` uint64 words, 0 = free, holder rank + 1 = taken.
+//           Acquire: MPI_Compare_and_swap(0 -> me+1); while taken, atomic reads
+//           with MPI_Fetch_and_op(MPI_NO_OP) and backoff, then CAS again.
+//           Release: MPI_Compare_and_swap(me+1 -> 0) (also checks ownership).
+//           One MPI_Win_lock_all epoch for the set's life, MPI_Win_flush after
+//           every operation.
+//
+//  mcs      MCS queue lock (Mellor-Crummey & Scott, ACM TOCS 9(1), 1991) over
+//           RMA, as in Schmid, Besta, Hoefler, "High-Performance Distributed
+//           RMA Locks", HPDC 2016, and the idea of MPICH's
+//           test/mpi/rma/mcs-mutex.c. Window of rank r, int64 words:
+//             [0, stripes)                   tail of lock (r, s): last rank in
+//                                            its queue, -1 = free
+//             [stripes + 2L], [stripes+2L+1] r's queue node for lock
+//                                            L = owner * stripes + stripe:
+//                                            next (rank or -1), locked flag
+//           so a window has stripes * (1 + 2 * ranks) words. Acquire: set own
+//           node (next = -1, locked = 1), swap the tail with
+//           MPI_Fetch_and_op(MPI_REPLACE); if there was a predecessor, write
+//           our rank into its next with MPI_Accumulate(MPI_REPLACE) and spin
+//           on our OWN locked flag. Release: if next is unset,
+//           MPI_Compare_and_swap(tail: me -> -1); if that fails a successor is
+//           linking, wait for next; then MPI_Accumulate(locked = 0) into the
+//           successor's node. FIFO, one remote write per hand-over, and
+//           waiters spin locally. One MPI_Win_lock_all epoch.
+//
+// Progress: spinning ranks read their local words with MPI_Fetch_and_op
+// (MPI_NO_OP) on themselves (atomic with respect to incoming accumulates),
+// then call MPI_Win_sync and MPI_Iprobe (which drives MPI progress, so that
+// incoming accumulates land with components that need target-side progress)
+// and yield the core (ranks are often oversubscribed).
+//
+// Timeouts: every acquire gives up after timeout_seconds and throws
+// ringsim::Error naming the algorithm, the waiting rank and the lock's owner
+// and stripe (winlock: see above). spin leaves no trace. mcs cannot leave its
+// queue, so the timed-out request stays queued and is released on the rank's
+// next call into the set (or at destruction) once it is granted: the lock
+// keeps working, the rank just does not hold it.
+//
+// Open MPI trap: 4.1's default one-sided component, osc/rdma, crashes on
+// 64-bit MPI_Compare_and_swap on one node. Run with OMPI_MCA_osc=sm,ucx
+// (scripts/mpi-env.sh and ctest set it). make_lock_set("spin"|"mcs") reads
+// the osc selection (MPI_T control variable "osc") and throws ringsim::Error
+// when all ranks share one node and osc/rdma could be selected, unless
+// RINGSIM_ALLOW_OSC_RDMA=1.
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringsim {
+
+class RmaLockSet {
+ public:
+  virtual ~RmaLockSet() = default;
+  RmaLockSet(const RmaLockSet&) = delete;
+  RmaLockSet& operator=(const RmaLockSet&) = delete;
+
+  // Blocks until this rank holds lock (owner, stripe). Throws ringsim::Error
+  // on a bad name, if this rank already holds it, or after the timeout.
+  void acquire(int owner, int stripe);
+  // Throws ringsim::Error if this rank does not hold the lock.
+  void release(int owner, int stripe);
+
+  std::string_view algorithm() const { return algorithm_; }
+  int rank() const { return rank_; }
+  int ranks() const { return ranks_; }
+  int stripes() const { return stripes_; }
+  double timeout_seconds() const { return timeout_; }
+  bool holds(int owner, int stripe) const;
+
+ protected:
+  RmaLockSet(std::string_view algorithm, MPI_Comm comm, int stripes, double timeout_seconds);
+  virtual void do_acquire(int owner, int stripe) = 0;
+  virtual void do_release(int owner, int stripe) = 0;
+
+  int lock_id(int owner, int stripe) const { return owner * stripes_ + stripe; }
+  // "mcs lock (owner rank 0, stripe 1): rank 3 <what>"
+  std::string describe(int owner, int stripe, std::string_view what) const;
+  // "mcs lock (owner rank 0, stripe 1): rank 3 timed out after 0.5 s <doing>"
+  std::string timeout_message(int owner, int stripe, std::string_view doing) const;
+  [[noreturn]] void throw_timeout(int owner, int stripe, std::string_view doing) const;
+
+ private:
+  void check_name(int owner, int stripe) const;
+
+  std::string algorithm_;
+  int rank_ = 0, ranks_ = 1, stripes_ = 1;
+  double timeout_ = 30;
+  std::vector<char> held_;  // by lock_id, this rank's view
+};
+
+// The algorithm names make_lock_set accepts: winlock, spin, mcs.
+const std::vector<std::string>& lock_algorithms();
+
+// Collective over comm. Throws ringsim::Error (on every rank) for an unknown
+// algorithm, stripes < 1, timeout_seconds <= 0, or the osc/rdma trap above.
+std::unique_ptr<RmaLockSet> make_lock_set(std::string_view algorithm, MPI_Comm comm, int stripes,
+                                          double timeout_seconds = 30.0);
+
+}  // namespace ringsim
