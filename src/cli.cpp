@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
 
@@ -163,10 +164,13 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
     return kExitVerification;
   }
 
+  const double t_write = MPI_Wtime();
   write_result_file(out_path, e, result, ctx, comm);
+  const double write_seconds = MPI_Wtime() - t_write;
   if (rank == 0) {
     print_report(std::cout, e, result);
-    std::cout << "results: " << out_path << std::endl;
+    std::cout << "results: " << out_path << " (written in " << std::fixed << std::setprecision(2)
+              << write_seconds << " s)" << std::endl;
   }
   return kExitOk;
 }

@@ -39,8 +39,9 @@ Redistributor::~Redistributor() {
 }
 
 void Redistributor::release_buffers() {
-  std::vector<std::byte>().swap(send_buf_);
-  std::vector<std::byte>().swap(recv_buf_);
+  send_buf_ = RawBuffer();
+  recv_buf_ = RawBuffer();
+  std::vector<std::size_t>().swap(holes_);
   std::vector<NodeId>().swap(new_owner_);
   std::vector<NodeId>().swap(new_primary_);
 }
@@ -138,10 +139,14 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   double t1 = MPI_Wtime();
   st.t.plan = t1 - t0;
 
-  // pack: records leaving this rank, grouped by destination rank.
+  // pack: records leaving this rank, grouped by destination rank; then the
+  // counts go round (MPI_Alltoall) and the receive buffer is made ready, so
+  // that the exchange phase is the payload's MPI_Alltoallv alone.
+  node_rank_.resize(m.nodes());
+  for (NodeId v = 0; v < m.nodes(); ++v) node_rank_[v] = m.rank_of(v);
   std::fill(wide_.begin(), wide_.end(), 0);
-  for (std::size_t i = 0; i < n; ++i) ++wide_[m.rank_of(new_owner_[i])];
-  for (const Copy& c : copies) ++wide_[m.rank_of(c.owner)];
+  for (std::size_t i = 0; i < n; ++i) ++wide_[node_rank_[new_owner_[i]]];
+  for (const Copy& c : copies) ++wide_[node_rank_[c.owner]];
   wide_[rank_] = 0;
   st.records_sent = 0;
   for (int r = 0; r < ranks_; ++r) {
@@ -153,7 +158,7 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     st.records_sent += wide_[r];
   }
   std::exclusive_scan(send_counts_.begin(), send_counts_.end(), send_displs_.begin(), 0);
-  send_buf_.resize(st.records_sent * record_bytes_);
+  send_buf_.ensure(st.records_sent * record_bytes_);
   std::copy(send_displs_.begin(), send_displs_.end(), cursor_.begin());
   auto pack_record = [&](std::size_t i, std::uint8_t replica, int r) {
     std::byte* rec = send_buf_.data() + static_cast<std::size_t>(cursor_[r]++) * record_bytes_;
@@ -162,24 +167,17 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     if (replicas_ > 1) std::memcpy(rec + sizeof(std::uint64_t) + vb, &replica, 1);
   };
   for (std::size_t i = 0; i < n; ++i) {
-    const int r = m.rank_of(new_owner_[i]);
+    const int r = node_rank_[new_owner_[i]];
     if (r != rank_) pack_record(i, shard.replica_of(i), r);
   }
   for (const Copy& c : copies) {
-    const int r = m.rank_of(c.owner);
+    const int r = node_rank_[c.owner];
     if (r != rank_) {
       pack_record(c.source, c.replica, r);
       ++st.copies_sent;
     }
   }
-  double t2 = MPI_Wtime();
-  st.t.pack = t2 - t1;
-
-  // exchange: counts, then the records themselves. The barrier keeps the
-  // imbalance of the earlier phases (already in their own times) out of it.
   st.records_to_rank.assign(send_counts_.begin(), send_counts_.end());
-  MPI_Barrier(comm_);
-  t2 = MPI_Wtime();
   MPI_Alltoall(send_counts_.data(), 1, MPI_INT, recv_counts_.data(), 1, MPI_INT, comm_);
   std::uint64_t incoming = 0;
   for (int c : recv_counts_) incoming += static_cast<std::uint64_t>(c);
@@ -187,36 +185,47 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     throw Error("rank " + std::to_string(rank_) + " would receive " + std::to_string(incoming) +
                 " records, more than MPI_Alltoallv can address; use more ranks");
   std::exclusive_scan(recv_counts_.begin(), recv_counts_.end(), recv_displs_.begin(), 0);
-  recv_buf_.resize(incoming * record_bytes_);
+  recv_buf_.ensure(incoming * record_bytes_);
+  double t2 = MPI_Wtime();
+  st.t.pack = t2 - t1;
+
+  // exchange: the records. The barrier keeps the imbalance of the earlier
+  // phases (already in their own times) out of it.
+  MPI_Barrier(comm_);
+  t2 = MPI_Wtime();
   MPI_Alltoallv(send_buf_.data(), send_counts_.data(), send_displs_.data(), record_type_,
                 recv_buf_.data(), recv_counts_.data(), recv_displs_.data(), record_type_, comm_);
   double t3 = MPI_Wtime();
   st.t.exchange = t3 - t2;
 
-  // apply: local copies first (their source records are still in place), then
-  // keep what stays (with its new owner), then append what arrived.
+  // apply: local copies are appended (their source records are still in
+  // place); records that left become holes, which arriving records fill
+  // first; holes left over are filled from the end. Only moved records are
+  // touched, not the whole shard.
   std::vector<std::byte> value(vb);
   for (const Copy& c : copies) {
-    if (m.rank_of(c.owner) != rank_) continue;
+    if (node_rank_[c.owner] != rank_) continue;
     // Copy the value out first: push() may reallocate the storage it points into.
     std::memcpy(value.data(), shard.values.data() + c.source * vb, vb);
     shard.push(shard.keys[c.source], shard.hashes[c.source], c.owner, value.data(), c.replica);
     new_owner_.push_back(c.owner);
   }
   const std::size_t total = shard.size();
-  std::size_t out = 0;
+  holes_.clear();
   for (std::size_t i = 0; i < total; ++i) {
-    if (m.rank_of(new_owner_[i]) != rank_) continue;
-    if (out != i) shard.move_entry(i, out);
-    shard.owners[out] = new_owner_[i];
+    if (node_rank_[new_owner_[i]] != rank_) {
+      holes_.push_back(i);
+      continue;
+    }
+    shard.owners[i] = new_owner_[i];
     if (load_aware)
-      shard.set_primary(out, i < n ? new_primary_[i] : placement.primary(shard.hashes[out]));
-    ++out;
+      shard.set_primary(i, i < n ? new_primary_[i] : placement.primary(shard.hashes[i]));
   }
-  shard.resize(out + incoming);
+  const std::size_t filled = std::min<std::size_t>(holes_.size(), incoming);
+  if (incoming > holes_.size()) shard.resize(total + (incoming - holes_.size()));
   for (std::uint64_t j = 0; j < incoming; ++j) {
     const std::byte* rec = recv_buf_.data() + j * record_bytes_;
-    const std::size_t slot = out + j;
+    const std::size_t slot = j < filled ? holes_[j] : total + (j - filled);
     std::memcpy(&shard.keys[slot], rec, sizeof(std::uint64_t));
     std::memcpy(shard.values.data() + slot * vb, rec + sizeof(std::uint64_t), vb);
     std::uint8_t replica = 0;
@@ -225,6 +234,19 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     shard.hashes[slot] = keys_.key_hash(shard.keys[slot]);
     shard.owners[slot] = owner_of(placement, m, shard.hashes[slot], replica, owners);
     shard.set_primary(slot, load_aware ? placement.primary(shard.hashes[slot]) : kNoNode);
+  }
+  if (filled < holes_.size()) {
+    // Fill the remaining holes (ascending) with kept records from the end.
+    std::size_t end = total, h = filled, last_hole = holes_.size();
+    while (h < last_hole) {
+      if (end - 1 == holes_[last_hole - 1]) {  // the tail is itself a hole: drop it
+        --end;
+        --last_hole;
+        continue;
+      }
+      shard.move_entry(--end, holes_[h++]);
+    }
+    shard.resize(end);
   }
   st.t.apply = MPI_Wtime() - t3;
 

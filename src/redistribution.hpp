@@ -14,6 +14,8 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 #include "keys.hpp"
@@ -96,9 +98,27 @@ class Redistributor {
   std::vector<std::uint8_t> survivors_;
   // Reused across events so that steady-state events do not allocate.
   std::vector<NodeId> new_owner_, new_primary_, new_owners_all_;
+  // A byte buffer kept across events. When it grows, its pages are touched
+  // at once (in the pack phase), so that first-touch page faults do not land
+  // inside the timed MPI_Alltoallv.
+  struct RawBuffer {
+    std::unique_ptr<std::byte[]> bytes;
+    std::size_t capacity = 0;
+    void ensure(std::size_t n) {
+      if (n > capacity) {
+        bytes.reset(new std::byte[n]);
+        std::memset(bytes.get(), 0, n);
+        capacity = n;
+      }
+    }
+    std::byte* data() { return bytes.get(); }
+  };
+
   std::vector<std::uint64_t> wide_;
+  std::vector<int> node_rank_;
+  std::vector<std::size_t> holes_;
   std::vector<int> send_counts_, send_displs_, recv_counts_, recv_displs_, cursor_;
-  std::vector<std::byte> send_buf_, recv_buf_;
+  RawBuffer send_buf_, recv_buf_;
 };
 
 }  // namespace ringsim

@@ -222,7 +222,16 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
       placement->rebalance(MpiHashCounter(std::move(hashes), comm));
     }
     const std::uint64_t rounds = keys.count >= (1u << 20) ? 8 : 1;  // the same on every rank
-    shard.reserve((last - first) * r + (last - first) * r / 4);
+    {
+      // Room for this rank's expected share (its active nodes' weight), with
+      // 10% to spare for the strategy's imbalance, so that the shard does not
+      // double its storage while the keys arrive.
+      double mine = 0;
+      for (NodeId v : m.active_nodes())
+        if (m.rank_of(v) == rank) mine += m.weight(v);
+      const double expect = double(keys.count) * r * mine / m.active_weight();
+      shard.reserve(static_cast<std::size_t>(expect * 1.1) + 1024);
+    }
     std::uint64_t generated[2] = {0, 0};  // records, checksum
     std::vector<std::byte> value(keys.value_bytes);
     for (std::uint64_t round = 0; round < rounds; ++round) {
