@@ -258,7 +258,9 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
 
   if (auto n = root.get("run")) {
     const auto& t = r.table(*n, "run");
-    r.only(t, "run.", {"verify", "node_matrix_max", "compress"});
+    r.only(t, "run.", {"verify", "node_matrix_max", "compress", "repetitions"});
+    if (auto c = t.get("repetitions"))
+      e.repetitions = static_cast<std::uint32_t>(r.uint(*c, "run.repetitions", 1, 1000));
     if (auto c = t.get("compress")) e.compress = r.boolean(*c, "run.compress");
     if (auto c = t.get("verify")) e.verify = r.boolean(*c, "run.verify");
     if (auto c = t.get("node_matrix_max"))

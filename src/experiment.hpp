@@ -61,6 +61,7 @@ struct Experiment {
   std::vector<double> weights;
   std::uint32_t replicas = 1;  // copies of each key, on distinct nodes
   bool verify = true;
+  std::uint32_t repetitions = 1;  // runs of every strategy, with seeds seed, seed + 1, ...
   std::uint32_t node_matrix_max = 256;
   bool compress = true;  // chunked, deflated per-event arrays in the result file  // record
                          // node-to-node moves up to this many nodes

@@ -79,6 +79,7 @@ void attr_scalar(hid_t obj, const char* name, hid_t type, T value) {
 
 // In-memory row of the `events` compound dataset.
 struct EventRow {
+  std::uint32_t repetition;
   std::uint32_t event;
   char kind[8];
   char detail[48];
@@ -96,6 +97,7 @@ Handle event_type() {
   Handle kind = string_type(sizeof(EventRow::kind));
   Handle detail = string_type(sizeof(EventRow::detail));
 #define FIELD(name, type) H5_CHECK(H5Tinsert(t, #name, HOFFSET(EventRow, name), type))
+  FIELD(repetition, H5T_NATIVE_UINT32);
   FIELD(event, H5T_NATIVE_UINT32);
   FIELD(kind, kind);
   FIELD(detail, detail);
@@ -161,21 +163,62 @@ void write_by_root(hid_t dset, hid_t mem_type, const void* data, int rank, hid_t
   H5_CHECK(H5Dwrite(dset, mem_type, mem_space, file_space, dxpl, data));
 }
 
-void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, int rank, int ranks,
+template <typename T>
+void attr_array(hid_t obj, const char* name, hid_t file_type, hid_t mem_type,
+                const std::vector<T>& v) {
+  const hsize_t dims[1] = {v.size()};
+  Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  Handle a(H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5_CHECK(H5Awrite(a, mem_type, v.data()));
+}
+
+// One strategy's results over all repetitions, laid end to end.
+struct Merged {
+  StrategyResult all;  // events, loads and matrices of every repetition in order
+  std::vector<double> t_initial, lookup_ns;
+  std::vector<std::uint64_t> state_bytes_initial;
+  std::uint32_t repetitions = 0;
+};
+
+Merged merge(const std::vector<const StrategyResult*>& reps) {
+  Merged m;
+  m.all.label = reps.front()->label;
+  m.all.strategy = reps.front()->strategy;
+  m.all.params = reps.front()->params;
+  for (const StrategyResult* s : reps) {
+    m.all.events.insert(m.all.events.end(), s->events.begin(), s->events.end());
+    m.all.loads.insert(m.all.loads.end(), s->loads.begin(), s->loads.end());
+    m.all.bytes_to_rank.insert(m.all.bytes_to_rank.end(), s->bytes_to_rank.begin(),
+                               s->bytes_to_rank.end());
+    m.all.node_moves.insert(m.all.node_moves.end(), s->node_moves.begin(), s->node_moves.end());
+    m.all.initial_loads.insert(m.all.initial_loads.end(), s->initial_loads.begin(),
+                               s->initial_loads.end());
+    m.t_initial.push_back(s->t_initial);
+    m.lookup_ns.push_back(s->lookup_ns);
+    m.state_bytes_initial.push_back(s->state_bytes_initial);
+    ++m.repetitions;
+  }
+  return m;
+}
+
+void write_strategy(hid_t file, const Merged& merged, std::uint32_t nodes, int rank, int ranks,
                     hid_t dxpl, bool compress) {
+  const StrategyResult& s = merged.all;
   const std::string path = "/strategies/" + s.label;
   Handle g(H5Gcreate2(file, path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
   attr_string(g, "strategy", s.strategy);
   attr_string(g, "params", s.params);
-  attr_scalar(g, "t_initial", H5T_NATIVE_DOUBLE, s.t_initial);
-  attr_scalar(g, "lookup_ns", H5T_NATIVE_DOUBLE, s.lookup_ns);
-  attr_scalar(g, "state_bytes_initial", H5T_NATIVE_UINT64, s.state_bytes_initial);
+  attr_array(g, "t_initial", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, merged.t_initial);
+  attr_array(g, "lookup_ns", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, merged.lookup_ns);
+  attr_array(g, "state_bytes_initial", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+             merged.state_bytes_initial);
 
   // events: one row per event.
   std::vector<EventRow> rows(s.events.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const EventRecord& e = s.events[i];
     EventRow& r = rows[i];
+    r.repetition = e.repetition;
     r.event = e.event;
     copy_text(r.kind, sizeof r.kind, to_string(e.kind));
     copy_text(r.detail, sizeof r.detail, e.detail);
@@ -212,9 +255,9 @@ void write_strategy(hid_t file, const StrategyResult& s, std::uint32_t nodes, in
                 H5Dclose);
   write_by_root(events, etype, rows.data(), rank, dxpl);
 
-  // initial_loads: keys per node after the initial placement.
-  const hsize_t ndims[1] = {nodes};
-  Handle nspace(H5Screate_simple(1, ndims, nullptr), H5Sclose);
+  // initial_loads: keys per node after the initial placement, per repetition.
+  const hsize_t ndims[2] = {merged.repetitions, nodes};
+  Handle nspace(H5Screate_simple(2, ndims, nullptr), H5Sclose);
   Handle initial(
       H5Dcreate2(g, "initial_loads", H5T_STD_U64LE, nspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
       H5Dclose);
@@ -328,6 +371,7 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
     attr_scalar(file, "zipf_exponent", H5T_NATIVE_DOUBLE,
                 e.keys.distribution == KeyDistribution::kZipf ? e.keys.zipf_exponent : 0.0);
     attr_scalar(file, "verified", H5T_NATIVE_INT32, static_cast<std::int32_t>(e.verify));
+    attr_scalar(file, "repetitions", H5T_NATIVE_UINT32, e.repetitions);
     attr_scalar(file, "wall_seconds", H5T_NATIVE_DOUBLE, r.wall_seconds);
     {
       const hsize_t dims[1] = {r.peak_rss_bytes.size()};
@@ -340,11 +384,15 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
     Handle strategies(H5Gcreate2(file, "strategies", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                       H5Gclose);
     std::vector<std::string> order;
-    for (const auto& s : r.strategies) order.push_back(s.label);
+    for (const auto& spec : e.strategies) order.push_back(spec.label);
     attr_strings(strategies, "order", order);
     attr_string(file, "compression", e.compress ? "deflate-4, chunks of one event" : "none");
-    for (const auto& s : r.strategies)
-      write_strategy(file, s, r.nodes, rank, ranks, dxpl, e.compress);
+    for (const auto& spec : e.strategies) {
+      std::vector<const StrategyResult*> reps;
+      for (const auto& s : r.strategies)
+        if (s.label == spec.label) reps.push_back(&s);
+      write_strategy(file, merge(reps), r.nodes, rank, ranks, dxpl, e.compress);
+    }
   }  // every handle closed here, the file last
 
   MPI_Barrier(comm);

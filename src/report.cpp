@@ -41,7 +41,9 @@ void print_header(std::ostream& os, const Experiment& e, int ranks) {
 }
 
 void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
+  // Tables for the first repetition; the comparison takes medians over all.
   for (const auto& s : r.strategies) {
+    if (s.repetition != 0) continue;
     os << "\n== " << s.label;
     if (s.label != s.strategy) os << " (" << s.strategy << ")";
     if (!s.params.empty()) os << " " << s.params;
@@ -82,23 +84,40 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
   }
 
   if (r.strategies.size() > 1 && !e.timeline.empty()) {
-    os << "\n== comparison over " << e.timeline.size() << " events\n";
+    os << "\n== comparison over " << e.timeline.size() << " events";
+    if (e.repetitions > 1) os << " (medians over " << e.repetitions << " repetitions)";
+    os << "\n";
     os << fmt("%-16s %12s %12s %14s %14s %12s %12s\n", "strategy", "keys_moved", "moved/opt",
               "worst_disr", "worst_peak/mean", "migrate_ms", "state");
-    for (const auto& s : r.strategies) {
-      std::uint64_t moved = 0, optimal = 0;
-      double worst = 0, peak = 0, t = 0;
-      for (const auto& ev : s.events) {
-        moved += ev.keys_moved;
-        optimal += ev.keys_optimal;
-        worst = std::max(worst, ev.disruption());
-        peak = std::max(peak, ev.load_peak_to_mean);
-        t += ev.t_plan + ev.t_pack + ev.t_exchange + ev.t_apply;
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      const std::size_t n = v.size();
+      return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    };
+    for (const auto& spec : e.strategies) {
+      std::vector<double> moved, ratio, worst, peak, t;
+      std::uint64_t state = 0;
+      for (const auto& s : r.strategies) {
+        if (s.label != spec.label) continue;
+        std::uint64_t mv = 0, opt = 0;
+        double w = 0, p = 0, tt = 0;
+        for (const auto& ev : s.events) {
+          mv += ev.keys_moved;
+          opt += ev.keys_optimal;
+          w = std::max(w, ev.disruption());
+          p = std::max(p, ev.load_peak_to_mean);
+          tt += ev.t_plan + ev.t_pack + ev.t_exchange + ev.t_apply;
+        }
+        moved.push_back(double(mv));
+        ratio.push_back(opt ? double(mv) / double(opt) : 0.0);
+        worst.push_back(w);
+        peak.push_back(p);
+        t.push_back(tt);
+        state = s.events.back().state_bytes;
       }
-      os << fmt("%-16s %12llu %12.2f %14.2f %14.3f %12.2f %12s\n", s.label.c_str(),
-                static_cast<unsigned long long>(moved),
-                optimal ? double(moved) / double(optimal) : 0.0, worst, peak, ms(t),
-                human_bytes(double(s.events.back().state_bytes)).c_str());
+      os << fmt("%-16s %12.0f %12.2f %14.2f %14.3f %12.2f %12s\n", spec.label.c_str(),
+                median(moved), median(ratio), median(worst), median(peak), ms(median(t)),
+                human_bytes(double(state)).c_str());
     }
   }
   std::uint64_t peak = 0;

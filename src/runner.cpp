@@ -182,219 +182,227 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
   const double t_start = MPI_Wtime();
-  Progress progress(opt.progress && rank == 0, e.strategies.size() * (e.timeline.size() + 1));
+  Progress progress(opt.progress && rank == 0,
+                    e.repetitions * e.strategies.size() * (e.timeline.size() + 1));
 
   RunResult result;
   result.ranks = ranks;
   result.nodes = e.nodes;
-  const KeySpace& keys = e.keys;
-  const std::uint64_t first = keys.share_begin(rank, ranks);
-  const std::uint64_t last = keys.share_begin(rank + 1, ranks);
+  const std::uint64_t first = e.keys.share_begin(rank, ranks);
+  const std::uint64_t last = e.keys.share_begin(rank + 1, ranks);
 
-  for (const auto& spec : e.strategies) {
-    StrategyResult sr;
-    sr.label = spec.label;
-    sr.strategy = spec.params.strategy();
-    sr.params = params_text(spec.params);
+  // Repetition k runs every strategy on the key set of seed + k, through the
+  // same event timeline.
+  for (std::uint32_t rep = 0; rep < e.repetitions; ++rep)
+    for (const auto& spec : e.strategies) {
+      KeySpace keys = e.keys;
+      keys.seed = e.keys.seed + rep;
+      StrategyResult sr;
+      sr.repetition = rep;
+      sr.label = spec.label;
+      sr.strategy = spec.params.strategy();
+      sr.params = params_text(spec.params);
 
-    Membership m(e.nodes, ranks, e.weights);
-    for (NodeId n = 0; n < e.initial; ++n) m.activate(n);
-    auto placement = make_placement(spec.params);
-    placement->init(m.active_specs(), e.nodes);
+      Membership m(e.nodes, ranks, e.weights);
+      for (NodeId n = 0; n < e.initial; ++n) m.activate(n);
+      auto placement = make_placement(spec.params);
+      placement->init(m.active_specs(), e.nodes);
 
-    const std::uint32_t r = e.replicas;
-    const bool load_aware = placement->traits().load_aware;
-    Shard shard(keys.value_bytes, r > 1, load_aware);
-    Redistributor redist(comm, keys, r);
-    // Load-aware strategies place keys from global key counts (collective).
-    auto rebalance = [&] {
-      if (load_aware) placement->rebalance(MpiHashCounter(shard.hashes, comm));
-    };
+      const std::uint32_t r = e.replicas;
+      const bool load_aware = placement->traits().load_aware;
+      Shard shard(keys.value_bytes, r > 1, load_aware);
+      Redistributor redist(comm, keys, r);
+      // Load-aware strategies place keys from global key counts (collective).
+      auto rebalance = [&] {
+        if (load_aware) placement->rebalance(MpiHashCounter(shard.hashes, comm));
+      };
 
-    // Generate this rank's share and place it, in rounds, so that the
-    // exchange buffers of the initial placement stay a fraction of the shard.
-    // The expected count and checksum are summed as the records are made.
-    const double t0 = MPI_Wtime();
-    if (load_aware) {
-      std::vector<std::uint64_t> hashes;
-      hashes.reserve(last - first);
-      for (std::uint64_t i = first; i < last; ++i) hashes.push_back(keys.key_hash(keys.key(i)));
-      placement->rebalance(MpiHashCounter(std::move(hashes), comm));
-    }
-    const std::uint64_t rounds = keys.count >= (1u << 20) ? 8 : 1;  // the same on every rank
-    {
-      // Room for this rank's expected share (its active nodes' weight), with
-      // 10% to spare for the strategy's imbalance, so that the shard does not
-      // double its storage while the keys arrive.
-      double mine = 0;
-      for (NodeId v : m.active_nodes())
-        if (m.rank_of(v) == rank) mine += m.weight(v);
-      const double expect = double(keys.count) * r * mine / m.active_weight();
-      shard.reserve(static_cast<std::size_t>(expect * 1.1) + 1024);
-    }
-    std::uint64_t generated[2] = {0, 0};  // records, checksum
-    std::vector<std::byte> value(keys.value_bytes);
-    for (std::uint64_t round = 0; round < rounds; ++round) {
-      Shard batch(keys.value_bytes, r > 1, load_aware);
-      const std::uint64_t b0 = first + (last - first) * round / rounds;
-      const std::uint64_t b1 = first + (last - first) * (round + 1) / rounds;
-      batch.reserve((b1 - b0) * r);
-      for (std::uint64_t i = b0; i < b1; ++i) {
-        const std::uint64_t k = keys.key(i);
-        keys.fill_value(k, value);
-        for (std::uint32_t j = 0; j < r; ++j) {
-          batch.push(k, keys.key_hash(k), kNoNode, value.data(), static_cast<std::uint8_t>(j));
-          generated[1] += record_digest(k, j, value);
+      // Generate this rank's share and place it, in rounds, so that the
+      // exchange buffers of the initial placement stay a fraction of the shard.
+      // The expected count and checksum are summed as the records are made.
+      const double t0 = MPI_Wtime();
+      if (load_aware) {
+        std::vector<std::uint64_t> hashes;
+        hashes.reserve(last - first);
+        for (std::uint64_t i = first; i < last; ++i) hashes.push_back(keys.key_hash(keys.key(i)));
+        placement->rebalance(MpiHashCounter(std::move(hashes), comm));
+      }
+      const std::uint64_t rounds = keys.count >= (1u << 20) ? 8 : 1;  // the same on every rank
+      {
+        // Room for this rank's expected share (its active nodes' weight), with
+        // 10% to spare for the strategy's imbalance, so that the shard does not
+        // double its storage while the keys arrive.
+        double mine = 0;
+        for (NodeId v : m.active_nodes())
+          if (m.rank_of(v) == rank) mine += m.weight(v);
+        const double expect = double(keys.count) * r * mine / m.active_weight();
+        shard.reserve(static_cast<std::size_t>(expect * 1.1) + 1024);
+      }
+      std::uint64_t generated[2] = {0, 0};  // records, checksum
+      std::vector<std::byte> value(keys.value_bytes);
+      for (std::uint64_t round = 0; round < rounds; ++round) {
+        Shard batch(keys.value_bytes, r > 1, load_aware);
+        const std::uint64_t b0 = first + (last - first) * round / rounds;
+        const std::uint64_t b1 = first + (last - first) * (round + 1) / rounds;
+        batch.reserve((b1 - b0) * r);
+        for (std::uint64_t i = b0; i < b1; ++i) {
+          const std::uint64_t k = keys.key(i);
+          keys.fill_value(k, value);
+          for (std::uint32_t j = 0; j < r; ++j) {
+            batch.push(k, keys.key_hash(k), kNoNode, value.data(), static_cast<std::uint8_t>(j));
+            generated[1] += record_digest(k, j, value);
+          }
+          generated[0] += r;
         }
-        generated[0] += r;
+        redist.redistribute(batch, *placement, m, {.measure_lower_bound = false});
+        shard.append(batch);
       }
-      redist.redistribute(batch, *placement, m, {.measure_lower_bound = false});
-      shard.append(batch);
-    }
-    redist.release_buffers();
-    sr.t_initial = max_over_ranks(MPI_Wtime() - t0, comm);
-    GlobalTally expected;
-    {
-      std::uint64_t global[2];
-      MPI_Allreduce(generated, global, 2, MPI_UINT64_T, MPI_SUM, comm);
-      expected = {global[0], global[1], 0};
-    }
-    std::uint64_t keys_alive = keys.count;
-    sr.initial_loads = global_loads(shard, e.nodes, comm);
-    sr.lookup_ns = measure_lookup_ns(shard, *placement, comm);
-    sr.state_bytes_initial = placement->state_bytes();
-    progress.step(spec.label, 0, 0, "initial placement");
-
-    for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
-      const ResolvedEvent& ev = e.timeline[ei];
-      EventRecord rec;
-      rec.event = static_cast<std::uint32_t>(ei);
-      rec.kind = ev.kind;
-      rec.detail = ev.describe();
-      rec.nodes_before = m.active_count();
-      const auto& before = ei == 0 ? sr.initial_loads : sr.loads.back();
-
-      // A failure: the failed nodes' records vanish before anything else.
-      std::uint64_t fail_sums[5] = {0, 0, 0, 0,
-                                    0};  // keys lost, records lost, digest, to re-create, dropped
-      if (ev.kind == EventKind::kFail) {
-        const LocalFailureStats f = redist.drop_failed(shard, *placement, m, ev.nodes);
-        std::uint64_t local[5] = {f.keys_lost, f.records_lost, f.lost_digest, f.to_recreate,
-                                  f.records_dropped};
-        MPI_Allreduce(local, fail_sums, 5, MPI_UINT64_T, MPI_SUM, comm);
-        keys_alive -= fail_sums[0];
-        expected.count -= fail_sums[1];
-        expected.checksum -= fail_sums[2];
+      redist.release_buffers();
+      sr.t_initial = max_over_ranks(MPI_Wtime() - t0, comm);
+      GlobalTally expected;
+      {
+        std::uint64_t global[2];
+        MPI_Allreduce(generated, global, 2, MPI_UINT64_T, MPI_SUM, comm);
+        expected = {global[0], global[1], 0};
       }
+      std::uint64_t keys_alive = keys.count;
+      sr.initial_loads = global_loads(shard, e.nodes, comm);
+      sr.lookup_ns = measure_lookup_ns(shard, *placement, comm);
+      sr.state_bytes_initial = placement->state_bytes();
+      progress.step(spec.label, 0, 0, "initial placement");
 
-      const double tu = MPI_Wtime();
-      double added_weight = 0;
-      for (NodeId n : ev.nodes) {
+      for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
+        const ResolvedEvent& ev = e.timeline[ei];
+        EventRecord rec;
+        rec.repetition = rep;
+        rec.event = static_cast<std::uint32_t>(ei);
+        rec.kind = ev.kind;
+        rec.detail = ev.describe();
+        rec.nodes_before = m.active_count();
+        const auto& before = ei == 0 ? sr.initial_loads : sr.loads.back();
+
+        // A failure: the failed nodes' records vanish before anything else.
+        std::uint64_t fail_sums[5] = {0, 0, 0, 0,
+                                      0};  // keys lost, records lost, digest, to re-create, dropped
+        if (ev.kind == EventKind::kFail) {
+          const LocalFailureStats f = redist.drop_failed(shard, *placement, m, ev.nodes);
+          std::uint64_t local[5] = {f.keys_lost, f.records_lost, f.lost_digest, f.to_recreate,
+                                    f.records_dropped};
+          MPI_Allreduce(local, fail_sums, 5, MPI_UINT64_T, MPI_SUM, comm);
+          keys_alive -= fail_sums[0];
+          expected.count -= fail_sums[1];
+          expected.checksum -= fail_sums[2];
+        }
+
+        const double tu = MPI_Wtime();
+        double added_weight = 0;
+        for (NodeId n : ev.nodes) {
+          if (ev.kind == EventKind::kAdd) {
+            m.activate(n);
+            placement->add_node(m.spec(n));
+            added_weight += m.weight(n);
+          } else {
+            m.deactivate(n);
+            placement->remove_node(n);
+          }
+        }
+        rebalance();
+        const double t_update = MPI_Wtime() - tu;
+        rec.nodes_after = m.active_count();
+        rec.keys_total = keys_alive;
+        rec.keys_lost = fail_sums[0];
+        const std::uint64_t records = keys_alive * r;
         if (ev.kind == EventKind::kAdd) {
-          m.activate(n);
-          placement->add_node(m.spec(n));
-          added_weight += m.weight(n);
+          rec.keys_optimal = static_cast<std::uint64_t>(
+              std::llround(static_cast<double>(records) * added_weight / m.active_weight()));
+        } else if (ev.kind == EventKind::kRemove) {
+          for (NodeId n : ev.nodes) rec.keys_optimal += before[n];
         } else {
-          m.deactivate(n);
-          placement->remove_node(n);
+          rec.keys_optimal = fail_sums[3];  // only the lost replicas of surviving keys
         }
-      }
-      rebalance();
-      const double t_update = MPI_Wtime() - tu;
-      rec.nodes_after = m.active_count();
-      rec.keys_total = keys_alive;
-      rec.keys_lost = fail_sums[0];
-      const std::uint64_t records = keys_alive * r;
-      if (ev.kind == EventKind::kAdd) {
-        rec.keys_optimal = static_cast<std::uint64_t>(
-            std::llround(static_cast<double>(records) * added_weight / m.active_weight()));
-      } else if (ev.kind == EventKind::kRemove) {
-        for (NodeId n : ev.nodes) rec.keys_optimal += before[n];
-      } else {
-        rec.keys_optimal = fail_sums[3];  // only the lost replicas of surviving keys
-      }
 
-      const bool node_matrix = e.nodes <= e.node_matrix_max;
-      std::vector<std::uint64_t> node_moves;
-      if (node_matrix) node_moves.assign(std::size_t{e.nodes} * e.nodes, 0);
-      RedistributeOptions ropt;
-      ropt.node_moves = node_matrix ? &node_moves : nullptr;
-      const LocalMoveStats st = redist.redistribute(shard, *placement, m, ropt);
-      if (ei == 0 && rank == ranks - 1) inject(opt.fault, shard, m);
+        const bool node_matrix = e.nodes <= e.node_matrix_max;
+        std::vector<std::uint64_t> node_moves;
+        if (node_matrix) node_moves.assign(std::size_t{e.nodes} * e.nodes, 0);
+        RedistributeOptions ropt;
+        ropt.node_moves = node_matrix ? &node_moves : nullptr;
+        const LocalMoveStats st = redist.redistribute(shard, *placement, m, ropt);
+        if (ei == 0 && rank == ranks - 1) inject(opt.fault, shard, m);
 
-      const double tv = MPI_Wtime();
-      GlobalTally got{};
-      if (e.verify) got = tally(shard, keys, placement.get(), m, r, rank, comm);
-      const double t_verify = MPI_Wtime() - tv;
+        const double tv = MPI_Wtime();
+        GlobalTally got{};
+        if (e.verify) got = tally(shard, keys, placement.get(), m, r, rank, comm);
+        const double t_verify = MPI_Wtime() - tv;
 
-      // Sums and maxima over ranks, two allreduces for the whole event.
-      std::uint64_t sums_local[5] = {st.keys_moved, st.records_sent, st.keys_moved_by_load,
-                                     st.replicas_created, st.copies_sent},
-                    sums[5];
-      MPI_Allreduce(sums_local, sums, 5, MPI_UINT64_T, MPI_SUM, comm);
-      double times_local[7] = {t_update,   st.t.plan, st.t.pack,       st.t.exchange,
-                               st.t.apply, t_verify,  st.t.lower_bound};
-      double times[7];
-      MPI_Allreduce(times_local, times, 7, MPI_DOUBLE, MPI_MAX, comm);
-      rec.t_lower_bound = times[6];
-      std::vector<std::uint64_t> row(st.records_to_rank.size());
-      for (std::size_t to = 0; to < row.size(); ++to)
-        row[to] = st.records_to_rank[to] * redist.record_bytes();
-      sr.bytes_to_rank.push_back(std::move(row));
-      if (node_matrix) {
-        std::vector<std::uint64_t> total(rank == 0 ? node_moves.size() : 0);
-        MPI_Reduce(node_moves.data(), total.data(), static_cast<int>(node_moves.size()),
-                   MPI_UINT64_T, MPI_SUM, 0, comm);
-        sr.node_moves.push_back(std::move(total));
-      }
-      rec.keys_moved = sums[0] + sums[3];
-      rec.keys_moved_by_load = sums[2];
-      rec.replicas_created = sums[3];
-      rec.bytes_moved = (sums[1] - sums[4]) * redist.record_bytes();
-      rec.bytes_rereplicated = sums[4] * redist.record_bytes();
-      rec.t_update = times[0];
-      rec.t_plan = times[1];
-      rec.t_pack = times[2];
-      rec.t_exchange = times[3];
-      rec.t_apply = times[4];
-      rec.t_verify = times[5];
-      rec.state_bytes = placement->state_bytes();
-
-      auto loads = global_loads(shard, e.nodes, comm);
-      for (NodeId n : m.active_nodes()) rec.load_max = std::max(rec.load_max, loads[n]);
-      rec.load_mean = static_cast<double>(records) / m.active_count();
-      std::tie(rec.load_peak_to_mean, rec.load_cv) =
-          load_shape(loads, m, static_cast<double>(records));
-      if (keys.distribution == KeyDistribution::kZipf) {
-        const auto requests = global_requests(shard, keys, e.nodes, comm);
-        double total = 0;
-        for (double x : requests) total += x;
-        std::tie(rec.request_peak_to_mean, rec.request_cv) = load_shape(requests, m, total);
-      }
-      std::uint64_t found = 0;
-      for (auto l : loads) found += l;
-      rec.keys_duplicated = found > records ? found - records : 0;
-      sr.loads.push_back(std::move(loads));
-
-      if (e.verify) {
-        std::ostringstream why;
-        if (got.count != expected.count)
-          why << got.count << " records found, " << expected.count << " expected";
-        else if (got.checksum != expected.checksum)
-          why << "the (key, value) checksum changed: a key or value was lost, duplicated or "
-                 "altered";
-        else if (got.misplaced)
-          why << got.misplaced << " record(s) not on the node the strategy names";
-        if (!why.str().empty()) {
-          throw VerificationError("verification failed after event " + std::to_string(ei) + " (" +
-                                  rec.detail + ") of strategy '" + spec.label + "': " + why.str());
+        // Sums and maxima over ranks, two allreduces for the whole event.
+        std::uint64_t sums_local[5] = {st.keys_moved, st.records_sent, st.keys_moved_by_load,
+                                       st.replicas_created, st.copies_sent},
+                      sums[5];
+        MPI_Allreduce(sums_local, sums, 5, MPI_UINT64_T, MPI_SUM, comm);
+        double times_local[7] = {t_update,   st.t.plan, st.t.pack,       st.t.exchange,
+                                 st.t.apply, t_verify,  st.t.lower_bound};
+        double times[7];
+        MPI_Allreduce(times_local, times, 7, MPI_DOUBLE, MPI_MAX, comm);
+        rec.t_lower_bound = times[6];
+        std::vector<std::uint64_t> row(st.records_to_rank.size());
+        for (std::size_t to = 0; to < row.size(); ++to)
+          row[to] = st.records_to_rank[to] * redist.record_bytes();
+        sr.bytes_to_rank.push_back(std::move(row));
+        if (node_matrix) {
+          std::vector<std::uint64_t> total(rank == 0 ? node_moves.size() : 0);
+          MPI_Reduce(node_moves.data(), total.data(), static_cast<int>(node_moves.size()),
+                     MPI_UINT64_T, MPI_SUM, 0, comm);
+          sr.node_moves.push_back(std::move(total));
         }
+        rec.keys_moved = sums[0] + sums[3];
+        rec.keys_moved_by_load = sums[2];
+        rec.replicas_created = sums[3];
+        rec.bytes_moved = (sums[1] - sums[4]) * redist.record_bytes();
+        rec.bytes_rereplicated = sums[4] * redist.record_bytes();
+        rec.t_update = times[0];
+        rec.t_plan = times[1];
+        rec.t_pack = times[2];
+        rec.t_exchange = times[3];
+        rec.t_apply = times[4];
+        rec.t_verify = times[5];
+        rec.state_bytes = placement->state_bytes();
+
+        auto loads = global_loads(shard, e.nodes, comm);
+        for (NodeId n : m.active_nodes()) rec.load_max = std::max(rec.load_max, loads[n]);
+        rec.load_mean = static_cast<double>(records) / m.active_count();
+        std::tie(rec.load_peak_to_mean, rec.load_cv) =
+            load_shape(loads, m, static_cast<double>(records));
+        if (keys.distribution == KeyDistribution::kZipf) {
+          const auto requests = global_requests(shard, keys, e.nodes, comm);
+          double total = 0;
+          for (double x : requests) total += x;
+          std::tie(rec.request_peak_to_mean, rec.request_cv) = load_shape(requests, m, total);
+        }
+        std::uint64_t found = 0;
+        for (auto l : loads) found += l;
+        rec.keys_duplicated = found > records ? found - records : 0;
+        sr.loads.push_back(std::move(loads));
+
+        if (e.verify) {
+          std::ostringstream why;
+          if (got.count != expected.count)
+            why << got.count << " records found, " << expected.count << " expected";
+          else if (got.checksum != expected.checksum)
+            why << "the (key, value) checksum changed: a key or value was lost, duplicated or "
+                   "altered";
+          else if (got.misplaced)
+            why << got.misplaced << " record(s) not on the node the strategy names";
+          if (!why.str().empty()) {
+            throw VerificationError("verification failed after event " + std::to_string(ei) + " (" +
+                                    rec.detail + ") of strategy '" + spec.label +
+                                    "': " + why.str());
+          }
+        }
+        progress.step(spec.label, ei, e.timeline.size(), rec.detail);
+        sr.events.push_back(std::move(rec));
       }
-      progress.step(spec.label, ei, e.timeline.size(), rec.detail);
-      sr.events.push_back(std::move(rec));
+      result.strategies.push_back(std::move(sr));
     }
-    result.strategies.push_back(std::move(sr));
-  }
   result.wall_seconds = max_over_ranks(MPI_Wtime() - t_start, comm);
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);

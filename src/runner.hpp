@@ -34,6 +34,7 @@ struct RunOptions {
 
 // One row of /strategies/<label>/events. Times are seconds, the maximum over ranks.
 struct EventRecord {
+  std::uint32_t repetition = 0;
   std::uint32_t event = 0;
   EventKind kind = EventKind::kAdd;
   std::string detail;  // "add 3", "remove 1,4"
@@ -71,7 +72,9 @@ struct EventRecord {
   }
 };
 
+// One strategy in one repetition.
 struct StrategyResult {
+  std::uint32_t repetition = 0;
   std::string label;
   std::string strategy;
   std::string params;                             // "vnodes=160", as given
@@ -94,6 +97,7 @@ struct StrategyResult {
 struct RunResult {
   int ranks = 1;
   std::uint32_t nodes = 0;
+  // Repetition by repetition, each in the experiment's strategy order.
   std::vector<StrategyResult> strategies;
   double wall_seconds = 0;
   std::vector<std::uint64_t> peak_rss_bytes;  // per rank, at the end of the run
