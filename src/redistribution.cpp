@@ -158,7 +158,7 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     st.records_sent += wide_[r];
   }
   std::exclusive_scan(send_counts_.begin(), send_counts_.end(), send_displs_.begin(), 0);
-  send_buf_.ensure(st.records_sent * record_bytes_);
+  send_buf_.ensure(st.records_sent * record_bytes_, false);
   std::copy(send_displs_.begin(), send_displs_.end(), cursor_.begin());
   auto pack_record = [&](std::size_t i, std::uint8_t replica, int r) {
     std::byte* rec = send_buf_.data() + static_cast<std::size_t>(cursor_[r]++) * record_bytes_;
@@ -185,7 +185,7 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     throw Error("rank " + std::to_string(rank_) + " would receive " + std::to_string(incoming) +
                 " records, more than MPI_Alltoallv can address; use more ranks");
   std::exclusive_scan(recv_counts_.begin(), recv_counts_.end(), recv_displs_.begin(), 0);
-  recv_buf_.ensure(incoming * record_bytes_);
+  recv_buf_.ensure(incoming * record_bytes_, true);
   double t2 = MPI_Wtime();
   st.t.pack = t2 - t1;
 

@@ -98,16 +98,17 @@ class Redistributor {
   std::vector<std::uint8_t> survivors_;
   // Reused across events so that steady-state events do not allocate.
   std::vector<NodeId> new_owner_, new_primary_, new_owners_all_;
-  // A byte buffer kept across events. When it grows, its pages are touched
-  // at once (in the pack phase), so that first-touch page faults do not land
-  // inside the timed MPI_Alltoallv.
+  // A byte buffer kept across events. When the receive buffer grows, its
+  // pages are touched at once (in the pack phase), so that first-touch page
+  // faults do not land inside the timed MPI_Alltoallv; the send buffer is
+  // touched by packing anyway.
   struct RawBuffer {
     std::unique_ptr<std::byte[]> bytes;
     std::size_t capacity = 0;
-    void ensure(std::size_t n) {
+    void ensure(std::size_t n, bool touch) {
       if (n > capacity) {
         bytes.reset(new std::byte[n]);
-        std::memset(bytes.get(), 0, n);
+        if (touch) std::memset(bytes.get(), 0, n);
         capacity = n;
       }
     }

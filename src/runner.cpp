@@ -214,7 +214,8 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
       Redistributor redist(comm, keys, r);
       // Load-aware strategies place keys from global key counts (collective).
       auto rebalance = [&] {
-        if (load_aware) placement->rebalance(MpiHashCounter(shard.hashes, comm));
+        if (load_aware)
+          placement->rebalance(MpiHashCounter({shard.hashes.begin(), shard.hashes.end()}, comm));
       };
 
       // Generate this rank's share and place it, in rounds, so that the
@@ -229,14 +230,28 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
       }
       const std::uint64_t rounds = keys.count >= (1u << 20) ? 8 : 1;  // the same on every rank
       {
-        // Room for this rank's expected share (its active nodes' weight), with
-        // 10% to spare for the strategy's imbalance, so that the shard does not
-        // double its storage while the keys arrive.
-        double mine = 0;
-        for (NodeId v : m.active_nodes())
-          if (m.rank_of(v) == rank) mine += m.weight(v);
-        const double expect = double(keys.count) * r * mine / m.active_weight();
-        shard.reserve(static_cast<std::size_t>(expect * 1.1) + 1024);
+        // Room for the largest share this rank's nodes will hold at any point of
+        // the timeline (by weight), with 10% to spare for the strategy's
+        // imbalance, so that the shard never doubles and copies its storage.
+        // Capacity that is never written costs no memory.
+        Membership future = m;
+        auto my_share = [&] {
+          double mine = 0;
+          for (NodeId v : future.active_nodes())
+            if (future.rank_of(v) == rank) mine += future.weight(v);
+          return mine / future.active_weight();
+        };
+        double most = my_share();
+        for (const auto& ev : e.timeline) {
+          for (NodeId v : ev.nodes) {
+            if (ev.kind == EventKind::kAdd)
+              future.activate(v);
+            else
+              future.deactivate(v);
+          }
+          most = std::max(most, my_share());
+        }
+        shard.reserve(static_cast<std::size_t>(double(keys.count) * r * most * 1.1) + 1024);
       }
       std::uint64_t generated[2] = {0, 0};  // records, checksum
       std::vector<std::byte> value(keys.value_bytes);

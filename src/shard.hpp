@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "placement.hpp"
@@ -13,6 +15,29 @@
 namespace ringsim {
 
 inline constexpr NodeId kNoNode = UINT32_MAX;
+
+// An allocator that leaves new elements uninitialised (default-init) instead
+// of zeroing them: a shard that grows by millions of arriving records is then
+// written once, by the records, not twice.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  using std::allocator<T>::allocator;
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+template <typename T>
+using Column = std::vector<T, DefaultInitAllocator<T>>;
 
 // Columns that only some runs need (replica index with replication, primary
 // owner for load-aware strategies) stay empty otherwise, so that a plain run
@@ -24,15 +49,15 @@ struct Shard {
 
   std::size_t value_bytes;
   bool track_replicas, track_primaries;
-  std::vector<std::uint64_t> keys;
-  std::vector<std::uint64_t> hashes;  // key_hash(keys[i]), cached
-  std::vector<NodeId> owners;         // the node that holds keys[i]
-  std::vector<std::uint8_t> replica;  // which replica of its key (0 .. replicas-1), if tracked
+  Column<std::uint64_t> keys;
+  Column<std::uint64_t> hashes;  // key_hash(keys[i]), cached
+  Column<NodeId> owners;         // the node that holds keys[i]
+  Column<std::uint8_t> replica;  // which replica of its key (0 .. replicas-1), if tracked
   // For load-aware strategies: the primary owner (Placement::primary) at the
   // last redistribution, to tell moves caused by load from moves caused by
   // membership; kNoNode where unknown.
-  std::vector<NodeId> primaries;
-  std::vector<std::byte> values;  // value_bytes per key
+  Column<NodeId> primaries;
+  Column<std::byte> values;  // value_bytes per key
 
   std::size_t size() const { return keys.size(); }
   std::uint8_t replica_of(std::size_t i) const { return track_replicas ? replica[i] : 0; }
