@@ -67,6 +67,9 @@ class Placement {
   }
   // The node that owns a key. Must be deterministic and thread-safe.
   virtual NodeId lookup(std::uint64_t key_hash) const = 0;
+  // lookup() for many keys at once, out[i] for hashes[i]: one virtual call per
+  // batch instead of per key. Strategies get it from PlacementBase.
+  virtual void lookup_many(std::span<const std::uint64_t> hashes, NodeId* out) const = 0;
   virtual void add_node(const NodeSpec& node) = 0;
   virtual void remove_node(NodeId node) = 0;
   // Memory held by the strategy's lookup state, in bytes.
@@ -81,6 +84,18 @@ class Placement {
   // bounded loads, the plain ring's choice). A key whose owner changes while
   // its primary does not moved because loads changed.
   virtual NodeId primary(std::uint64_t key_hash) const { return lookup(key_hash); }
+};
+
+// The base every strategy derives from, as `class X final : public
+// PlacementBase<X>`: it supplies lookup_many() as a loop over X::lookup that
+// the compiler can inline, since X is final.
+template <typename Derived>
+class PlacementBase : public Placement {
+ public:
+  void lookup_many(std::span<const std::uint64_t> hashes, NodeId* out) const override {
+    const Derived& self = static_cast<const Derived&>(*this);
+    for (std::size_t i = 0; i < hashes.size(); ++i) out[i] = self.Derived::lookup(hashes[i]);
+  }
 };
 
 using PlacementFactory = std::unique_ptr<Placement> (*)(StrategyParams&);

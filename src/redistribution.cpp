@@ -64,7 +64,7 @@ LocalFailureStats Redistributor::drop_failed(Shard& shard, const Placement& plac
   std::size_t out = 0;
   survivors_.assign(shard.size(), all);
   for (std::size_t i = 0; i < shard.size(); ++i) {
-    owner_of(placement, m, shard.hashes[i], shard.replica_of(i), owners);
+    owner_of(placement, m, keys_.key_hash(shard.keys[i]), shard.replica_of(i), owners);
     std::uint8_t alive = 0;
     for (std::uint32_t j = 0; j < replicas_; ++j)
       if (!is_failed[owners[j]]) alive = static_cast<std::uint8_t>(alive | (1u << j));
@@ -109,10 +109,27 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   std::vector<Copy> copies;
   double t0 = MPI_Wtime();
   new_owner_.resize(n);
+  const bool load_aware = placement.traits().load_aware;
+  if (load_aware) new_primary_.resize(n);
+  // Hashes are made a block at a time and looked up in one call per block.
+  constexpr std::size_t kBlock = 4096;
+  hash_block_.resize(kBlock);
+  for (std::size_t b = 0; b < n; b += kBlock) {
+    const std::size_t len = std::min(kBlock, n - b);
+    for (std::size_t j = 0; j < len; ++j) hash_block_[j] = keys_.key_hash(shard.keys[b + j]);
+    if (replicas_ == 1) {
+      placement.lookup_many({hash_block_.data(), len}, new_owner_.data() + b);
+    } else {
+      for (std::size_t j = 0; j < len; ++j)
+        new_owner_[b + j] = owner_of(placement, m, hash_block_[j], shard.replica_of(b + j), owners);
+    }
+    if (load_aware)
+      for (std::size_t j = 0; j < len; ++j) new_primary_[b + j] = placement.primary(hash_block_[j]);
+  }
   for (std::size_t i = 0; i < n; ++i) {
-    new_owner_[i] = owner_of(placement, m, shard.hashes[i], shard.replica_of(i), owners);
     if (after_failure && survivors_[i] != all &&
         std::countr_zero(survivors_[i]) == shard.replica_of(i)) {
+      replica_owners(placement, m, keys_.key_hash(shard.keys[i]), replicas_, owners);
       for (std::uint32_t j = 0; j < replicas_; ++j)
         if (!(survivors_[i] & (1u << j)))
           copies.push_back({i, static_cast<std::uint8_t>(j), owners[j]});
@@ -127,14 +144,10 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
       if (shard.owners[i] != kNoNode && new_owner_[i] != shard.owners[i])
         ++(*opt.node_moves)[shard.owners[i] * nodes + new_owner_[i]];
   }
-  const bool load_aware = placement.traits().load_aware;
   if (load_aware) {
-    new_primary_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      new_primary_[i] = placement.primary(shard.hashes[i]);
+    for (std::size_t i = 0; i < n; ++i)
       st.keys_moved_by_load += shard.primary_of(i) != kNoNode && new_owner_[i] != shard.owners[i] &&
                                new_primary_[i] == shard.primary_of(i);
-    }
   }
   double t1 = MPI_Wtime();
   st.t.plan = t1 - t0;
@@ -207,7 +220,7 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     if (node_rank_[c.owner] != rank_) continue;
     // Copy the value out first: push() may reallocate the storage it points into.
     std::memcpy(value.data(), shard.values.data() + c.source * vb, vb);
-    shard.push(shard.keys[c.source], shard.hashes[c.source], c.owner, value.data(), c.replica);
+    shard.push(shard.keys[c.source], c.owner, value.data(), c.replica);
     new_owner_.push_back(c.owner);
   }
   const std::size_t total = shard.size();
@@ -219,7 +232,8 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     }
     shard.owners[i] = new_owner_[i];
     if (load_aware)
-      shard.set_primary(i, i < n ? new_primary_[i] : placement.primary(shard.hashes[i]));
+      shard.set_primary(i,
+                        i < n ? new_primary_[i] : placement.primary(keys_.key_hash(shard.keys[i])));
   }
   const std::size_t filled = std::min<std::size_t>(holes_.size(), incoming);
   if (incoming > holes_.size()) shard.resize(total + (incoming - holes_.size()));
@@ -231,9 +245,9 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     std::uint8_t replica = 0;
     if (replicas_ > 1) std::memcpy(&replica, rec + sizeof(std::uint64_t) + vb, 1);
     if (shard.track_replicas) shard.replica[slot] = replica;
-    shard.hashes[slot] = keys_.key_hash(shard.keys[slot]);
-    shard.owners[slot] = owner_of(placement, m, shard.hashes[slot], replica, owners);
-    shard.set_primary(slot, load_aware ? placement.primary(shard.hashes[slot]) : kNoNode);
+    const std::uint64_t hash = keys_.key_hash(shard.keys[slot]);
+    shard.owners[slot] = owner_of(placement, m, hash, replica, owners);
+    shard.set_primary(slot, load_aware ? placement.primary(hash) : kNoNode);
   }
   if (filled < holes_.size()) {
     // Fill the remaining holes (ascending) with kept records from the end.

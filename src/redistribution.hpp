@@ -97,7 +97,8 @@ class Redistributor {
   // Per record after drop_failed: bit j set if replica j of its key survived.
   std::vector<std::uint8_t> survivors_;
   // Reused across events so that steady-state events do not allocate.
-  std::vector<NodeId> new_owner_, new_primary_, new_owners_all_;
+  std::vector<NodeId> new_owner_, new_primary_;
+  std::vector<std::uint64_t> hash_block_;
   // A byte buffer kept across events. When the receive buffer grows, its
   // pages are touched at once (in the pack phase), so that first-touch page
   // faults do not land inside the timed MPI_Alltoallv; the send buffer is

@@ -34,7 +34,7 @@ namespace {
 constexpr std::uint64_t kRehashSeed = 0x616e63686f726862ULL;  // "anchorhb"
 constexpr std::uint32_t kNoBucket = std::numeric_limits<std::uint32_t>::max();
 
-class AnchorPlacement final : public Placement {
+class AnchorPlacement final : public PlacementBase<AnchorPlacement> {
  public:
   explicit AnchorPlacement(std::uint32_t capacity) : capacity_param_(capacity) {}
 

@@ -28,7 +28,7 @@ namespace {
 
 constexpr std::uint64_t kPointSeed = 0x626f756e64707473ULL;  // "boundpts"
 
-class BoundedLoadsPlacement final : public Placement {
+class BoundedLoadsPlacement final : public PlacementBase<BoundedLoadsPlacement> {
  public:
   BoundedLoadsPlacement(std::int64_t vnodes, double epsilon) : vnodes_(vnodes), epsilon_(epsilon) {}
 

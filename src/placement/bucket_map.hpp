@@ -95,7 +95,7 @@ class BucketMap {
 // A placement around a stateless bucket function: Bucket(key_hash, n) must
 // return a bucket in [0, n) for n >= 1, consistently as n grows.
 template <std::uint32_t (*Bucket)(std::uint64_t, std::uint32_t)>
-class BucketPlacement final : public Placement {
+class BucketPlacement final : public PlacementBase<BucketPlacement<Bucket>> {
  public:
   BucketPlacement(StrategyParams& p, std::string name) : map_(p, std::move(name)) {}
 

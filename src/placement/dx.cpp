@@ -36,7 +36,7 @@ namespace {
 
 constexpr std::uint64_t kGolden = 0x9e3779b97f4a7c15ULL;  // splitmix64 increment
 
-class DxPlacement final : public Placement {
+class DxPlacement final : public PlacementBase<DxPlacement> {
  public:
   explicit DxPlacement(std::uint32_t capacity) : capacity_param_(capacity) {}
 

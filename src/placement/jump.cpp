@@ -39,7 +39,7 @@ std::uint32_t jump_bucket(std::uint64_t key, std::uint32_t num_buckets) {
   return static_cast<std::uint32_t>(b);
 }
 
-class JumpPlacement final : public Placement {
+class JumpPlacement final : public PlacementBase<JumpPlacement> {
  public:
   explicit JumpPlacement(bool swap) : swap_(swap) {}
 

@@ -36,7 +36,7 @@ constexpr std::uint64_t kOffsetSeed = 0x6d61676c65766f66ULL;  // "maglevof"
 constexpr std::uint64_t kSkipSeed = 0x6d61676c65767370ULL;    // "maglevsp"
 constexpr NodeId kEmpty = ~NodeId{0};
 
-class MaglevPlacement final : public Placement {
+class MaglevPlacement final : public PlacementBase<MaglevPlacement> {
  public:
   explicit MaglevPlacement(std::uint64_t table_size) : m_(table_size) {}
 

@@ -127,7 +127,7 @@ class ReplacementSet {
   std::uint32_t size_ = 0;
 };
 
-class MementoPlacement final : public Placement {
+class MementoPlacement final : public PlacementBase<MementoPlacement> {
  public:
   void init(std::span<const NodeSpec> nodes, std::uint32_t max_nodes) override {
     n_ = static_cast<std::uint32_t>(nodes.size());

@@ -9,7 +9,7 @@
 namespace ringsim {
 namespace {
 
-class ModuloPlacement final : public Placement {
+class ModuloPlacement final : public PlacementBase<ModuloPlacement> {
  public:
   NodeId lookup(std::uint64_t key_hash) const override {
     return active_[key_hash % active_.size()];

@@ -30,7 +30,7 @@ namespace {
 constexpr std::uint64_t kPointSeed = 0x6d70636870747321ULL;  // "mpchpts!"
 constexpr std::uint64_t kProbeSeed = 0x6d706368707262ULL;    // "mpchprb"
 
-class MultiProbePlacement final : public Placement {
+class MultiProbePlacement final : public PlacementBase<MultiProbePlacement> {
  public:
   explicit MultiProbePlacement(std::uint32_t probes) : probes_(probes) {}
 

@@ -27,7 +27,7 @@ namespace {
 // Salt of the (key, node) hash, so that it is independent of other uses.
 constexpr std::uint64_t kScoreSeed = 0x72656e64657a766fULL;  // "rendezvo"
 
-class RendezvousPlacement final : public Placement {
+class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
  public:
   void init(std::span<const NodeSpec> nodes, std::uint32_t) override {
     ids_.reserve(nodes.size());

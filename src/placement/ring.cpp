@@ -32,7 +32,7 @@ constexpr std::uint64_t kPointSeed = 0x72696e6770746e73ULL;  // "ringptns"
 constexpr int kMaxBits = 26;
 constexpr NodeId kNoOwner = std::numeric_limits<NodeId>::max();
 
-class RingPlacement final : public Placement {
+class RingPlacement final : public PlacementBase<RingPlacement> {
  public:
   explicit RingPlacement(std::int64_t vnodes) : vnodes_(vnodes) {}
 
