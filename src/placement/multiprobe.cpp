@@ -11,17 +11,20 @@
 // either moves to P or stays where it was; removal is the reverse. Any node
 // may leave.
 //
-// Not weighted: the paper defines one point per node and its balance result
-// is for equal nodes. Weights could only be approximated by integer numbers
-// of points (weight 1.5 or 0.3 cannot be expressed), and scaling distances by
-// weight would break the minimal-disruption argument above, so this strategy
-// does not claim weights.
+// Weights: the paper defines one point per node for equal nodes. ringsim
+// gives a node of weight w max(1, round(w * points)) points (parameter
+// `points`, points per unit of weight, default 1), as a ring with virtual
+// nodes does; a key still takes the closest successor over its probes, so the
+// minimal-disruption argument above holds point by point, and a node's share
+// grows with its number of points. Weights are thus approximated to 1/points.
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "error.hpp"
 #include "hash.hpp"
 #include "placement.hpp"
+#include "placement/ring_points.hpp"
 
 namespace ringsim {
 namespace {
@@ -32,96 +35,71 @@ constexpr std::uint64_t kProbeSeed = 0x6d706368707262ULL;    // "mpchprb"
 
 class MultiProbePlacement final : public PlacementBase<MultiProbePlacement> {
  public:
-  explicit MultiProbePlacement(std::uint32_t probes) : probes_(probes) {}
+  MultiProbePlacement(std::uint32_t probes, std::int64_t points)
+      : probes_(probes), points_(points) {}
 
   void init(std::span<const NodeSpec> nodes, std::uint32_t) override {
-    positions_.reserve(nodes.size());
-    owners_.reserve(nodes.size());
-    for (const auto& n : nodes) {
-      positions_.push_back(point(n.id));
-      owners_.push_back(n.id);
-    }
-    sort_points();
+    for (const auto& n : nodes) place(n);
+    ring_.sort();
   }
 
   NodeId lookup(std::uint64_t key_hash) const override {
-    const std::uint64_t* first = positions_.data();
-    const std::uint64_t* last = first + positions_.size();
+    const auto& positions = ring_.positions();
+    const std::uint64_t* first = positions.data();
+    const std::uint64_t* last = first + positions.size();
     std::uint64_t best_distance = 0;
     std::size_t best = 0;
     for (std::uint32_t k = 0; k < probes_; ++k) {
       const std::uint64_t probe = hash_pair(key_hash, k, kProbeSeed);
       const std::uint64_t* it = std::lower_bound(first, last, probe);
       const std::size_t i = it == last ? 0 : static_cast<std::size_t>(it - first);
-      const std::uint64_t distance = positions_[i] - probe;  // clockwise, mod 2^64
+      const std::uint64_t distance = positions[i] - probe;  // clockwise, mod 2^64
       if (k == 0 || distance < best_distance) {
         best_distance = distance;
         best = i;
       }
     }
-    return owners_[best];
+    return ring_.owners()[best];
   }
 
   void add_node(const NodeSpec& node) override {
-    const std::uint64_t pos = point(node.id);
-    // Insert in (position, id) order, the order sort_points() gives.
-    std::size_t i = 0;
-    while (i < positions_.size() &&
-           (positions_[i] < pos || (positions_[i] == pos && owners_[i] < node.id)))
-      ++i;
-    positions_.insert(positions_.begin() + static_cast<std::ptrdiff_t>(i), pos);
-    owners_.insert(owners_.begin() + static_cast<std::ptrdiff_t>(i), node.id);
+    place(node);
+    ring_.sort();
   }
 
   void remove_node(NodeId node) override {
-    for (std::size_t i = 0; i < owners_.size(); ++i) {
-      if (owners_[i] != node) continue;
-      positions_.erase(positions_.begin() + static_cast<std::ptrdiff_t>(i));
-      owners_.erase(owners_.begin() + static_cast<std::ptrdiff_t>(i));
-      return;
-    }
-    throw Error("multiprobe: cannot remove node " + std::to_string(node) + ", it is not active");
+    const std::size_t before = ring_.size();
+    ring_.remove(node);
+    if (ring_.size() == before)
+      throw Error("multiprobe: cannot remove node " + std::to_string(node) + ", it is not active");
   }
 
-  std::size_t state_bytes() const override {
-    return positions_.capacity() * sizeof(std::uint64_t) + owners_.capacity() * sizeof(NodeId);
-  }
+  std::size_t state_bytes() const override { return ring_.bytes(); }
   PlacementTraits traits() const override {
-    return {.weighted = false, .removal = Removal::kAny, .minimal_disruption = true};
+    return {.weighted = true, .removal = Removal::kAny, .minimal_disruption = true};
   }
 
  private:
-  static std::uint64_t point(NodeId id) { return hash_u64(id, kPointSeed); }
-
-  // Sorts by (position, node id): the id breaks the (improbable) tie of two
-  // equal positions the same way on every rank.
-  void sort_points() {
-    std::vector<std::size_t> order(positions_.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return positions_[a] != positions_[b] ? positions_[a] < positions_[b]
-                                            : owners_[a] < owners_[b];
-    });
-    std::vector<std::uint64_t> pos(order.size());
-    std::vector<NodeId> own(order.size());
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      pos[i] = positions_[order[i]];
-      own[i] = owners_[order[i]];
-    }
-    positions_ = std::move(pos);
-    owners_ = std::move(own);
+  // Point r of a node; point 0 is the node's single point of the unweighted
+  // algorithm.
+  void place(const NodeSpec& n) {
+    const auto count = std::max<std::int64_t>(std::llround(double(points_) * n.weight), 1);
+    for (std::int64_t r = 0; r < count; ++r)
+      ring_.add_at(
+          r == 0 ? hash_u64(n.id, kPointSeed) : hash_pair(n.id, std::uint64_t(r), kPointSeed),
+          n.id);
   }
 
   std::uint32_t probes_;
-  std::vector<std::uint64_t> positions_;  // sorted, one point per active node
-  std::vector<NodeId> owners_;            // owners_[i] is the node of positions_[i]
+  std::int64_t points_;
+  RingPoints ring_;  // sorted by (position, node id)
 };
 
 }  // namespace
 
 std::unique_ptr<Placement> make_multiprobe(StrategyParams& p) {
-  return std::make_unique<MultiProbePlacement>(
-      static_cast<std::uint32_t>(p.get_int("probes", 21, 1, 1 << 16)));
+  const auto probes = static_cast<std::uint32_t>(p.get_int("probes", 21, 1, 1 << 16));
+  return std::make_unique<MultiProbePlacement>(probes, p.get_int("points", 1, 1, 1 << 16));
 }
 
 }  // namespace ringsim

@@ -23,6 +23,12 @@ class RingPoints {
     }
   }
 
+  // Adds one point at a given position (call sort() after a batch of adds).
+  void add_at(std::uint64_t position, NodeId node) {
+    positions_.push_back(position);
+    owners_.push_back(node);
+  }
+
   void remove(NodeId node) {
     std::size_t out = 0;
     for (std::size_t i = 0; i < owners_.size(); ++i) {

@@ -302,7 +302,8 @@ TEST(BundledExperiments, EveryFileValidatesAndSaysWhatItAsks) {
     text << in.rdbuf();
     const std::string first = text.str().substr(0, text.str().find('\n'));
     EXPECT_EQ(first.rfind("# " + entry.path().stem().string() + ": ", 0), 0u)
-        << entry.path() << " should open with '# " << entry.path().stem().string() << ": <question>'";
+        << entry.path() << " should open with '# " << entry.path().stem().string()
+        << ": <question>'";
     try {
       Experiment e = parse_experiment(text.str(), entry.path().string());
       validate_experiment(e, 4);

@@ -18,7 +18,7 @@ std::unique_ptr<Placement> build_multiprobe(std::uint32_t n, std::int64_t probes
 double pmr(const Placement& p, std::uint32_t n) { return peak_to_mean(p, n, kKeys, kSeed); }
 
 TEST(MultiProbe, Traits) {
-  expect_traits(*build_multiprobe(3), /*weighted=*/false, Removal::kAny,
+  expect_traits(*build_multiprobe(3), /*weighted=*/true, Removal::kAny,
                 /*minimal_disruption=*/true);
 }
 
