@@ -32,9 +32,11 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
   void init(std::span<const NodeSpec> nodes, std::uint32_t) override {
     ids_.reserve(nodes.size());
     weights_.reserve(nodes.size());
+    salts_.reserve(nodes.size());
     for (const auto& n : nodes) {
       ids_.push_back(n.id);
       weights_.push_back(n.weight);
+      salts_.push_back(hash_u64(n.id, kScoreSeed));
     }
     update_uniform();
   }
@@ -42,24 +44,24 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
   NodeId lookup(std::uint64_t key_hash) const override {
     const std::size_t n = ids_.size();
     if (uniform_) {
-      // All weights equal: -w / ln(u) increases with u, so comparing the 53
+      // All weights equal: -w / ln(u) increases with u, so comparing the
       // bits that make u gives the same winner without the logarithm.
-      std::uint64_t best_bits = 0;
-      NodeId best = ids_[0];
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t bits = hash_pair(key_hash, ids_[i], kScoreSeed) >> 11;
-        if (i == 0 || bits > best_bits || (bits == best_bits && ids_[i] < best)) {
+      std::uint64_t best_bits = score_bits(key_hash, 0);
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < n; ++i) {
+        const std::uint64_t bits = score_bits(key_hash, i);
+        if (bits > best_bits || (bits == best_bits && ids_[i] < ids_[best])) {
           best_bits = bits;
-          best = ids_[i];
+          best = i;
         }
       }
-      return best;
+      return ids_[best];
     }
     double best_score = 0;
     std::uint64_t best_bits = 0;
     NodeId best = ids_[0];
     for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t bits = hash_pair(key_hash, ids_[i], kScoreSeed) >> 11;
+      const std::uint64_t bits = score_bits(key_hash, i);
       // u in (0, 1): the midpoint of one of 2^53 equal cells, never 0 or 1.
       const double u = (static_cast<double>(bits) + 0.5) * 0x1p-53;
       const double score = -weights_[i] / std::log(u);
@@ -76,6 +78,7 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
   void add_node(const NodeSpec& node) override {
     ids_.push_back(node.id);
     weights_.push_back(node.weight);
+    salts_.push_back(hash_u64(node.id, kScoreSeed));
     update_uniform();
   }
 
@@ -85,8 +88,10 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
       // The winner does not depend on the order, so swap with the last.
       ids_[i] = ids_.back();
       weights_[i] = weights_.back();
+      salts_[i] = salts_.back();
       ids_.pop_back();
       weights_.pop_back();
+      salts_.pop_back();
       update_uniform();
       return;
     }
@@ -94,21 +99,31 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
   }
 
   std::size_t state_bytes() const override {
-    return ids_.capacity() * sizeof(NodeId) + weights_.capacity() * sizeof(double);
+    return ids_.capacity() * sizeof(NodeId) + weights_.capacity() * sizeof(double) +
+           salts_.capacity() * sizeof(std::uint64_t);
   }
   PlacementTraits traits() const override {
     return {.weighted = true, .removal = Removal::kAny, .minimal_disruption = true};
   }
 
  private:
+  // The 53 score bits of (key, node i): the splitmix64 finaliser of the key
+  // hash xor a per-node salt. A bijective 64-bit mixer, so every node's score
+  // is uniform over keys, and cheaper than hashing (key, node) afresh: this
+  // loop runs once per node for every lookup.
+  std::uint64_t score_bits(std::uint64_t key_hash, std::size_t i) const {
+    return mix64(key_hash ^ salts_[i]) >> 11;
+  }
+
   void update_uniform() {
     uniform_ = true;
     for (double w : weights_) uniform_ = uniform_ && w == weights_[0];
   }
 
-  std::vector<NodeId> ids_;      // active nodes, in no particular order
-  std::vector<double> weights_;  // weights_[i] is the weight of ids_[i]
-  bool uniform_ = true;          // all active weights are equal
+  std::vector<NodeId> ids_;           // active nodes, in no particular order
+  std::vector<double> weights_;       // weights_[i] is the weight of ids_[i]
+  std::vector<std::uint64_t> salts_;  // salts_[i] = hash(ids_[i]), precomputed
+  bool uniform_ = true;               // all active weights are equal
 };
 
 }  // namespace
