@@ -8,6 +8,7 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,15 @@
 namespace ringsim {
 namespace fs = std::filesystem;
 namespace {
+
+volatile std::sig_atomic_t g_stop_requested = 0;
+extern "C" void on_stop_signal(int) { g_stop_requested = 1; }
+
+// results/x.h5 -> results/x.partial.h5
+std::string partial_name(const std::string& path) {
+  const fs::path p(path);
+  return (p.parent_path() / (p.stem().string() + ".partial" + p.extension().string())).string();
+}
 
 struct RunArgs {
   std::string experiment;  // empty: the embedded default
@@ -152,11 +162,15 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
   if (rank == 0) print_header(std::cout, e, world.size());
 
   // Phase 2, the run. Verification failures are seen by every rank at once.
+  // SIGTERM (Slurm's time limit, a user's kill) asks for a stop at the next
+  // safe point; what completed is written to a file named as partial.
+  std::signal(SIGTERM, on_stop_signal);
   RunResult result;
   try {
     RunOptions opt;
     opt.fault = parse_fault(a.fault);
     opt.progress = !a.quiet;
+    opt.stop_flag = &g_stop_requested;
     result = run_experiment(e, opt, comm);
   } catch (const VerificationError& err) {
     print_error(rank, err.what());
@@ -164,6 +178,7 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
     return kExitVerification;
   }
 
+  if (result.partial) out_path = partial_name(out_path);
   const double t_write = MPI_Wtime();
   write_result_file(out_path, e, result, ctx, comm);
   const double write_seconds = MPI_Wtime() - t_write;
@@ -171,6 +186,11 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
     print_report(std::cout, e, result);
     std::cout << "results: " << out_path << " (written in " << std::fixed << std::setprecision(2)
               << write_seconds << " s)" << std::endl;
+  }
+  if (result.partial) {
+    print_error(rank, "stopped by SIGTERM after " + std::to_string(result.events_completed) +
+                          " completed event(s); partial results in " + out_path);
+    return kExitStopped;
   }
   return kExitOk;
 }

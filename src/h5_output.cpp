@@ -372,6 +372,8 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
                 e.keys.distribution == KeyDistribution::kZipf ? e.keys.zipf_exponent : 0.0);
     attr_scalar(file, "verified", H5T_NATIVE_INT32, static_cast<std::int32_t>(e.verify));
     attr_scalar(file, "repetitions", H5T_NATIVE_UINT32, e.repetitions);
+    attr_scalar(file, "partial", H5T_NATIVE_INT32, static_cast<std::int32_t>(r.partial));
+    attr_scalar(file, "events_completed", H5T_NATIVE_UINT64, r.events_completed);
     attr_scalar(file, "wall_seconds", H5T_NATIVE_DOUBLE, r.wall_seconds);
     {
       const hsize_t dims[1] = {r.peak_rss_bytes.size()};
@@ -384,14 +386,17 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
     Handle strategies(H5Gcreate2(file, "strategies", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                       H5Gclose);
     std::vector<std::string> order;
-    for (const auto& spec : e.strategies) order.push_back(spec.label);
+    for (const auto& spec : e.strategies)
+      if (std::any_of(r.strategies.begin(), r.strategies.end(),
+                      [&](const StrategyResult& s) { return s.label == spec.label; }))
+        order.push_back(spec.label);
     attr_strings(strategies, "order", order);
     attr_string(file, "compression", e.compress ? "deflate-4, chunks of one event" : "none");
     for (const auto& spec : e.strategies) {
       std::vector<const StrategyResult*> reps;
       for (const auto& s : r.strategies)
         if (s.label == spec.label) reps.push_back(&s);
-      write_strategy(file, merge(reps), r.nodes, rank, ranks, dxpl, e.compress);
+      if (!reps.empty()) write_strategy(file, merge(reps), r.nodes, rank, ranks, dxpl, e.compress);
     }
   }  // every handle closed here, the file last
 

@@ -113,8 +113,9 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
         worst.push_back(w);
         peak.push_back(p);
         t.push_back(tt);
-        state = s.events.back().state_bytes;
+        state = s.events.empty() ? s.state_bytes_initial : s.events.back().state_bytes;
       }
+      if (moved.empty()) continue;  // not run (the run was stopped early)
       os << fmt("%-16s %12.0f %12.2f %14.2f %14.3f %12.2f %12s\n", spec.label.c_str(),
                 median(moved), median(ratio), median(worst), median(peak), ms(median(t)),
                 human_bytes(double(state)).c_str());

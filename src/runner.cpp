@@ -194,10 +194,20 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
   const std::uint64_t first = e.keys.share_begin(rank, ranks);
   const std::uint64_t last = e.keys.share_begin(rank + 1, ranks);
 
+  // A stop request (SIGTERM) is honoured at safe points, after an event, when
+  // every rank has seen it: one small allreduce per event.
+  bool stopping = false;
+  auto stop_requested = [&] {
+    int local = opt.stop_flag && *opt.stop_flag ? 1 : 0, any = 0;
+    MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, comm);
+    return any != 0;
+  };
+
   // Repetition k runs every strategy on the key set of seed + k, through the
   // same event timeline.
-  for (std::uint32_t rep = 0; rep < e.repetitions; ++rep)
+  for (std::uint32_t rep = 0; rep < e.repetitions && !stopping; ++rep)
     for (const auto& spec : e.strategies) {
+      if ((stopping = stop_requested())) break;
       KeySpace keys = e.keys;
       keys.seed = e.keys.seed + rep;
       StrategyResult sr;
@@ -420,9 +430,13 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
         }
         progress.step(spec.label, ei, e.timeline.size(), rec.detail);
         sr.events.push_back(std::move(rec));
+        ++result.events_completed;
+        if ((stopping = stop_requested())) break;
       }
       result.strategies.push_back(std::move(sr));
+      if (stopping) break;
     }
+  result.partial = stopping;
   result.wall_seconds = max_over_ranks(MPI_Wtime() - t_start, comm);
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);

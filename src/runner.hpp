@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -30,6 +31,9 @@ struct RunOptions {
   // Rank 0 reports progress on stderr (event i of n, elapsed, estimate of
   // what remains), at most once a second and only once a run passes a second.
   bool progress = false;
+  // Set (by a signal handler) to ask the run to stop at the next safe point:
+  // after the event in progress, once every rank has seen it.
+  const volatile std::sig_atomic_t* stop_flag = nullptr;
 };
 
 // One row of /strategies/<label>/events. Times are seconds, the maximum over ranks.
@@ -101,6 +105,8 @@ struct RunResult {
   std::vector<StrategyResult> strategies;
   double wall_seconds = 0;
   std::vector<std::uint64_t> peak_rss_bytes;  // per rank, at the end of the run
+  bool partial = false;                       // stopped early (SIGTERM): only what completed
+  std::uint64_t events_completed = 0;  // event rows completed, over strategies and repetitions
 };
 
 // Collective over `comm`. `e` must have passed validate_experiment for the
