@@ -43,6 +43,7 @@ class Run:
     strategy_attrs: dict[str, dict]
     events: pd.DataFrame  # all strategies; columns: label, strategy, and the events fields
     _arrays: dict[tuple[str, str], np.ndarray]
+    locks: pd.DataFrame | None = None  # /locks/results, one row per lock benchmark run, if the file has it
 
     def loads(self, label: str) -> np.ndarray:
         """Keys per node after each event, [events, nodes]."""
@@ -90,12 +91,18 @@ def load(path: str | Path) -> Run:
                 if name in g:
                     arrays[(label, name)] = g[name][:]
         events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        locks = None
+        if "locks" in f and "results" in f["locks"]:
+            locks = pd.DataFrame(f["locks"]["results"][:])
+            for col in locks.columns:
+                if locks[col].dtype == object:
+                    locks[col] = locks[col].map(_text)
     if not events.empty:
         events["moved_fraction"] = events["keys_moved"] / (events["keys_total"] * attrs.get("replicas", 1))
         opt = events["keys_optimal"].astype(float)
         moved = events["keys_moved"].astype(float)
         events["disruption"] = np.where(opt > 0, moved / opt.where(opt > 0, 1), np.where(moved > 0, np.inf, 1.0))
-    return Run(path, attrs, labels, sattrs, events, arrays)
+    return Run(path, attrs, labels, sattrs, events, arrays, locks)
 
 
 def load_many(paths) -> list[Run]:

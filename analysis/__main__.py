@@ -1,0 +1,92 @@
+"""python3 -m analysis compare PATH... [--out DIR]
+
+Compares the placement strategies in ringsim result files: tables in markdown
+on stdout; CSV, PNG figures and report.html in DIR. Bad input gets one line
+`compare: error: ...` on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from .reader import NotARingsimResult
+
+DEFAULT_OUT = "results/compare"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python3 -m analysis", description=__doc__.split("\n\n")[1])
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("compare", help="compare strategies across result files, folders and sweeps",
+                       description="Compare the placement strategies of ringsim result files. A PATH is a "
+                                   "result file, a folder (every *.h5 below it) or a Slurm sweep folder with "
+                                   "an index.csv (failed or missing tasks are named and skipped).")
+    c.add_argument("paths", nargs="+", metavar="PATH")
+    c.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"folder for the CSV files, figures and report.html (default {DEFAULT_OUT})")
+    c.add_argument("--alpha", type=float, default=0.05,
+                   help="significance level of the Mann-Whitney U test (default 0.05)")
+    c.add_argument("--no-plots", action="store_true", help="tables and report only")
+    return p
+
+
+def _error(message: str) -> int:
+    print(f"compare: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def run_compare(args) -> int:
+    # Imported here so that `--help` and argument errors do not wait for pandas and matplotlib.
+    from . import compare as cmp
+    from . import report, tables
+    from .inputs import InputError, collect
+
+    if not 0 < args.alpha < 1:
+        return _error(f"--alpha {args.alpha}: must be between 0 and 1")
+    try:
+        inputs = collect(args.paths)
+    except (InputError, NotARingsimResult) as e:
+        return _error(str(e))
+    notes = []
+    if inputs.missing:
+        named = "; ".join(m.describe() for m in inputs.missing)
+        notes.append(f"{len(inputs.missing)} sweep task(s) without a result, left out: {named}")
+        print(f"compare: warning: {notes[-1]}", file=sys.stderr)
+    try:
+        comparison = cmp.compare(inputs.runs, alpha=args.alpha)
+    except ValueError as e:
+        return _error(str(e))
+    notes += comparison.notes
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return _error(f"{out}: cannot create the output folder ({e.strerror})")
+    figures = []
+    if not args.no_plots:
+        from . import plots
+        figures, plot_notes = plots.all_figures(comparison, inputs.runs, out)
+        notes += plot_notes
+        for n in plot_notes:
+            print(f"compare: note: {n}", file=sys.stderr)
+    csvs = tables.write_csv(comparison, out)
+    command = "python3 -m analysis " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    html = report.write(comparison, inputs.runs, figures, notes, out, command)
+    sys.stdout.write(tables.markdown(comparison, notes))
+    written = ", ".join(p.name for p in csvs + figures + [html])
+    print(f"compare: wrote {written} in {out}", file=sys.stderr)
+    return 0
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "compare":
+        return run_compare(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

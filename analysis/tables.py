@@ -1,0 +1,177 @@
+"""The comparison as tables: markdown for the terminal and the report, CSV for machines."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from .compare import LOCK_FIELDS, METRIC, METRICS, Comparison, fmt_summary, fmt_value
+from .stats import EXACT_MAX
+
+MOVEMENT = ["moved_fraction", "optimal_fraction", "disruption", "load_peak_to_mean", "load_cv"]
+COST = ["t_plan", "t_pack", "t_exchange", "t_apply", "exchange_over_lb", "lookup_ns", "state_bytes"]
+
+
+@dataclasses.dataclass
+class Section:
+    title: str
+    intro: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
+def describe_test(alpha: float) -> str:
+    return (f"two-sided Mann-Whitney U test on the moved fraction of the repetitions, alpha = {alpha}; "
+            f"exact when both samples have at most {EXACT_MAX} values and no ties, "
+            "otherwise the normal approximation with tie and continuity corrections")
+
+
+def _key_columns(c: Comparison, row) -> list[str]:
+    cells = [row.setting] if len(c.settings) > 1 else []
+    return cells + [row.label, str(row.size)]
+
+
+def _key_headers(c: Comparison) -> list[str]:
+    sizes = {c.size_source[s] for s in c.settings}
+    size = "nodes" if sizes == {"nodes"} else "nodes after" if sizes == {"nodes_after"} else "nodes (after)"
+    return (["setting"] if len(c.settings) > 1 else []) + ["strategy", size]
+
+
+def _cell(row, key: str) -> str:
+    return fmt_summary(getattr(row, key), getattr(row, key + "_q1"), getattr(row, key + "_q3"), row.n,
+                       METRIC[key].fmt)
+
+
+def sections(c: Comparison) -> list[Section]:
+    out = []
+    t = c.table
+    multi = bool((t.n > 1).any())
+    spread = "median (first quartile–third quartile) over n samples" if multi else "one sample per row"
+    # The column only when some pair could reach significance at all (enough samples on both sides).
+    tested = bool((c.significance.min_p < c.alpha).any())
+
+    movement = list(MOVEMENT) + (["keys_lost"] if c.has_failures else [])
+    headers = _key_headers(c) + ["events", "n"] + [METRIC[k].title for k in movement]
+    if tested:
+        headers.append("not significantly different from")
+    rows = []
+    for r in t.itertuples():
+        cells = _key_columns(c, r) + [r.events, str(r.n)] + [_cell(r, k) for k in movement]
+        if tested:
+            cells.append(r.not_significant_vs.replace(" ", ", ") or "-")
+        rows.append(cells)
+    size_text = ("cluster size is the active nodes after the event" if set(c.size_source.values()) == {"nodes_after"}
+                 else "cluster size is the active nodes after the event, or the file's `nodes` where files differ in it")
+    intro = (f"One row per strategy and cluster size ({size_text}); {spread}. A sample is one repetition of a "
+             "strategy in one file, over the row's events. Moved fraction = keys moved / (keys x replicas); "
+             "disruption = moved / optimal (1 is minimal).")
+    if tested:
+        intro += f" Last column: {describe_test(c.alpha)}."
+    out.append(Section("Movement and balance", intro, headers, rows))
+
+    headers = _key_headers(c) + [METRIC[k].title for k in COST]
+    rows = [_key_columns(c, r) + [_cell(r, k) for k in COST] for r in t.itertuples()]
+    intro = ("Migration time per event and phase (max over ranks), the exchange against the in-run lower bound "
+             "(the same bytes through a bare MPI_Alltoallv), ns per lookup measured in the run, and the "
+             f"strategy's lookup state after the event; {spread}.")
+    out.append(Section("Time and cost", intro, headers, rows))
+
+    if c.has_failures:
+        f = c.failures
+        headers = (["setting"] if len(c.settings) > 1 else []) + [
+            "strategy", "replicas", "event", "nodes", "n", "keys lost", "lost fraction", "replicas re-created"]
+        rows = []
+        for r in f.itertuples():
+            cells = [r.setting] if len(c.settings) > 1 else []
+            cells += [r.label, str(r.replicas), f"{r.event}: {r.detail}", f"{r.nodes_before}→{r.nodes_after}",
+                      str(r.n), fmt_summary(r.keys_lost, r.keys_lost_q1, r.keys_lost_q3, r.n, "count"),
+                      fmt_summary(r.lost_fraction, r.lost_fraction_q1, r.lost_fraction_q3, r.n, "frac"),
+                      fmt_value(r.replicas_created, "count")]
+            rows.append(cells)
+        intro = ("Keys whose every replica was on a failed node, per fail event; lost fraction = lost / keys alive "
+                 "before the event.")
+        out.append(Section("Keys lost per failure scenario", intro, headers, rows))
+
+    if c.locks is not None:
+        headers = ["algorithm", "workload", "ranks", "stripes", "n", "acquisitions/s", "p50 µs", "p99 µs",
+                   "max µs", "fairness"]
+        rows = []
+        for r in c.locks.itertuples():
+            cells = [str(r.algorithm), str(r.workload), str(r.ranks), str(r.stripes), str(r.n)]
+            for field, fmt in zip(LOCK_FIELDS, ["ns", "ns", "ns", "ns", "ratio"]):
+                cells.append(fmt_summary(getattr(r, field), getattr(r, field + "_q1"), getattr(r, field + "_q3"),
+                                         r.n, fmt))
+            rows.append(cells)
+        out.append(Section("Lock throughput", f"Lock benchmark runs (/locks/results); {spread}.", headers, rows))
+    return out
+
+
+def significance_notes(c: Comparison) -> list[str]:
+    """What the test found, said in words: pairs not significantly different, or why none can be."""
+    sig = c.significance
+    if sig.empty:
+        return []
+    lines = [f"Significance: {describe_test(c.alpha)}."]
+    single = sig[(sig.n_a < 2) | (sig.n_b < 2)]
+    if len(single) == len(sig):
+        lines.append("Every strategy has a single sample per cluster size: no test of the differences is possible "
+                     "(run with run.repetitions = n, or several files of the experiment).")
+        return lines
+    weak = sig[sig.min_p >= c.alpha]
+    if len(weak):
+        n = int(min(weak.n_a.min(), weak.n_b.min()))
+        lines.append(f"With {n} samples per strategy the smallest possible p is {weak.min_p.min():.3g} >= "
+                     f"{c.alpha}: no difference can be significant; more repetitions are needed.")
+    ns = sig[~sig.significant]
+    if ns.empty:
+        lines.append("Every pair of strategies differs significantly in moved fraction.")
+    else:
+        lines.append(f"{len(ns)} of {len(sig)} strategy pairs do not differ significantly in moved fraction "
+                     "(listed per row in the last column of the first table; all pairs in significance.csv).")
+    return lines
+
+
+def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    def clean(cell: str) -> str:
+        return str(cell).replace("|", "\\|")
+    lines = ["| " + " | ".join(map(clean, headers)) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(map(clean, row)) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def markdown(c: Comparison, notes: list[str]) -> str:
+    parts = []
+    for s in sections(c):
+        parts += [f"## {s.title}", "", s.intro, "", markdown_table(s.headers, s.rows), ""]
+    sig = significance_notes(c)
+    if sig:
+        parts += ["\n".join(sig), ""]
+    if notes:
+        parts += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    return "\n".join(parts)
+
+
+def write_csv(c: Comparison, out: Path) -> list[Path]:
+    """comparison.csv (every metric's median and quartiles), significance.csv, samples.csv,
+    and failures.csv / locks.csv when there is such data."""
+    written = []
+    cols = ["setting", "label", "strategy", "size", "events", "n", "files"]
+    for m in METRICS:
+        cols += [m.key, m.key + "_q1", m.key + "_q3"]
+    cols.append("not_significant_vs")
+    frames = {"comparison.csv": c.table[cols], "significance.csv": c.significance, "samples.csv": c.samples}
+    if c.has_failures:
+        frames["failures.csv"] = c.failures
+    if c.locks is not None:
+        frames["locks.csv"] = c.locks
+    for name, frame in frames.items():
+        path = out / name
+        frame.to_csv(path, index=False)
+        written.append(path)
+    return written
+
+
+def metric_docs() -> pd.DataFrame:
+    return pd.DataFrame([{"column": m.key, "heading": m.title, "per sample": m.doc} for m in METRICS])
