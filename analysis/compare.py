@@ -96,8 +96,14 @@ def _ratio(num: float, den: float) -> float:
 
 
 def _settings(runs: list[Run]) -> list[str]:
-    """A name per run for the attributes that differ between the inputs ('' when none do)."""
-    varying = [(a, f) for a, f in SETTING_ATTRS if len({str(r.attrs.get(a)) for r in runs}) > 1]
+    """A name per run ('' when all inputs are one setting): the experiment's name where the
+    inputs hold several experiments, and the attributes that differ between runs of one experiment."""
+    names = {str(r.attrs.get("experiment_name")) for r in runs}
+    varying = [("experiment_name", "{}")] if len(names) > 1 else []
+    for attr, fmt in SETTING_ATTRS[1:]:
+        if any(len({str(r.attrs.get(attr)) for r in runs if str(r.attrs.get("experiment_name")) == name}) > 1
+               for name in names):
+            varying.append((attr, fmt))
     return [", ".join(f.format(r.attrs.get(a)) for a, f in varying) for r in runs]
 
 

@@ -1,0 +1,82 @@
+"""The Mann-Whitney U test and the summaries against values worked out by hand."""
+
+import math
+
+import pytest
+
+from conftest import ROOT  # noqa: F401  (puts the repository on sys.path)
+from analysis.stats import _u_counts, mann_whitney_u, rank_average, smallest_p, summarize
+
+
+def test_ties_share_the_mean_of_their_ranks():
+    assert rank_average([10, 20, 20, 30]).tolist() == [1, 2.5, 2.5, 4]
+    assert rank_average([3, 1, 2]).tolist() == [3, 1, 2]
+
+
+def test_exact_null_distribution_counts_orderings():
+    # 2 x's and 2 y's, the 6 orderings from the smallest value up, with U (pairs x > y):
+    # xxyy 0, xyxy 1, xyyx 2, yxxy 2, yxyx 3, yyxx 4.
+    assert _u_counts(2, 2) == (1, 1, 2, 1, 1)
+    # 3 and 3: partitions of u into at most 3 parts of at most 3.
+    assert _u_counts(3, 3) == (1, 1, 2, 3, 3, 3, 3, 2, 1, 1)
+    assert sum(_u_counts(4, 5)) == math.comb(9, 4)
+
+
+def test_completely_separated_samples_of_three():
+    # U = 0; 1 ordering of 20 is as extreme on each side: p = 2/20.
+    t = mann_whitney_u([1, 2, 3], [4, 5, 6])
+    assert (t.u, t.method) == (0, "exact")
+    assert t.p == pytest.approx(0.1)
+    assert smallest_p(3, 3) == pytest.approx(0.1)
+
+
+def test_interleaved_samples_exact():
+    # x = 1,3,5 against y = 2,4,6: pairs x > y are (3,2), (5,2), (5,4): U = 3.
+    # P(U <= 3) = (1 + 1 + 2 + 3) / 20 = 0.35, two-sided 0.7.
+    t = mann_whitney_u([1, 3, 5], [2, 4, 6])
+    assert t.u == 3
+    assert t.p == pytest.approx(0.7)
+    # Swapping the samples gives U' = 9 - 3 and the same p.
+    s = mann_whitney_u([2, 4, 6], [1, 3, 5])
+    assert s.u == 6 and s.p == pytest.approx(0.7)
+
+
+def test_ties_use_the_normal_approximation_with_tie_correction():
+    # x = 1,2,2,3; y = 2,3,4,5. Ranks of 1,2,2,2,3,3,4,5: 1, 3,3,3, 5.5,5.5, 7, 8.
+    # R_x = 1 + 3 + 3 + 5.5 = 12.5, U = 12.5 - 4*5/2 = 2.5; mean 4*4/2 = 8.
+    # Ties: a group of 3 and one of 2: sum(t^3 - t) = 24 + 6 = 30.
+    # var = 16/12 * (9 - 30/56) = 79/7; z = (|2.5 - 8| - 0.5) / sqrt(79/7) = 1.48835.
+    t = mann_whitney_u([1, 2, 2, 3], [2, 3, 4, 5])
+    assert t.method == "normal"
+    assert t.u == pytest.approx(2.5)
+    z = 5 / math.sqrt(79 / 7)
+    assert z == pytest.approx(1.48835, abs=1e-5)
+    assert t.p == pytest.approx(math.erfc(z / math.sqrt(2)))
+    assert t.p == pytest.approx(0.13666, abs=1e-4)  # 2 * (1 - Phi(1.48835))
+
+
+def test_large_samples_without_ties_use_the_normal_approximation():
+    # 10 against 10, separated: U = 0, mean 50, var = 100/12 * 21 = 175, z = 49.5 / sqrt(175) = 3.7418.
+    t = mann_whitney_u(range(1, 11), range(11, 21))
+    assert t.method == "normal"
+    assert t.p == pytest.approx(math.erfc(49.5 / math.sqrt(175) / math.sqrt(2)))
+    assert t.p == pytest.approx(1.826e-4, rel=1e-3)
+    # The exact test on the same data: 2 / C(20, 10).
+    assert mann_whitney_u(range(1, 11), range(11, 21), method="exact").p == pytest.approx(2 / 184756)
+
+
+def test_identical_samples_are_not_different():
+    assert mann_whitney_u([1, 1], [1, 1]).p == 1.0
+    assert mann_whitney_u([0.25], [0.25]).p == 1.0
+    with pytest.raises(ValueError):
+        mann_whitney_u([], [1])
+    with pytest.raises(ValueError, match="ties"):
+        mann_whitney_u([1, 2], [2, 3], method="exact")
+
+
+def test_summary_is_median_and_quartiles():
+    s = summarize([4, 1, 3, 2])
+    assert (s.n, s.median, s.q1, s.q3) == (4, 2.5, 1.75, 3.25)
+    assert s.iqr == 1.5
+    assert summarize([7.0]).median == 7.0
+    assert summarize([]).n == 0
