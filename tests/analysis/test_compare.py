@@ -1,0 +1,249 @@
+"""`python3 -m analysis compare` on result files the real ringsim writes during the test:
+the table's figures are the files' figures, repetitions merge into medians and
+quartiles, every figure is a valid PNG, and the report carries the tables, the
+figures and the runs' configuration."""
+
+import re
+import shutil
+import subprocess
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+
+from conftest import ROOT, run_ringsim
+from analysis.__main__ import main
+from analysis.compare import compare
+from analysis.reader import load
+
+PYTHON = "/usr/bin/python3"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+FIGURES = ["moved_fraction_vs_nodes.png", "peak_to_mean_vs_nodes.png", "migration_time_vs_keys.png",
+           "phase_breakdown.png", "migration_matrix.png"]
+PHASES = ["t_plan", "t_pack", "t_exchange", "t_apply"]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    d = tmp_path_factory.mktemp("compare-inputs")
+    default = str(ROOT / "experiments" / "default.toml")
+    return {
+        "reps": run_ringsim(d / "default-reps.h5", default, 2, "keys.count=20000", "run.repetitions=3"),
+        "seed7": run_ringsim(d / "default-seed7.h5", default, 2, "keys.count=20000", "keys.seed=7"),
+        "scale": run_ringsim(d / "scale-out.h5", str(ROOT / "experiments" / "scale-out.toml"), 2,
+                             "keys.count=20000"),
+    }
+
+
+def run_compare(capsys, out, *paths):
+    """In-process run; returns stdout (markdown) and the comparison table from the CSV."""
+    assert main(["compare", *map(str, paths), "--out", str(out)]) == 0
+    md = capsys.readouterr().out
+    return md, pd.read_csv(out / "comparison.csv", keep_default_na=False, na_values=[""])
+
+
+def file_events(path, label):
+    with h5py.File(path, "r") as f:
+        g = f["strategies"][label]
+        return pd.DataFrame(g["events"][:]), np.asarray(g.attrs["lookup_ns"]), int(f.attrs["replicas"])
+
+
+def labels_of(path):
+    with h5py.File(path, "r") as f:
+        return [s.decode() for s in f["strategies"].attrs["order"]]
+
+
+def row(table, label, size):
+    r = table[(table.label == label) & (table["size"] == size)]
+    assert len(r) == 1, f"{label} at {size}: {len(r)} rows"
+    return r.iloc[0]
+
+
+def test_table_equals_the_file_event_by_event(results, tmp_path, capsys):
+    path = results["scale"]
+    md, table = run_compare(capsys, tmp_path, path)
+    for label in labels_of(path):
+        ev, lookup, replicas = file_events(path, label)
+        assert replicas == 1
+        for e in ev.itertuples():
+            r = row(table, label, e.nodes_after)
+            assert r.n == 1
+            assert r.moved_fraction == pytest.approx(e.keys_moved / e.keys_total, rel=1e-12)
+            assert r.optimal_fraction == pytest.approx(e.keys_optimal / e.keys_total, rel=1e-12)
+            assert r.disruption == pytest.approx(e.keys_moved / e.keys_optimal, rel=1e-12)
+            assert r.load_peak_to_mean == pytest.approx(e.load_peak_to_mean, rel=1e-12)
+            assert r.load_cv == pytest.approx(e.load_cv, rel=1e-12)
+            for phase in PHASES:
+                assert r[phase] == pytest.approx(getattr(e, phase), rel=1e-12)
+            assert r.exchange_over_lb == pytest.approx(e.t_exchange / e.t_lower_bound, rel=1e-12)
+            assert r.state_bytes == e.state_bytes
+            assert r.lookup_ns == pytest.approx(lookup[0], rel=1e-12)
+            assert r.keys_lost == 0
+            # One sample: the quartiles are the value itself.
+            assert r.moved_fraction_q1 == r.moved_fraction_q3 == r.moved_fraction
+            # The markdown row shows the same figure.
+            frac = f"{e.keys_moved / e.keys_total:.4f}"
+            assert re.search(rf"^\| {re.escape(label)} \| {e.nodes_after} \| add {e.nodes_before}→{e.nodes_after} "
+                             rf"\| 1 \| {frac} \|", md, re.M), (label, e.nodes_after, frac)
+    assert len(table) == len(labels_of(path)) * 4
+    assert "single sample per cluster size: no test of the differences is possible" in md
+
+
+def per_repetition(path, label, size, fn):
+    ev, lookup, _ = file_events(path, label)
+    ev = ev[ev.nodes_after == size]
+    return [fn(ev[ev.repetition == r], lookup[r]) for r in sorted(ev.repetition.unique())]
+
+
+def moved(ev, _):
+    return ev.keys_moved.sum() / ev.keys_total.sum()
+
+
+def test_repetitions_merge_into_median_and_quartiles(results, tmp_path, capsys):
+    path = results["reps"]
+    md, table = run_compare(capsys, tmp_path, path)
+    for label in labels_of(path):
+        for size in (3, 4):
+            r = row(table, label, size)
+            assert r.n == 3 and r.files == 1
+            checks = {
+                "moved_fraction": moved,
+                "disruption": lambda e, _: e.keys_moved.sum() / e.keys_optimal.sum(),
+                "load_peak_to_mean": lambda e, _: e.load_peak_to_mean.mean(),
+                "t_exchange": lambda e, _: e.t_exchange.mean(),
+                "exchange_over_lb": lambda e, _: e.t_exchange.sum() / e.t_lower_bound.sum(),
+                "lookup_ns": lambda e, lookup: lookup,
+            }
+            for metric, fn in checks.items():
+                values = per_repetition(path, label, size, fn)
+                assert len(values) == 3
+                q1, med, q3 = np.percentile(values, [25, 50, 75])
+                assert r[metric] == pytest.approx(med, rel=1e-12), (label, size, metric)
+                assert r[metric + "_q1"] == pytest.approx(q1, rel=1e-12), (label, size, metric)
+                assert r[metric + "_q3"] == pytest.approx(q3, rel=1e-12), (label, size, metric)
+    # The test is named with its level, and three against three can never reach p < 0.05.
+    assert "Mann-Whitney U" in md and "alpha = 0.05" in md
+    assert "smallest possible p is 0.1" in md
+    sig = pd.read_csv(tmp_path / "significance.csv")
+    pair = sig[(sig.a == "modulo") & (sig.b == "ring")]
+    assert len(pair) == 2  # one per cluster size
+    assert (pair.p.round(12) == 0.1).all() and (pair.method == "exact").all() and not pair.significant.any()
+
+
+def test_files_of_one_experiment_are_further_repetitions(results, tmp_path, capsys):
+    md, table = run_compare(capsys, tmp_path, results["reps"], results["seed7"])
+    samples = pd.read_csv(tmp_path / "samples.csv")
+    for label in labels_of(results["reps"]):
+        for size in (3, 4):
+            r = row(table, label, size)
+            assert r.n == 4 and r.files == 2
+            values = (per_repetition(results["reps"], label, size, moved)
+                      + per_repetition(results["seed7"], label, size, moved))
+            q1, med, q3 = np.percentile(values, [25, 50, 75])
+            assert (r.moved_fraction, r.moved_fraction_q1, r.moved_fraction_q3) == pytest.approx((med, q1, q3))
+            s = samples[(samples.label == label) & (samples["size"] == size)]
+            assert sorted(s.repetition) == [0, 0, 1, 2]
+    # Four against four: modulo's moves differ from ring's at the smallest p there is, 2/70.
+    sig = pd.read_csv(tmp_path / "significance.csv")
+    pair = sig[(sig.a == "modulo") & (sig.b == "ring")]
+    assert pair.p.tolist() == pytest.approx([2 / 70, 2 / 70]) and pair.significant.all()
+    assert (sig.significant == (sig.p < 0.05)).all()
+    assert "not significantly different from" in md
+    modulo_row = next(line for line in md.splitlines() if line.startswith("| modulo | 3 |"))
+    assert "ring" not in modulo_row
+
+
+def check_png(path):
+    assert path.is_file(), f"{path.name} not written"
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and len(data) > 1000
+    image = imread(str(path))
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+    assert image.std() > 0  # not a blank canvas
+
+
+def test_every_figure_is_a_png_and_the_report_has_them(results, tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run([PYTHON, "-m", "analysis", "compare", str(results["scale"]), str(results["reps"]),
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("## Movement and balance")
+    for name in FIGURES:
+        check_png(out / name)
+    assert not (out / "lock_throughput_vs_ranks.png").exists()
+    assert "no /locks data" in proc.stderr  # the skipped figure is named with its reason
+    report = (out / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == len(FIGURES)
+    assert "Movement and balance" in report and "Time and cost" in report
+    for path in (results["scale"], results["reps"]):
+        with h5py.File(path, "r") as f:
+            for attr in ("mpi_version", "hdf5_version", "git_commit"):
+                assert f.attrs[attr].decode() in report
+            assert f.attrs["hosts"][0].decode() in report
+            first_line = f.attrs["experiment_text"].decode().splitlines()[0]
+            assert first_line.replace('"', "&quot;").replace("'", "&#x27;") in report
+    for name in ("comparison.csv", "significance.csv", "samples.csv"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_one_cluster_size_still_draws_points(results, tmp_path):
+    from analysis import plots
+    c = compare([load(results["reps"])])
+    c.table = c.table[c.table["size"] == 4]
+    path, note = plots.moved_fraction(c, tmp_path)
+    assert note is None
+    check_png(path)
+
+
+def test_keys_lost_per_failure_scenario(replicated_zipf_result, tmp_path, capsys):
+    md, table = run_compare(capsys, tmp_path, replicated_zipf_result)
+    failures = pd.read_csv(tmp_path / "failures.csv")
+    assert "## Keys lost per failure scenario" in md
+    for label in labels_of(replicated_zipf_result):
+        ev, _, replicas = file_events(replicated_zipf_result, label)
+        assert replicas == 2
+        fails = ev[ev.kind == b"fail"]
+        assert len(fails) > 0
+        got = failures[failures.label == label].sort_values("event")
+        assert got.event.tolist() == fails.event.tolist()
+        assert got.keys_lost.tolist() == fails.keys_lost.tolist()
+        assert got.lost_fraction.tolist() == pytest.approx(
+            (fails.keys_lost / (fails.keys_total + fails.keys_lost)).tolist())
+        # Moved fraction counts replica records.
+        e = ev.iloc[0]
+        assert row(table, label, e.nodes_after).moved_fraction == pytest.approx(
+            ev[ev.nodes_after == e.nodes_after].keys_moved.sum()
+            / (2 * ev[ev.nodes_after == e.nodes_after].keys_total.sum()))
+
+
+LOCK_DTYPE = np.dtype([("algorithm", "S16"), ("workload", "S16"), ("ranks", "<u4"), ("stripes", "<u4"),
+                       ("acquisitions", "<u8"), ("seconds", "<f8"), ("acquisitions_per_second", "<f8"),
+                       ("latency_p50_us", "<f8"), ("latency_p99_us", "<f8"), ("latency_max_us", "<f8"),
+                       ("fairness", "<f8")])
+
+
+def test_lock_throughput_table_and_figure(results, tmp_path, capsys):
+    """ringsim's runs do not write /locks yet: a real result file gets the documented dataset added."""
+    path = tmp_path / "with-locks.h5"
+    shutil.copy(results["scale"], path)
+    rows = []
+    for algorithm, base in (("winlock", 1e4), ("spin", 5e4), ("mcs", 8e4)):
+        for ranks in (2, 4):
+            for rep in range(3):
+                rate = base / ranks + 100 * rep
+                rows.append((algorithm.encode(), b"uniform", ranks, 16, int(rate), 1.0, rate, 2.0 + rep, 9.0, 30.0,
+                             0.9))
+    with h5py.File(path, "a") as f:
+        f.create_group("locks").create_dataset("results", data=np.array(rows, dtype=LOCK_DTYPE))
+    md, _ = run_compare(capsys, tmp_path / "out", path)
+    assert "## Lock throughput" in md
+    locks = pd.read_csv(tmp_path / "out" / "locks.csv")
+    assert len(locks) == 6
+    mcs4 = locks[(locks.algorithm == "mcs") & (locks.ranks == 4)].iloc[0]
+    assert mcs4.n == 3
+    assert mcs4.acquisitions_per_second == pytest.approx(8e4 / 4 + 100)
+    assert (mcs4.acquisitions_per_second_q1, mcs4.acquisitions_per_second_q3) == pytest.approx((2e4 + 50, 2e4 + 150))
+    assert mcs4.latency_p50_us == pytest.approx(3.0)
+    check_png(tmp_path / "out" / "lock_throughput_vs_ranks.png")

@@ -1,0 +1,132 @@
+"""What `python3 -m analysis compare` accepts: files, folders, Slurm sweep folders
+with an index.csv (failed and missing tasks named, the rest analysed), and a
+one-line error with a non-zero exit for each input it cannot analyse."""
+
+import shutil
+import subprocess
+
+import h5py
+import pandas as pd
+import pytest
+
+from conftest import ROOT, run_ringsim
+
+PYTHON = "/usr/bin/python3"
+
+
+def compare_cli(*args):
+    return subprocess.run([PYTHON, "-m", "analysis", "compare", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def assert_one_line_error(proc, pattern):
+    assert proc.returncode != 0
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("compare: error: ")
+    assert pattern in lines[0], lines[0]
+
+
+def test_a_path_that_does_not_exist(tmp_path):
+    assert_one_line_error(compare_cli(tmp_path / "nope.h5", "--out", tmp_path / "out"),
+                          "nope.h5: no such file or folder")
+
+
+def test_a_file_that_is_not_hdf5(tmp_path):
+    junk = tmp_path / "junk.h5"
+    junk.write_text("not hdf5\n")
+    assert_one_line_error(compare_cli(junk, "--out", tmp_path / "out"), "junk.h5: not an HDF5 file")
+
+
+def test_an_hdf5_file_that_is_not_a_ringsim_result(tmp_path):
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.attrs["title"] = "something else"
+        f["data"] = [1, 2, 3]
+    assert_one_line_error(compare_cli(other, "--out", tmp_path / "out"), "other.h5: not a ringsim result")
+
+
+def test_a_schema_version_the_reader_does_not_know(default_result, tmp_path):
+    future = tmp_path / "future.h5"
+    shutil.copy(default_result, future)
+    with h5py.File(future, "a") as f:
+        f.attrs["schema_version"] = 2
+    assert_one_line_error(compare_cli(future, "--out", tmp_path / "out"), "future.h5: schema version 2")
+
+
+def test_an_empty_folder(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no results here\n")
+    assert_one_line_error(compare_cli(empty, "--out", tmp_path / "out"), "no result files (*.h5)")
+
+
+def test_a_bad_file_among_good_ones_stops_the_analysis(default_result, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(default_result, folder / "good.h5")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "bad.h5").write_text("truncated")
+    assert_one_line_error(compare_cli(folder, "--out", tmp_path / "out"), "bad.h5: not an HDF5 file")
+
+
+def test_a_folder_is_searched_recursively(default_result, tmp_path):
+    folder = tmp_path / "nested"
+    (folder / "a" / "b").mkdir(parents=True)
+    shutil.copy(default_result, folder / "a" / "b" / "one.h5")
+    shutil.copy(default_result, folder / "two.h5")
+    proc = compare_cli(folder, "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    samples = pd.read_csv(tmp_path / "out" / "samples.csv")
+    assert samples.path.map(lambda p: p.rsplit("/", 1)[1]).nunique() == 2
+    # The same file twice counts once.
+    proc = compare_cli(folder / "two.h5", folder / "two.h5", "--out", tmp_path / "out2")
+    assert pd.read_csv(tmp_path / "out2" / "comparison.csv").n.max() == 1
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """A partial sweep over cluster sizes: two tasks with results, three without."""
+    d = tmp_path_factory.mktemp("sweep")
+    (d / "out").mkdir()
+    default = str(ROOT / "experiments" / "default.toml")
+    for nodes in (4, 6):
+        run_ringsim(d / "out" / f"nodes-{nodes}.h5", default, 2, "keys.count=5000", f"cluster.nodes={nodes}")
+    (d / "index.csv").write_text(
+        "task,nodes,file,status\n"
+        "0,4,out/nodes-4.h5,ok\n"
+        "1,6,out/nodes-6.h5,ok\n"
+        "2,8,out/nodes-8.h5,failed\n"
+        "3,10,out/nodes-10.h5,missing\n"
+        "4,12,out/nodes-12.h5,ok\n")  # said ok, but the file is not there
+    return d
+
+
+def test_a_partial_sweep_is_analysed_with_the_missing_tasks_named(sweep, tmp_path):
+    proc = compare_cli(sweep, "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    for name, status in (("nodes-8.h5", "failed"), ("nodes-10.h5", "missing"), ("nodes-12.h5", "absent")):
+        assert f"out/{name} ({status})" in proc.stderr
+        assert f"out/{name} ({status})" in proc.stdout  # in the notes under the tables
+    assert "3 sweep task(s) without a result" in proc.stdout
+    table = pd.read_csv(tmp_path / "out" / "comparison.csv")
+    # Files differing in `nodes` are a sweep over cluster size: one row per strategy and size.
+    assert sorted(table["size"].unique()) == [4, 6]
+    assert (table.groupby("label").size() == 2).all()
+    assert "| strategy | nodes | events |" in proc.stdout
+    with h5py.File(sweep / "out" / "nodes-6.h5", "r") as f:
+        ev = pd.DataFrame(f["strategies/ring/events"][:])
+    ring6 = table[(table.label == "ring") & (table["size"] == 6)].iloc[0]
+    assert ring6.n == 1
+    assert ring6.moved_fraction == pytest.approx(ev.keys_moved.sum() / ev.keys_total.sum())
+    # The index file itself names the sweep too.
+    proc = compare_cli(sweep / "index.csv", "--out", tmp_path / "out2")
+    assert proc.returncode == 0 and "nodes-8.h5 (failed)" in proc.stderr
+
+
+def test_a_sweep_without_any_result_is_an_error(tmp_path):
+    d = tmp_path / "sweep"
+    d.mkdir()
+    (d / "index.csv").write_text("file,status\na.h5,failed\nb.h5,missing\n")
+    assert_one_line_error(compare_cli(d, "--out", tmp_path / "out"), "the sweep index names 2 tasks, none with")
