@@ -93,23 +93,29 @@ def sweep(tmp_path_factory):
     default = str(ROOT / "experiments" / "default.toml")
     for nodes in (4, 6):
         run_ringsim(d / "out" / f"nodes-{nodes}.h5", default, 2, "keys.count=5000", f"cluster.nodes={nodes}")
+    # A task that ran out of time leaves a partial result: named as failed, not analysed.
+    shutil.copy(d / "out" / "nodes-6.h5", d / "out" / "nodes-8.partial.h5")
     (d / "index.csv").write_text(
-        "task,nodes,file,status\n"
-        "0,4,out/nodes-4.h5,ok\n"
-        "1,6,out/nodes-6.h5,ok\n"
-        "2,8,out/nodes-8.h5,failed\n"
-        "3,10,out/nodes-10.h5,missing\n"
-        "4,12,out/nodes-12.h5,ok\n")  # said ok, but the file is not there
+        "task,status,file,experiment,nodes,message\n"
+        "0,ok,out/nodes-4.h5,default,4,\n"
+        "1,ok,out/nodes-6.h5,default,6,\n"
+        "2,failed,out/nodes-8.partial.h5,default,8,did not finish\n"
+        "3,missing,,default,10,never started\n"
+        "4,ok,out/nodes-12.h5,default,12,\n")  # said ok, but the file is not there
     return d
 
 
 def test_a_partial_sweep_is_analysed_with_the_missing_tasks_named(sweep, tmp_path):
     proc = compare_cli(sweep, "--out", tmp_path / "out")
     assert proc.returncode == 0, proc.stderr
-    for name, status in (("nodes-8.h5", "failed"), ("nodes-10.h5", "missing"), ("nodes-12.h5", "absent")):
-        assert f"out/{name} ({status})" in proc.stderr
-        assert f"out/{name} ({status})" in proc.stdout  # in the notes under the tables
+    for name in ("out/nodes-8.partial.h5 (failed, task 2 (default, nodes 8): did not finish)",
+                 "task 3 (default, nodes 10) (missing: never started)",
+                 "out/nodes-12.h5 (absent, task 4 (default, nodes 12))"):
+        assert name in proc.stderr
+        assert name in proc.stdout  # in the notes under the tables
     assert "3 sweep task(s) without a result" in proc.stdout
+    samples = pd.read_csv(tmp_path / "out" / "samples.csv")
+    assert sorted(samples.path.map(lambda p: p.rsplit("/", 1)[1]).unique()) == ["nodes-4.h5", "nodes-6.h5"]
     table = pd.read_csv(tmp_path / "out" / "comparison.csv")
     # Files differing in `nodes` are a sweep over cluster size: one row per strategy and size.
     assert sorted(table["size"].unique()) == [4, 6]
@@ -122,7 +128,7 @@ def test_a_partial_sweep_is_analysed_with_the_missing_tasks_named(sweep, tmp_pat
     assert ring6.moved_fraction == pytest.approx(ev.keys_moved.sum() / ev.keys_total.sum())
     # The index file itself names the sweep too.
     proc = compare_cli(sweep / "index.csv", "--out", tmp_path / "out2")
-    assert proc.returncode == 0 and "nodes-8.h5 (failed)" in proc.stderr
+    assert proc.returncode == 0 and "nodes-8.partial.h5 (failed" in proc.stderr
 
 
 def test_a_sweep_without_any_result_is_an_error(tmp_path):
