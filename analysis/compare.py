@@ -176,6 +176,7 @@ def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
         ev.insert(0, "file", i)
         ev.insert(0, "setting", setting)
         ev["path"] = str(run.path)
+        ev["experiment"] = str(run.attrs.get("experiment_name", run.path.stem))
         ev["nodes_attr"] = int(run.attrs.get("nodes", 0))
         frames.append(ev)
     if not frames:

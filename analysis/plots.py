@@ -55,8 +55,14 @@ def _size_label(c: Comparison, setting: str) -> str:
     return "cluster size (active nodes after the event)"
 
 
-def _panel_title(setting: str, fallback: str) -> str:
-    return setting or fallback
+def _panel_title(c: Comparison, setting: str, extra: str = "") -> str:
+    """The setting, or the experiment's name when all inputs are one setting."""
+    name = setting or ", ".join(dict.fromkeys(c.events[c.events.setting == setting].experiment))
+    return f"{name}: {extra}" if extra else name
+
+
+def _spread(c: Comparison) -> str:
+    return " (median, IQR bars)" if (c.table.n > 1).any() else ""
 
 
 def _by_size(c: Comparison, metric: str, path: Path, title: str, ylabel: str, reference) -> tuple:
@@ -80,7 +86,7 @@ def _by_size(c: Comparison, metric: str, path: Path, title: str, ylabel: str, re
         ax.set_ylabel(ylabel)
         ax.set_xticks(sizes)
         ax.grid(alpha=0.3)
-        ax.set_title(_panel_title(setting, rows.events.iloc[0] if len(sizes) == 1 else ""), fontsize=10)
+        ax.set_title(_panel_title(c, setting, rows.events.iloc[0] if len(sizes) == 1 else ""), fontsize=10)
         ax.legend(fontsize=8, ncol=2)
     suffix = " (one cluster size: points)" if single else ""
     fig.suptitle(title + suffix)
@@ -95,7 +101,7 @@ def moved_fraction(c: Comparison, out: Path):
         else:
             ax.plot(sizes, opt.values, "k--", lw=1.5, zorder=5, label="optimal (fewest any placement moves)")
     return _by_size(c, "moved_fraction", out / "moved_fraction_vs_nodes.png",
-                    "Fraction of keys moved per event, by cluster size (median, IQR bars)",
+                    "Fraction of keys moved per event, by cluster size" + _spread(c),
                     "moved fraction (keys moved / keys)", optimal)
 
 
@@ -103,7 +109,7 @@ def peak_to_mean(c: Comparison, out: Path):
     def perfect(ax, rows, sizes):
         ax.axhline(1.0, color="k", ls="--", lw=1, label="perfect balance (1.0)")
     return _by_size(c, "load_peak_to_mean", out / "peak_to_mean_vs_nodes.png",
-                    "Load balance after each event: fullest node over the mean (median, IQR bars)",
+                    "Load balance after each event: fullest node over the mean" + _spread(c),
                     "peak-to-mean load (keys)", perfect)
 
 
@@ -125,7 +131,7 @@ def migration_time(c: Comparison, out: Path):
             ax.set_yscale("log")
         ax.set_xlabel("keys moved in the event (records)")
         ax.set_ylabel("migration time: plan + pack + exchange + apply (ms)")
-        ax.set_title(_panel_title(setting, ""), fontsize=10)
+        ax.set_title(_panel_title(c, setting), fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, ncol=2)
     fig.suptitle("Migration time against keys moved, one point per event and repetition")
@@ -151,7 +157,7 @@ def phase_breakdown(c: Comparison, out: Path):
         ax.set_ylabel("time per event (ms, max over ranks; median)")
         ax.set_xlabel("strategy")
         ax.tick_params(axis="x", rotation=30)
-        ax.set_title(_panel_title(setting, ""), fontsize=10)
+        ax.set_title(_panel_title(c, setting), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(title="phase", fontsize=8)
     fig.suptitle("Where migration time goes: phases per event, stacked")

@@ -58,7 +58,8 @@ def _attr_text(name: str, value) -> str:
 def _runs_html(runs: list[Run]) -> str:
     parts = ["<h2>Inputs: configuration and environment</h2>"]
     names = [str(r.path) for r in runs]
-    for title, attrs in (("Configuration", CONFIG), ("Environment", ENVIRONMENT)):
+    slurm = sorted({a for r in runs for a in r.attrs if a.startswith("slurm_")})  # written by Slurm jobs
+    for title, attrs in (("Configuration", CONFIG), ("Environment", ENVIRONMENT + slurm)):
         rows = [[a] + [_attr_text(a, r.attrs.get(a)) for r in runs] for a in attrs]
         parts += [f"<h3>{title}</h3>", _table(["attribute"] + names, rows)]
     texts = collections.OrderedDict()

@@ -150,7 +150,7 @@ def markdown(c: Comparison, notes: list[str]) -> str:
         parts += ["\n".join(sig), ""]
     if notes:
         parts += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
-    return "\n".join(parts)
+    return "\n".join(parts).rstrip("\n") + "\n"
 
 
 def write_csv(c: Comparison, out: Path) -> list[Path]:
