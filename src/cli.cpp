@@ -20,6 +20,7 @@
 #include "error.hpp"
 #include "experiment.hpp"
 #include "h5_output.hpp"
+#include "lock_suite.hpp"
 #include "registry.hpp"
 #include "report.hpp"
 #include "runner.hpp"
@@ -102,6 +103,7 @@ Fault parse_fault(const std::string& f) {
   if (f == "drop-key") return Fault::kDropKey;
   if (f == "corrupt-value") return Fault::kCorruptValue;
   if (f == "misplace-key") return Fault::kMisplaceKey;
+  if (f == "lost-update") return Fault::kLostUpdate;
   return Fault::kNone;
 }
 
@@ -166,12 +168,21 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
   // safe point; what completed is written to a file named as partial.
   std::signal(SIGTERM, on_stop_signal);
   RunResult result;
+  std::vector<LockBenchResult> locks;
   try {
     RunOptions opt;
     opt.fault = parse_fault(a.fault);
     opt.progress = !a.quiet;
     opt.stop_flag = &g_stop_requested;
     result = run_experiment(e, opt, comm);
+    if (e.has_locks && !result.partial) {
+      std::vector<int> skipped;
+      locks = run_lock_suite(e, comm, &skipped);
+      if (rank == 0)
+        for (int k : skipped)
+          std::cerr << "ringsim: note: locks.ranks " << k << " skipped: the job has only "
+                    << world.size() << " ranks" << std::endl;
+    }
   } catch (const VerificationError& err) {
     print_error(rank, err.what());
     if (rank == 0) std::cerr << "ringsim: no result file written" << std::endl;
@@ -180,10 +191,18 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
 
   if (result.partial) out_path = partial_name(out_path);
   const double t_write = MPI_Wtime();
-  write_result_file(out_path, e, result, ctx, comm);
+  write_result_file(out_path, e, result, ctx, comm, locks);
   const double write_seconds = MPI_Wtime() - t_write;
   if (rank == 0) {
     print_report(std::cout, e, result);
+    if (!locks.empty()) {
+      std::cout << "\n== locks (" << e.locks.target << " lock, "
+                << (e.locks.acquisitions
+                        ? std::to_string(e.locks.acquisitions) + " acquisitions per rank"
+                        : std::to_string(e.locks.duration) + " s per run")
+                << "; fairness: max/min acquisitions over ranks, or the spread of finish times)\n";
+      print_lock_table(std::cout, locks);
+    }
     std::cout << "results: " << out_path << " (written in " << std::fixed << std::setprecision(2)
               << write_seconds << " s)" << std::endl;
   }
@@ -230,7 +249,7 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
   run->add_option(
          "--inject-fault", a.fault,
          "For tests: damage the shard after the first event so that verification must fail")
-      ->check(CLI::IsMember({"none", "drop-key", "corrupt-value", "misplace-key"}));
+      ->check(CLI::IsMember({"none", "drop-key", "corrupt-value", "misplace-key", "lost-update"}));
 
   auto* list = app.add_subcommand("list", "List the placement strategies and their parameters");
 

@@ -198,7 +198,9 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
   e.source = source;
   e.text = std::string(text);
   e.overrides = overrides;
-  r.only(root, "", {"name", "description", "keys", "cluster", "run", "strategies", "events"});
+  r.only(root, "",
+         {"name", "description", "keys", "cluster", "run", "processing", "locks", "strategies",
+          "events"});
 
   if (auto n = root.get("description")) e.description = r.str(*n, "description");
   if (auto n = root.get("name")) e.name = r.str(*n, "name");
@@ -267,13 +269,120 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
       e.node_matrix_max = static_cast<std::uint32_t>(r.uint(*c, "run.node_matrix_max", 0, 4096));
   }
 
+  if (auto n = root.get("processing")) {
+    const auto& t = r.table(*n, "processing");
+    r.only(t, "processing.",
+           {"updates", "lock", "stripes", "keys", "zipf_exponent", "hot_keys", "reads", "transform",
+            "work_inside_us", "work_outside_us", "timeout"});
+    ProcessingConfig& p = e.processing;
+    if (auto c = t.get("updates")) p.updates = r.uint(*c, "processing.updates", 0, 1ULL << 32);
+    if (auto c = t.get("stripes"))
+      p.stripes = static_cast<int>(r.uint(*c, "processing.stripes", 1, 1u << 20));
+    if (auto c = t.get("hot_keys"))
+      p.hot_keys = static_cast<std::uint32_t>(r.uint(*c, "processing.hot_keys", 1, 1u << 30));
+    auto one_of = [&](const char* field, std::string& out,
+                      std::initializer_list<const char*> allowed) {
+      auto* c = t.get(field);
+      if (!c) return;
+      out = r.str(*c, std::string("processing.") + field);
+      std::string list;
+      for (const char* a : allowed) {
+        if (out == a) return;
+        list += (list.empty() ? "" : ", ") + std::string(a);
+      }
+      r.fail(c, std::string("processing.") + field,
+             "must be one of " + list + ", got \"" + out + "\"");
+    };
+    one_of("lock", p.lock, {"winlock", "spin", "mcs", "none"});
+    one_of("keys", p.keys, {"uniform", "zipf", "hot"});
+    one_of("transform", p.transform, {"increment", "double"});
+    auto real_in = [&](const char* field, double& out, double lo, double hi) {
+      auto* c = t.get(field);
+      if (!c) return;
+      out = r.real(*c, std::string("processing.") + field);
+      if (!(out >= lo && out <= hi))
+        r.fail(c, std::string("processing.") + field,
+               "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    };
+    real_in("zipf_exponent", p.zipf_exponent, 0.01, 10);
+    real_in("reads", p.reads, 0, 1);
+    real_in("work_inside_us", p.work_inside_us, 0, 1e6);
+    real_in("work_outside_us", p.work_outside_us, 0, 1e6);
+    real_in("timeout", p.timeout_seconds, 0.001, 86400);
+    if (p.lock == "none" && p.transform == "double")
+      r.fail(t.get("transform"), "processing.transform",
+             "\"double\" needs a lock (lock = \"none\" applies increments as atomic accumulates)");
+  }
+
+  if (auto n = root.get("locks")) {
+    const auto& t = r.table(*n, "locks");
+    r.only(t, "locks.",
+           {"algorithms", "workloads", "ranks", "acquisitions", "duration", "stripes", "target",
+            "timeout"});
+    e.has_locks = true;
+    auto& L = e.locks;
+    auto names = [&](const char* field, std::vector<std::string>& out,
+                     std::initializer_list<const char*> allowed) {
+      auto* c = t.get(field);
+      if (!c) return;
+      auto* a = c->as_array();
+      if (!a || a->empty())
+        r.fail(c, std::string("locks.") + field, "must be a non-empty array of names");
+      out.clear();
+      for (auto&& x : *a) {
+        const std::string v = r.str(x, std::string("locks.") + field);
+        std::string list;
+        bool ok = false;
+        for (const char* al : allowed) {
+          ok = ok || v == al;
+          list += (list.empty() ? "" : ", ") + std::string(al);
+        }
+        if (!ok)
+          r.fail(&x, std::string("locks.") + field, "unknown \"" + v + "\" (known: " + list + ")");
+        out.push_back(v);
+      }
+    };
+    names("algorithms", L.algorithms, {"winlock", "spin", "mcs"});
+    names("workloads", L.workloads,
+          {"empty", "remote-access", "work", "wait-after", "uncontended"});
+    if (auto c = t.get("ranks")) {
+      auto* a = c->as_array();
+      if (!a || a->empty()) r.fail(c, "locks.ranks", "must be a non-empty array of rank counts");
+      for (auto&& x : *a)
+        L.ranks.push_back(static_cast<int>(r.uint(x, "locks.ranks", 1, 1u << 20)));
+    }
+    if (auto c = t.get("acquisitions"))
+      L.acquisitions = r.uint(*c, "locks.acquisitions", 0, 1ULL << 32);
+    if (auto c = t.get("duration")) {
+      L.duration = r.real(*c, "locks.duration");
+      if (!(L.duration >= 0 && L.duration <= 3600))
+        r.fail(c, "locks.duration", "must be in [0, 3600] seconds");
+    }
+    if (L.acquisitions == 0 && L.duration <= 0)
+      r.fail(&t, "locks", "give acquisitions > 0 or a duration in seconds");
+    if (auto c = t.get("stripes"))
+      L.stripes = static_cast<int>(r.uint(*c, "locks.stripes", 1, 1u << 20));
+    if (auto c = t.get("target")) {
+      L.target = r.str(*c, "locks.target");
+      if (L.target != "hot" && L.target != "random")
+        r.fail(c, "locks.target", "must be \"hot\" or \"random\", got \"" + L.target + "\"");
+    }
+    if (auto c = t.get("timeout")) {
+      L.timeout = r.real(*c, "locks.timeout");
+      if (!(L.timeout > 0)) r.fail(c, "locks.timeout", "must be > 0 seconds");
+    }
+  }
+
   auto* strategies = root.get("strategies");
-  if (!strategies) r.fail(nullptr, "strategies", "missing: list at least one [[strategies]] entry");
-  auto* sarr = strategies->as_array();
-  if (!sarr || sarr->empty())
+  if (!strategies && !e.has_locks)
+    r.fail(nullptr, "strategies",
+           "missing: list at least one [[strategies]] entry (or a [locks] table)");
+  auto* sarr = strategies ? strategies->as_array() : nullptr;
+  if (strategies && (!sarr || sarr->empty()))
     r.fail(strategies, "strategies", "must be a non-empty array of tables ([[strategies]])");
+  const std::size_t n_strategies = sarr ? sarr->size() : 0;
   std::set<std::string> labels;
-  for (std::size_t i = 0; i < sarr->size(); ++i) {
+  for (std::size_t i = 0; i < n_strategies; ++i) {
     const std::string field = "strategies[" + std::to_string(i) + "]";
     const auto& t = r.table(*sarr->get(i), field);
     auto* name = t.get("name");
@@ -591,6 +700,9 @@ void validate_experiment(Experiment& e, int ranks) {
                   "' does not support node weights, but cluster.weights has weights other than 1");
   }
 
+  if (e.processing.updates && e.replicas > 1)
+    throw Error(e.source +
+                ": [processing] updates one copy of each key and needs cluster.replicas = 1");
   for (std::size_t s = 0; s < e.strategies.size(); ++s)
     if (traits[s].load_aware && e.replicas > 1)
       throw Error(e.strategies[s].where + ": strategy '" + e.strategies[s].label +

@@ -10,6 +10,7 @@
 #include "keys.hpp"
 #include "params.hpp"
 #include "placement.hpp"
+#include "processing.hpp"
 
 namespace ringsim {
 
@@ -65,6 +66,23 @@ struct Experiment {
   std::uint32_t node_matrix_max = 256;
   bool compress = true;  // chunked, deflated per-event arrays in the result file  // record
                          // node-to-node moves up to this many nodes
+
+  ProcessingConfig processing;  // [processing]; updates = 0: none
+
+  // [locks]: the lock benchmark, each algorithm x workload x rank count.
+  struct LockSuite {
+    std::vector<std::string> algorithms{"winlock", "spin", "mcs"};
+    std::vector<std::string> workloads{"empty", "remote-access", "work", "wait-after",
+                                       "uncontended"};
+    std::vector<int> ranks;             // sub-communicator sizes; empty: the job's size
+    std::uint64_t acquisitions = 2000;  // per rank; 0 with duration > 0: run for a time
+    double duration = 0;
+    int stripes = 1;
+    std::string target = "hot";
+    double timeout = 30;
+  };
+  bool has_locks = false;
+  LockSuite locks;
 
   std::vector<StrategySpec> strategies;
   std::vector<EventSpec> events;

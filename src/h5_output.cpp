@@ -90,6 +90,8 @@ struct EventRow {
   std::uint64_t load_max;
   double load_mean, load_peak_to_mean, load_cv, request_peak_to_mean, request_cv;
   std::uint64_t state_bytes;
+  std::uint64_t updates, update_reads, updates_missed;
+  double t_process, update_p50_us, update_p99_us;
 };
 
 Handle event_type() {
@@ -126,6 +128,12 @@ Handle event_type() {
   FIELD(request_peak_to_mean, H5T_NATIVE_DOUBLE);
   FIELD(request_cv, H5T_NATIVE_DOUBLE);
   FIELD(state_bytes, H5T_NATIVE_UINT64);
+  FIELD(updates, H5T_NATIVE_UINT64);
+  FIELD(update_reads, H5T_NATIVE_UINT64);
+  FIELD(updates_missed, H5T_NATIVE_UINT64);
+  FIELD(t_process, H5T_NATIVE_DOUBLE);
+  FIELD(update_p50_us, H5T_NATIVE_DOUBLE);
+  FIELD(update_p99_us, H5T_NATIVE_DOUBLE);
 #undef FIELD
   return t;
 }
@@ -247,6 +255,12 @@ void write_strategy(hid_t file, const Merged& merged, std::uint32_t nodes, int r
     r.request_peak_to_mean = e.request_peak_to_mean;
     r.request_cv = e.request_cv;
     r.state_bytes = e.state_bytes;
+    r.updates = e.updates;
+    r.update_reads = e.update_reads;
+    r.updates_missed = e.updates_missed;
+    r.t_process = e.t_process;
+    r.update_p50_us = e.update_p50_us;
+    r.update_p99_us = e.update_p99_us;
   }
   Handle etype = event_type();
   const hsize_t edims[1] = {rows.size()};
@@ -321,10 +335,60 @@ void write_strategy(hid_t file, const Merged& merged, std::uint32_t nodes, int r
   }
 }
 
+// One row of /locks/results.
+struct LockRow {
+  char algorithm[16], workload[16], target[8];
+  std::uint32_t ranks, stripes;
+  std::uint64_t acquisitions;
+  double seconds, acquisitions_per_second, latency_p50_us, latency_p99_us, latency_max_us, fairness;
+};
+
+void write_locks(hid_t file, const std::vector<LockBenchResult>& locks, int rank, hid_t dxpl) {
+  Handle g(H5Gcreate2(file, "locks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  Handle t(H5Tcreate(H5T_COMPOUND, sizeof(LockRow)), H5Tclose);
+  Handle s16 = string_type(16), s8 = string_type(8);
+#define LFIELD(name, type) H5_CHECK(H5Tinsert(t, #name, HOFFSET(LockRow, name), type))
+  LFIELD(algorithm, s16);
+  LFIELD(workload, s16);
+  LFIELD(target, s8);
+  LFIELD(ranks, H5T_NATIVE_UINT32);
+  LFIELD(stripes, H5T_NATIVE_UINT32);
+  LFIELD(acquisitions, H5T_NATIVE_UINT64);
+  LFIELD(seconds, H5T_NATIVE_DOUBLE);
+  LFIELD(acquisitions_per_second, H5T_NATIVE_DOUBLE);
+  LFIELD(latency_p50_us, H5T_NATIVE_DOUBLE);
+  LFIELD(latency_p99_us, H5T_NATIVE_DOUBLE);
+  LFIELD(latency_max_us, H5T_NATIVE_DOUBLE);
+  LFIELD(fairness, H5T_NATIVE_DOUBLE);
+#undef LFIELD
+  std::vector<LockRow> rows(locks.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const LockBenchResult& l = locks[i];
+    LockRow& w = rows[i];
+    copy_text(w.algorithm, sizeof w.algorithm, l.algorithm);
+    copy_text(w.workload, sizeof w.workload, l.workload);
+    copy_text(w.target, sizeof w.target, l.target);
+    w.ranks = static_cast<std::uint32_t>(l.ranks);
+    w.stripes = static_cast<std::uint32_t>(l.stripes);
+    w.acquisitions = l.acquisitions;
+    w.seconds = l.seconds;
+    w.acquisitions_per_second = l.acquisitions_per_second;
+    w.latency_p50_us = l.latency_p50_us;
+    w.latency_p99_us = l.latency_p99_us;
+    w.latency_max_us = l.latency_max_us;
+    w.fairness = l.fairness;
+  }
+  const hsize_t dims[1] = {rows.size()};
+  Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  Handle d(H5Dcreate2(g, "results", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  write_by_root(d, t, rows.data(), rank, dxpl);
+}
+
 }  // namespace
 
 void write_result_file(const std::string& path, const Experiment& e, const RunResult& r,
-                       const RunContext& ctx, MPI_Comm comm) {
+                       const RunContext& ctx, MPI_Comm comm,
+                       const std::vector<LockBenchResult>& locks) {
   int rank = 0, ranks = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
@@ -372,6 +436,8 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
                 e.keys.distribution == KeyDistribution::kZipf ? e.keys.zipf_exponent : 0.0);
     attr_scalar(file, "verified", H5T_NATIVE_INT32, static_cast<std::int32_t>(e.verify));
     attr_scalar(file, "repetitions", H5T_NATIVE_UINT32, e.repetitions);
+    attr_string(file, "processing_lock", e.processing.updates ? e.processing.lock : "");
+    attr_scalar(file, "processing_updates", H5T_NATIVE_UINT64, e.processing.updates);
     attr_scalar(file, "partial", H5T_NATIVE_INT32, static_cast<std::int32_t>(r.partial));
     attr_scalar(file, "events_completed", H5T_NATIVE_UINT64, r.events_completed);
     attr_scalar(file, "wall_seconds", H5T_NATIVE_DOUBLE, r.wall_seconds);
@@ -398,6 +464,7 @@ void write_result_file(const std::string& path, const Experiment& e, const RunRe
         if (s.label == spec.label) reps.push_back(&s);
       if (!reps.empty()) write_strategy(file, merge(reps), r.nodes, rank, ranks, dxpl, e.compress);
     }
+    if (e.has_locks) write_locks(file, locks, rank, dxpl);
   }  // every handle closed here, the file last
 
   MPI_Barrier(comm);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "experiment.hpp"
+#include "locks/lock_bench.hpp"
 #include "runner.hpp"
 
 namespace ringsim {
@@ -26,6 +27,7 @@ struct RunContext {
 // Collective. Writes `path` + ".tmp" and renames it to `path` only when the
 // file is complete, so a failed run never leaves a partial result.
 void write_result_file(const std::string& path, const Experiment& e, const RunResult& r,
-                       const RunContext& ctx, MPI_Comm comm);
+                       const RunContext& ctx, MPI_Comm comm,
+                       const std::vector<LockBenchResult>& locks = {});
 
 }  // namespace ringsim

@@ -1,11 +1,17 @@
 // ringsim: the thin main. Everything else lives in the ringsim_core library.
 #include <boost/mpi/environment.hpp>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
 #include "cli.hpp"
 
 int main(int argc, char** argv) {
+  // Open MPI 4.1's default one-sided component (osc/rdma) crashes on 64-bit
+  // MPI_Compare_and_swap, which the RMA locks use. Unless the user chose,
+  // allow only sm (one node) and ucx (across nodes); MCA variables are read
+  // from the environment at MPI_Init.
+  setenv("OMPI_MCA_osc", "sm,ucx", /*overwrite=*/0);
   boost::mpi::environment env(argc, argv);
   try {
     return ringsim::run_cli(argc, argv, MPI_COMM_WORLD);

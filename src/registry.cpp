@@ -37,9 +37,9 @@ constexpr std::array kStrategies{
                  "removal=lifo (lifo: only the last added node leaves; swap: any node leaves, the "
                  "last bucket's node takes its bucket)",
                  make_jump},
-    StrategyInfo{"multiprobe",
-                 "multi-probe consistent hashing (Appleton, O'Reilly, arXiv:1505.00062)",
-                 "probes=21 (hashes per key, >= 1), points=1 (points per unit of weight)", make_multiprobe},
+    StrategyInfo{
+        "multiprobe", "multi-probe consistent hashing (Appleton, O'Reilly, arXiv:1505.00062)",
+        "probes=21 (hashes per key, >= 1), points=1 (points per unit of weight)", make_multiprobe},
     StrategyInfo{"maglev", "Maglev lookup-table hashing (Eisenbud et al., NSDI 2016, sec. 3.4)",
                  "table_size=65537 (prime, >= cluster.nodes)", make_maglev},
     StrategyInfo{

@@ -73,6 +73,19 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
       if (ev.request_peak_to_mean > 0) requests += fmt(" %.3f", ev.request_peak_to_mean);
     if (!requests.empty())
       os << "request load peak/mean after each event (zipf):" << requests << "\n";
+    std::string processing;
+    for (const auto& ev : s.events)
+      if (ev.updates || ev.update_reads)
+        processing +=
+            fmt("\n  after event %u: %llu updates + %llu reads in %.1f ms (%.0f/s), p50 %.1f us, "
+                "p99 %.1f us",
+                ev.event, static_cast<unsigned long long>(ev.updates),
+                static_cast<unsigned long long>(ev.update_reads), ms(ev.t_process),
+                ev.t_process > 0 ? double(ev.updates + ev.update_reads) / ev.t_process : 0.0,
+                ev.update_p50_us, ev.update_p99_us);
+    if (!processing.empty())
+      os << "processing with lock '" << e.processing.lock << "', every value checked:" << processing
+         << "\n";
     std::string failures;
     for (const auto& ev : s.events)
       if (ev.kind == EventKind::kFail)
@@ -83,7 +96,7 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
     if (!failures.empty()) os << "failures:" << failures << "\n";
   }
 
-  if (r.strategies.size() > 1 && !e.timeline.empty()) {
+  if (e.strategies.size() > 1 && !e.timeline.empty() && !r.strategies.empty()) {
     os << "\n== comparison over " << e.timeline.size() << " events";
     if (e.repetitions > 1) os << " (medians over " << e.repetitions << " repetitions)";
     os << "\n";

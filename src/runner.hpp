@@ -24,7 +24,7 @@ class VerificationError : public std::runtime_error {
 
 // Faults a test can inject to prove that verification catches them. Applied
 // on the last rank after the first event's redistribution.
-enum class Fault { kNone, kDropKey, kCorruptValue, kMisplaceKey };
+enum class Fault { kNone, kDropKey, kCorruptValue, kMisplaceKey, kLostUpdate };
 
 struct RunOptions {
   Fault fault = Fault::kNone;
@@ -64,6 +64,9 @@ struct EventRecord {
   double request_peak_to_mean = 0, request_cv = 0;
   double load_mean = 0;           // keys per active node
   std::uint64_t state_bytes = 0;  // strategy lookup state after the event
+  // The processing stage after the event ([processing], else all 0).
+  std::uint64_t updates = 0, update_reads = 0, updates_missed = 0;
+  double t_process = 0, update_p50_us = 0, update_p99_us = 0;
 
   // Of all records (keys_total * replicas), the share that moved.
   double moved_fraction(std::uint32_t replicas = 1) const {

@@ -117,3 +117,18 @@ def test_repetitions_are_stacked_with_their_index(tmp_path):
     assert len(run.strategy_attrs["ring"]["lookup_ns"]) == 3
     # Different seeds, different key sets: the moves differ between repetitions.
     assert len(set(ring[ring.event == 0].keys_moved)) > 1
+
+
+def test_lock_benchmark_table_has_every_documented_field(tmp_path):
+    from conftest import run_ringsim
+    out = run_ringsim(tmp_path / "locks.h5", str(ROOT / "experiments" / "locks.toml"), 2,
+                      "locks.duration=0.05", "locks.ranks=[2]", "locks.workloads=[\"empty\", \"work\"]")
+    with h5py.File(out, "r") as f:
+        rows = f["locks/results"][:]
+        documented = dict(table_after(r"^### /locks/results"))
+        assert set(rows.dtype.names) == set(documented)
+        for name, doc_type in documented.items():
+            check_type(rows.dtype[name], doc_type.split("(")[0], f"locks.{name}")
+        assert len(rows) == 3 * 2  # three algorithms, two workloads, one rank count
+        assert (rows["acquisitions_per_second"] > 0).all()
+        assert (rows["latency_p50_us"] <= rows["latency_p99_us"]).all()

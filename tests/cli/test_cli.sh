@@ -111,6 +111,17 @@ for fault in drop-key corrupt-value misplace-key; do
     run --set keys.count=20000 --inject-fault "$fault" --out "fault-$fault.h5"
 done
 
+expect_error "lost update in processing" 2 "processing after event 0" "fault-lost.h5" \
+  run --set keys.count=5000 --set processing.updates=30 --set processing.keys=hot \
+  --inject-fault lost-update --out fault-lost.h5
+
+printf '[processing]\nupdates = 10\nlock = "ticket"\n[[strategies]]\nname = "ring"\n' >badlock.toml
+expect_error "unknown lock algorithm" 2 "processing.lock: must be one of winlock, spin, mcs, none" results/badlock.h5 run badlock.toml
+printf '[processing]\nupdates = 10\nstripes = 0\n[[strategies]]\nname = "ring"\n' >zerostripes.toml
+expect_error "zero stripes" 2 "processing.stripes: must be in [1," results/zerostripes.h5 run zerostripes.toml
+printf '[processing]\nupdates = -5\n[[strategies]]\nname = "ring"\n' >negupdates.toml
+expect_error "negative update count" 2 "processing.updates: must be in [0," results/negupdates.h5 run negupdates.toml
+
 # --- --force replaces atomically; help and list ----------------------------------
 run 2 run --set keys.count=10000 --out exists.h5 --force
 { [ "$rc" -eq 0 ] && h5dump -H exists.h5 >/dev/null 2>&1; } && pass "--force replaces the file" || fail "--force: $err"

@@ -488,3 +488,61 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoTemporaryIsLeft) {
 
 }  // namespace
 }  // namespace ringsim
+
+namespace ringsim {
+namespace {
+
+// The processing stage: updates to a few hot keys from every rank under each
+// lock algorithm (and lock-free accumulates), then every value is checked
+// against the updates that target it; a run that finishes has lost none.
+class Processing : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Processing, HotKeyUpdatesUnderTheLockAreNeverLost) {
+  Experiment e =
+      parse_experiment(R"(
+[keys]
+count = 20000
+[cluster]
+nodes = 8
+initial = 6
+[processing]
+updates = 1500
+keys = "hot"
+hot_keys = 4
+stripes = 2
+reads = 0.2
+timeout = 60
+[[strategies]]
+name = "ring"
+[[events]]
+kind = "add"
+count = 1
+[[events]]
+kind = "fail"
+node = 0
+)",
+                       "processing.toml", {std::string("processing.lock=") + GetParam()});
+  validate_experiment(e, world_size());
+  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  for (const auto& ev : r.strategies[0].events) {
+    EXPECT_GT(ev.updates, 0u);
+    EXPECT_EQ(ev.updates + ev.update_reads + ev.updates_missed, 1500u * world_size());
+    EXPECT_LE(ev.update_p50_us, ev.update_p99_us);
+  }
+}
+
+TEST_P(Processing, ALostUpdateIsCaught) {
+  Experiment e = parse_experiment(
+      "[keys]\ncount = 5000\n[cluster]\nnodes = 4\n[processing]\nupdates = 50\nkeys = \"hot\"\n"
+      "[[strategies]]\nname = \"ring\"\n[[events]]\nkind = \"remove\"\nnode = 1\n",
+      "lost.toml", {std::string("processing.lock=") + GetParam()});
+  validate_experiment(e, world_size());
+  RunOptions opt;
+  opt.fault = Fault::kLostUpdate;
+  EXPECT_THROW(run_experiment(e, opt, MPI_COMM_WORLD), VerificationError);
+}
+
+INSTANTIATE_TEST_SUITE_P(Locks, Processing, ::testing::Values("mcs", "spin", "winlock", "none"));
+
+}  // namespace
+}  // namespace ringsim

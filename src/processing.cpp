@@ -1,0 +1,293 @@
+#include "processing.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "checksum.hpp"
+#include "error.hpp"
+#include "hash.hpp"
+#include "locks/rma_lock.hpp"
+#include "runner.hpp"
+
+namespace ringsim {
+namespace {
+
+constexpr std::uint64_t kChoiceSalt = 0x7570646174657321ULL;  // "updates!"
+
+std::uint64_t first_word(const std::byte* v) {
+  std::uint64_t x;
+  std::memcpy(&x, v, sizeof x);
+  return x;
+}
+
+std::uint64_t transform(const std::string& how, std::uint64_t v) {
+  return how == "double" ? v * 2 : v + 1;
+}
+
+std::uint64_t transform_n(const std::string& how, std::uint64_t v, std::uint64_t times) {
+  if (how == "double") return times >= 64 ? 0 : v << times;  // v * 2^times mod 2^64
+  return v + times;
+}
+
+void busy_wait(double us) {
+  if (us <= 0) return;
+  const double until = MPI_Wtime() + us * 1e-6;
+  while (MPI_Wtime() < until) {
+  }
+}
+
+// Operation j of `rank` in round `round`: which key (by index) and whether it
+// only reads. The same on every rank, so owners can count the updates.
+struct Choice {
+  std::uint64_t index;
+  bool read;
+};
+
+Choice choose(const ProcessingConfig& cfg, const KeySpace& keys, std::uint64_t round, int rank,
+              std::uint64_t j) {
+  const std::uint64_t stream =
+      hash_pair(round, static_cast<std::uint64_t>(rank), keys.seed ^ kChoiceSalt);
+  const std::uint64_t u = hash_pair(stream, j, kChoiceSalt);
+  const std::uint64_t w = mix64(u + 1);
+  const double unit = (static_cast<double>(w >> 11) + 0.5) * 0x1p-53;  // in (0, 1)
+  Choice c{0, unit < cfg.reads};
+  const std::uint64_t n = keys.count;
+  if (cfg.keys == "hot") {
+    c.index = u % std::min<std::uint64_t>(cfg.hot_keys, n);
+  } else if (cfg.keys == "zipf") {
+    // Inverse of the continuous Zipf(s) CDF on [1, n + 1): index i drawn with
+    // probability close to 1 / (i + 1)^s.
+    const double x = (static_cast<double>(u >> 11) + 0.5) * 0x1p-53;
+    const double s = cfg.zipf_exponent, N = static_cast<double>(n) + 1;
+    const double r = std::abs(s - 1) < 1e-9
+                         ? std::pow(N, x)
+                         : std::pow((std::pow(N, 1 - s) - 1) * x + 1, 1 / (1 - s));
+    c.index = std::min<std::uint64_t>(static_cast<std::uint64_t>(r) - 1, n - 1);
+  } else {
+    c.index = u % n;
+  }
+  return c;
+}
+
+double percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  const std::size_t k =
+      std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+// The open-addressing table of this rank's records in an MPI window.
+class WindowStore {
+ public:
+  WindowStore(const Shard& shard, const KeySpace& keys, MPI_Comm comm)
+      : comm_(comm),
+        value_bytes_(shard.value_bytes),
+        slot_bytes_((16 + shard.value_bytes + 7) / 8 * 8) {
+    MPI_Comm_size(comm_, &ranks_);
+    std::uint64_t cap = 16;
+    while (cap < 2 * shard.size()) cap *= 2;
+    capacity_ = cap;
+    MPI_Win_allocate(static_cast<MPI_Aint>(cap * slot_bytes_), 1, MPI_INFO_NULL, comm_, &base_,
+                     &win_);
+    std::memset(base_, 0, cap * slot_bytes_);
+    slot_of_record_.resize(shard.size());
+    for (std::size_t i = 0; i < shard.size(); ++i) {
+      std::uint64_t s = keys.key_hash(shard.keys[i]) & (cap - 1);
+      while (used(s)) s = (s + 1) & (cap - 1);
+      std::byte* slot = base_ + s * slot_bytes_;
+      const std::uint64_t one = 1;
+      std::memcpy(slot, &shard.keys[i], 8);
+      std::memcpy(slot + 8, &one, 8);
+      std::memcpy(slot + 16, shard.values.data() + i * value_bytes_, value_bytes_);
+      slot_of_record_[i] = s;
+    }
+    capacities_.resize(static_cast<std::size_t>(ranks_));
+    MPI_Allgather(&capacity_, 1, MPI_UINT64_T, capacities_.data(), 1, MPI_UINT64_T, comm_);
+    MPI_Win_lock_all(0, win_);
+    MPI_Win_sync(win_);
+    MPI_Barrier(comm_);
+  }
+  ~WindowStore() {
+    MPI_Win_unlock_all(win_);
+    MPI_Win_free(&win_);
+  }
+  WindowStore(const WindowStore&) = delete;
+  WindowStore& operator=(const WindowStore&) = delete;
+
+  // The slot of `key` on `owner`, found by reading slot headers; -1 if absent.
+  std::int64_t find(int owner, std::uint64_t key, std::uint64_t hash) {
+    const std::uint64_t cap = capacities_[static_cast<std::size_t>(owner)];
+    std::uint64_t s = hash & (cap - 1);
+    for (std::uint64_t probes = 0; probes < cap; ++probes) {
+      std::uint64_t header[2];
+      MPI_Get(header, 16, MPI_BYTE, owner, static_cast<MPI_Aint>(s * slot_bytes_), 16, MPI_BYTE,
+              win_);
+      MPI_Win_flush(owner, win_);
+      if (header[1] == 0) return -1;
+      if (header[0] == key) return static_cast<std::int64_t>(s);
+      s = (s + 1) & (cap - 1);
+    }
+    return -1;
+  }
+  MPI_Aint value_disp(std::int64_t slot) const {
+    return static_cast<MPI_Aint>(static_cast<std::uint64_t>(slot) * slot_bytes_ + 16);
+  }
+  MPI_Win window() const { return win_; }
+  // Local view, after the round: the value of shard record i.
+  const std::byte* local_value(std::size_t record) const {
+    return base_ + slot_of_record_[record] * slot_bytes_ + 16;
+  }
+  void finish_round() {
+    MPI_Win_sync(win_);
+    MPI_Barrier(comm_);
+    MPI_Win_sync(win_);
+  }
+
+ private:
+  bool used(std::uint64_t s) const {
+    std::uint64_t flag;
+    std::memcpy(&flag, base_ + s * slot_bytes_ + 8, 8);
+    return flag != 0;
+  }
+
+  MPI_Comm comm_;
+  int ranks_ = 1;
+  std::size_t value_bytes_, slot_bytes_;
+  std::uint64_t capacity_ = 0;
+  std::byte* base_ = nullptr;
+  MPI_Win win_ = MPI_WIN_NULL;
+  std::vector<std::uint64_t> capacities_;
+  std::vector<std::uint64_t> slot_of_record_;
+};
+
+}  // namespace
+
+ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const Placement& placement,
+                                     const Membership& m, const ProcessingConfig& cfg,
+                                     std::uint64_t round, MPI_Comm comm, bool lose_one_update) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  ProcessingStats stats;
+  WindowStore store(shard, keys, comm);
+  std::unique_ptr<RmaLockSet> locks;
+  if (cfg.lock != "none") locks = make_lock_set(cfg.lock, comm, cfg.stripes, cfg.timeout_seconds);
+  MPI_Win win = store.window();
+
+  std::uint64_t local[3] = {0, 0, 0};  // updates, reads, missed
+  std::vector<double> latency;
+  latency.reserve(cfg.updates);
+  MPI_Barrier(comm);
+  const double t0 = MPI_Wtime();
+  for (std::uint64_t j = 0; j < cfg.updates; ++j) {
+    const Choice c = choose(cfg, keys, round, rank, j);
+    const std::uint64_t key = keys.key(c.index);
+    const std::uint64_t hash = keys.key_hash(key);
+    const int owner = m.rank_of(placement.lookup(hash));
+    const std::int64_t slot = store.find(owner, key, hash);
+    if (slot < 0) {
+      ++local[2];
+      continue;
+    }
+    const MPI_Aint disp = store.value_disp(slot);
+    const double start = MPI_Wtime();
+    if (!locks) {
+      // Lock-free baseline: the increment as one atomic accumulate.
+      std::uint64_t v = 0, one = 1;
+      if (lose_one_update && local[0] == 0) one = 0;
+      if (c.read)
+        MPI_Fetch_and_op(nullptr, &v, MPI_UINT64_T, owner, disp, MPI_NO_OP, win);
+      else
+        MPI_Accumulate(&one, 1, MPI_UINT64_T, owner, disp, 1, MPI_UINT64_T, MPI_SUM, win);
+      MPI_Win_flush(owner, win);
+      busy_wait(cfg.work_inside_us);
+    } else {
+      const int stripe = static_cast<int>(hash % static_cast<std::uint64_t>(cfg.stripes));
+      locks->acquire(owner, stripe);
+      std::uint64_t v = 0;
+      MPI_Get(&v, 8, MPI_BYTE, owner, disp, 8, MPI_BYTE, win);
+      MPI_Win_flush(owner, win);
+      busy_wait(cfg.work_inside_us);
+      if (!c.read) {
+        if (!lose_one_update || local[0] > 0) v = transform(cfg.transform, v);
+        MPI_Put(&v, 8, MPI_BYTE, owner, disp, 8, MPI_BYTE, win);
+        MPI_Win_flush(owner, win);
+      }
+      locks->release(owner, stripe);
+    }
+    latency.push_back((MPI_Wtime() - start) * 1e6);
+    ++local[c.read ? 1 : 0];
+    busy_wait(cfg.work_outside_us);
+  }
+  const double mine = MPI_Wtime() - t0;
+  store.finish_round();
+  locks.reset();  // collective
+
+  // Count, from every rank's stream, the updates to the keys this rank holds.
+  std::unordered_map<std::uint64_t, std::uint64_t> expected_updates;
+  for (int r = 0; r < ranks; ++r) {
+    for (std::uint64_t j = 0; j < cfg.updates; ++j) {
+      const Choice c = choose(cfg, keys, round, r, j);
+      if (c.read) continue;
+      const std::uint64_t key = keys.key(c.index);
+      if (m.rank_of(placement.lookup(keys.key_hash(key))) == rank) ++expected_updates[key];
+    }
+  }
+  // Check every local value, then take the new values into the shard.
+  std::uint64_t wrong = 0, delta = 0;
+  for (std::size_t i = 0; i < shard.size(); ++i) {
+    std::byte* value = shard.values.data() + i * shard.value_bytes;
+    const std::byte* now = store.local_value(i);
+    const auto it = expected_updates.find(shard.keys[i]);
+    const std::uint64_t times = it == expected_updates.end() ? 0 : it->second;
+    if (first_word(now) != transform_n(cfg.transform, first_word(value), times)) ++wrong;
+    if (times) {
+      delta -= record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
+      std::memcpy(value, now, 8);
+      delta += record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
+    }
+  }
+  std::uint64_t sums[5], locals[5] = {local[0], local[1], local[2], wrong, shard.size()};
+  MPI_Allreduce(locals, sums, 5, MPI_UINT64_T, MPI_SUM, comm);
+  stats.updates = sums[0];
+  stats.reads = sums[1];
+  stats.missed = sums[2];
+  stats.checked = sums[4];
+  MPI_Allreduce(&delta, &stats.checksum_delta, 1, MPI_UINT64_T, MPI_SUM, comm);
+  MPI_Allreduce(&mine, &stats.seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
+
+  // Latency percentiles over every rank's operations, on rank 0.
+  int count = static_cast<int>(latency.size());
+  std::vector<int> counts(static_cast<std::size_t>(ranks)), displs(static_cast<std::size_t>(ranks));
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
+  std::vector<double> all;
+  if (rank == 0) {
+    int total = 0;
+    for (int r = 0; r < ranks; ++r) {
+      displs[static_cast<std::size_t>(r)] = total;
+      total += counts[static_cast<std::size_t>(r)];
+    }
+    all.resize(static_cast<std::size_t>(total));
+  }
+  MPI_Gatherv(latency.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(),
+              MPI_DOUBLE, 0, comm);
+  double pct[2] = {percentile(all, 0.5), percentile(all, 0.99)};
+  MPI_Bcast(pct, 2, MPI_DOUBLE, 0, comm);
+  stats.latency_p50_us = pct[0];
+  stats.latency_p99_us = pct[1];
+
+  if (sums[3])
+    throw VerificationError("processing after event " + std::to_string(round) + ": " +
+                            std::to_string(sums[3]) +
+                            " value(s) differ from the updates applied to them " +
+                            "(lost or doubled updates) with lock '" + cfg.lock + "'");
+  return stats;
+}
+
+}  // namespace ringsim
