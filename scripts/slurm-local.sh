@@ -140,6 +140,11 @@ cmd_start() {
   if [ -e "$dir/slurmctld.pid" ] || [ -e "$dir/munged.pid" ]; then
     die "$dir already has pid files: stop that Slurm first (scripts/slurm-local.sh stop $dir)"
   fi
+  local up=$dir
+  while up=$(dirname "$up") && [ "$up" != / ]; do
+    [ "$(($(stat -c '%#a' "$up") & 1))" -eq 1 ] ||
+      die "munged needs every folder above $dir open to all (chmod o+x $up)"
+  done
   # munged wants its key in a private folder and its socket in a folder that
   # everyone may enter but only its owner may write.
   chmod 0755 "$dir"
