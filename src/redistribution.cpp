@@ -108,27 +108,44 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   };
   std::vector<Copy> copies;
   double t0 = MPI_Wtime();
+  node_rank_.resize(m.nodes());
+  for (NodeId v = 0; v < m.nodes(); ++v) node_rank_[v] = m.rank_of(v);
+  std::fill(wide_.begin(), wide_.end(), 0);
   new_owner_.resize(n);
   const bool load_aware = placement.traits().load_aware;
   if (load_aware) new_primary_.resize(n);
-  // Hashes are made a block at a time and looked up in one call per block.
+  const std::size_t nodes = m.nodes();
+  // A block at a time: hash the keys, look them up in one call, then count
+  // moves and destinations while the block is in cache.
   constexpr std::size_t kBlock = 4096;
   hash_block_.resize(kBlock);
   for (std::size_t b = 0; b < n; b += kBlock) {
     const std::size_t len = std::min(kBlock, n - b);
     for (std::size_t j = 0; j < len; ++j) hash_block_[j] = keys_.key_hash(shard.keys[b + j]);
+    NodeId* out = new_owner_.data() + b;
     if (replicas_ == 1) {
-      placement.lookup_many({hash_block_.data(), len}, new_owner_.data() + b);
+      placement.lookup_many({hash_block_.data(), len}, out);
     } else {
       for (std::size_t j = 0; j < len; ++j)
-        new_owner_[b + j] = owner_of(placement, m, hash_block_[j], shard.replica_of(b + j), owners);
+        out[j] = owner_of(placement, m, hash_block_[j], shard.replica_of(b + j), owners);
     }
     if (load_aware)
       for (std::size_t j = 0; j < len; ++j) new_primary_[b + j] = placement.primary(hash_block_[j]);
+    for (std::size_t j = 0; j < len; ++j) {
+      const std::size_t i = b + j;
+      ++wide_[node_rank_[out[j]]];
+      if (out[j] == shard.owners[i]) continue;
+      ++st.keys_moved;
+      if (opt.node_moves && shard.owners[i] != kNoNode)
+        ++(*opt.node_moves)[shard.owners[i] * nodes + out[j]];
+      if (load_aware)
+        st.keys_moved_by_load +=
+            shard.primary_of(i) != kNoNode && new_primary_[i] == shard.primary_of(i);
+    }
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (after_failure && survivors_[i] != all &&
-        std::countr_zero(survivors_[i]) == shard.replica_of(i)) {
+  if (after_failure) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (survivors_[i] == all || std::countr_zero(survivors_[i]) != shard.replica_of(i)) continue;
       replica_owners(placement, m, keys_.key_hash(shard.keys[i]), replicas_, owners);
       for (std::uint32_t j = 0; j < replicas_; ++j)
         if (!(survivors_[i] & (1u << j)))
@@ -137,29 +154,13 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   }
   survivors_.clear();
   st.replicas_created = copies.size();
-  for (std::size_t i = 0; i < n; ++i) st.keys_moved += new_owner_[i] != shard.owners[i];
-  if (opt.node_moves) {
-    const std::size_t nodes = m.nodes();
-    for (std::size_t i = 0; i < n; ++i)
-      if (shard.owners[i] != kNoNode && new_owner_[i] != shard.owners[i])
-        ++(*opt.node_moves)[shard.owners[i] * nodes + new_owner_[i]];
-  }
-  if (load_aware) {
-    for (std::size_t i = 0; i < n; ++i)
-      st.keys_moved_by_load += shard.primary_of(i) != kNoNode && new_owner_[i] != shard.owners[i] &&
-                               new_primary_[i] == shard.primary_of(i);
-  }
+  for (const Copy& c : copies) ++wide_[node_rank_[c.owner]];
   double t1 = MPI_Wtime();
   st.t.plan = t1 - t0;
 
   // pack: records leaving this rank, grouped by destination rank; then the
   // counts go round (MPI_Alltoall) and the receive buffer is made ready, so
   // that the exchange phase is the payload's MPI_Alltoallv alone.
-  node_rank_.resize(m.nodes());
-  for (NodeId v = 0; v < m.nodes(); ++v) node_rank_[v] = m.rank_of(v);
-  std::fill(wide_.begin(), wide_.end(), 0);
-  for (std::size_t i = 0; i < n; ++i) ++wide_[node_rank_[new_owner_[i]]];
-  for (const Copy& c : copies) ++wide_[node_rank_[c.owner]];
   wide_[rank_] = 0;
   st.records_sent = 0;
   for (int r = 0; r < ranks_; ++r) {
