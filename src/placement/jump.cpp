@@ -20,31 +20,17 @@
 
 #include "error.hpp"
 #include "placement.hpp"
+#include "placement/jump_hash.hpp"
 
 namespace ringsim {
 namespace {
-
-// The paper's function, line for line: b is the current bucket, j the next
-// jump target; the loop ends when the next jump leaves [0, num_buckets).
-std::uint32_t jump_bucket(std::uint64_t key, std::uint32_t num_buckets) {
-  std::int64_t b = -1;
-  std::int64_t j = 0;
-  while (j < static_cast<std::int64_t>(num_buckets)) {
-    b = j;
-    key = key * 2862933555777941757ULL + 1;
-    j = static_cast<std::int64_t>(
-        static_cast<double>(b + 1) *
-        (static_cast<double>(1LL << 31) / static_cast<double>((key >> 33) + 1)));
-  }
-  return static_cast<std::uint32_t>(b);
-}
 
 class JumpPlacement final : public PlacementBase<JumpPlacement> {
  public:
   explicit JumpPlacement(bool swap) : swap_(swap) {}
 
   NodeId lookup(std::uint64_t key_hash) const override {
-    return buckets_[jump_bucket(key_hash, static_cast<std::uint32_t>(buckets_.size()))];
+    return buckets_[jump_hash(key_hash, static_cast<std::uint32_t>(buckets_.size()))];
   }
 
   void add_node(const NodeSpec& node) override { buckets_.push_back(node.id); }

@@ -28,6 +28,7 @@
 #include "error.hpp"
 #include "hash.hpp"
 #include "placement.hpp"
+#include "placement/jump_hash.hpp"
 
 namespace ringsim {
 namespace {
@@ -35,20 +36,6 @@ namespace {
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 // Seed of the rehash of a key that hit a removed bucket.
 constexpr std::uint64_t kRehashSeed = 0x6d656d656e746f68ULL;  // "mementoh"
-
-// Jump consistent hash, the paper's algorithm (a 64-bit LCG drives the jumps;
-// the last jump target below n is the bucket).
-std::uint32_t jump_hash(std::uint64_t key, std::uint32_t n) {
-  std::int64_t b = -1;
-  std::int64_t j = 0;
-  while (j < static_cast<std::int64_t>(n)) {
-    b = j;
-    key = key * 2862933555777941757ULL + 1;
-    j = static_cast<std::int64_t>(static_cast<double>(b + 1) *
-                                  (2147483648.0 / static_cast<double>((key >> 33) + 1)));
-  }
-  return static_cast<std::uint32_t>(b);
-}
 
 // The replacement set: removed bucket -> (replacer, previously removed bucket).
 class ReplacementSet {
