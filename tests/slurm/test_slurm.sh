@@ -41,6 +41,7 @@ elif [ "$rc" -ne 0 ]; then
 fi
 echo "slurm packages ready after $((SECONDS - t0)) s"
 
+steps_before=$(pgrep -x slurmstepd | sort || true)
 tmp=$(mktemp -d /tmp/ringsim-slurm-test.XXXXXX)
 cleanup() {
   local rc=$?
@@ -48,6 +49,11 @@ cleanup() {
   bash "$local_slurm" stop "$tmp/slurm" || true
   local left
   left=$(pgrep -a -f "$tmp/" || true)
+  local step
+  for step in $(pgrep -x slurmstepd || true); do
+    grep -qx "$step" <<<"$steps_before" || left+=$'\n'"$(ps -o pid=,args= -p "$step" || true)"
+  done
+  left=$(sed '/^$/d' <<<"$left")
   if [ -n "$left" ]; then
     echo "FAIL: processes left after stopping Slurm:"
     echo "$left"
@@ -85,6 +91,7 @@ unset RINGSIM_MODULES RINGSIM_LAUNCH
 # One task per CPU: Slurm 22.05 rejects more tasks per node than CPUs, even with --overcommit.
 tpn=$(($(nproc) >= 2 ? 2 : 1))
 job=("$src/slurm/ringsim.sbatch")
+limit=240 # seconds for any one submission (the time-limit job takes 60-100)
 
 # check.py MODE ...: validates result files with h5py (complete, tagged, as expected).
 cat >"$tmp/check.py" <<'PY'
@@ -149,7 +156,7 @@ check() { "$python" "$tmp/check.py" "$@"; }
 
 # ---- a single run --------------------------------------------------------------------
 rc=0
-id=$(sbatch --parsable --wait --ntasks-per-node="$tpn" -o single-%j.out "${job[@]}" \
+id=$(timeout "$limit" sbatch --parsable --wait --ntasks-per-node="$tpn" -o single-%j.out "${job[@]}" \
   "$src/experiments/default.toml" --set keys.count=20000) || rc=$?
 out="$work/results/default/$id/default_job${id}_1x$tpn.h5"
 if [ "$rc" -ne 0 ]; then
@@ -162,10 +169,10 @@ else
 fi
 
 # ---- failures at the start: missing experiment, missing binary (in parallel) -------
-sbatch --wait --ntasks-per-node=1 -o missing-experiment.out "${job[@]}" no-such-experiment.toml \
+timeout "$limit" sbatch --wait --ntasks-per-node=1 -o missing-experiment.out "${job[@]}" no-such-experiment.toml \
   >/dev/null 2>&1 &
 p1=$!
-RINGSIM_BIN=$work/no-such-binary sbatch --wait --ntasks-per-node=1 -o missing-binary.out "${job[@]}" \
+RINGSIM_BIN=$work/no-such-binary timeout "$limit" sbatch --wait --ntasks-per-node=1 -o missing-binary.out "${job[@]}" \
   "$src/experiments/default.toml" >/dev/null 2>&1 &
 p2=$!
 rc1=0 rc2=0
@@ -191,7 +198,7 @@ nodes = [4, 8]
 set = ["keys.count=20000"]
 EOF
 rc=0
-bash "$src/slurm/sweep.sh" --wait "$tmp/sweep-ok.toml" --ntasks-per-node="$tpn" >sweep-ok.txt 2>&1 || rc=$?
+timeout "$limit" bash "$src/slurm/sweep.sh" --wait "$tmp/sweep-ok.toml" --ntasks-per-node="$tpn" >sweep-ok.txt 2>&1 || rc=$?
 dir=$(sed -n 's|.*results in \(.*\)/$|\1|p' sweep-ok.txt)
 expected='[{"task":0,"status":"ok","experiment":"default","strategy":"ring","nodes":4},
  {"task":1,"status":"ok","experiment":"default","strategy":"ring","nodes":8},
@@ -216,7 +223,7 @@ nodes = [4, 2]   # 2 < cluster.initial = 3: ringsim rejects it
 set = ["keys.count=20000"]
 EOF
 rc=0
-bash "$src/slurm/sweep.sh" --wait "$tmp/sweep-bad.toml" --ntasks-per-node="$tpn" >sweep-bad.txt 2>&1 || rc=$?
+timeout "$limit" bash "$src/slurm/sweep.sh" --wait "$tmp/sweep-bad.toml" --ntasks-per-node="$tpn" >sweep-bad.txt 2>&1 || rc=$?
 dir=$(sed -n 's|.*results in \(.*\)/$|\1|p' sweep-bad.txt)
 expected='[{"task":0,"status":"ok","experiment":"default","strategy":"ring","nodes":4},
  {"task":1,"status":"failed","experiment":"default","strategy":"ring","nodes":2,"message":"ringsim: error:"},
@@ -242,7 +249,7 @@ fi
 # early warning) is replaced by a harmless SIGURG, so that this is the bare time limit.
 sed 's/steps = 10/steps = 300/' "$src/experiments/churn.toml" >"$tmp/long-churn.toml"
 rc=0
-id=$(sbatch --parsable --wait --time=1 --signal=23@1 --ntasks-per-node="$tpn" -o timelimit.out \
+id=$(timeout "$limit" sbatch --parsable --wait --time=1 --signal=23@1 --ntasks-per-node="$tpn" -o timelimit.out \
   "${job[@]}" "$tmp/long-churn.toml" --set keys.count=1000000) || rc=$?
 partial="$work/results/long-churn/$id/long-churn_job${id}_1x$tpn.partial.h5"
 if [ "$rc" -eq 0 ]; then
