@@ -14,20 +14,13 @@
 #include "error.hpp"
 #include "locks/lock_bench.hpp"
 #include "locks/rma_lock.hpp"
+#include "mpi_test_util.hpp"
 
 namespace ringsim {
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
+using test::world_rank;
+using test::world_size;
 
 // Per rank `words` uint64 words in a window, in a lock_all epoch. The data the
 // locks protect: accessed with plain MPI_Get / MPI_Put, not atomics.

@@ -15,22 +15,15 @@
 #include "h5_output.hpp"
 #include "key_counter.hpp"
 #include "keys.hpp"
+#include "mpi_test_util.hpp"
 #include "registry.hpp"
 #include "runner.hpp"
 
 namespace ringsim {
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
+using test::world_rank;
+using test::world_size;
 
 Experiment default_experiment(std::vector<std::string> overrides = {}) {
   Experiment e = parse_experiment(default_experiment_text(), "default.toml", overrides);
@@ -491,6 +484,8 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoTemporaryIsLeft) {
 
 namespace ringsim {
 namespace {
+
+using test::world_size;
 
 // The processing stage: updates to a few hot keys from every rank under each
 // lock algorithm (and lock-free accumulates), then every value is checked
