@@ -27,27 +27,24 @@ struct GlobalTally {
   std::uint64_t misplaced = 0;
 };
 
-// Local (count, checksum, misplaced) summed over ranks in one allreduce.
-// A record is misplaced if it sits on a node other than the one the strategy
-// names for its replica, on an inactive node, on the wrong rank, or with a
-// stale hash.
-GlobalTally tally(const Shard& shard, const KeySpace& keys, const Placement* p, const Membership& m,
+// Global (count, checksum, misplaced) of the records, in one pass and one
+// allreduce. A record is misplaced if it sits on a node other than the one the
+// strategy names for its replica, on an inactive node, or on the wrong rank.
+GlobalTally tally(const Shard& shard, const KeySpace& keys, const Placement& p, const Membership& m,
                   std::uint32_t replicas, int rank, MPI_Comm comm) {
   std::uint64_t local[3] = {shard.size(), 0, 0};
-  for (std::size_t i = 0; i < shard.size(); ++i)
-    local[1] += record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
-  if (p) {
-    NodeId owners[kMaxReplicas];
-    for (std::size_t i = 0; i < shard.size(); ++i) {
-      const NodeId o = shard.owners[i];
-      bool ok = o != kNoNode && o < m.nodes() && m.active(o) && m.rank_of(o) == rank &&
-                shard.replica_of(i) < replicas;
-      if (ok) {
-        replica_owners(*p, m, keys.key_hash(shard.keys[i]), replicas, owners);
-        ok = owners[shard.replica_of(i)] == o;
-      }
-      local[2] += !ok;
+  NodeId owners[kMaxReplicas];
+  for (std::size_t i = 0; i < shard.size(); ++i) {
+    const std::uint32_t replica = shard.replica_of(i);
+    local[1] += record_digest(shard.keys[i], replica, shard.value(i));
+    const NodeId o = shard.owners[i];
+    bool ok =
+        o != kNoNode && o < m.nodes() && m.active(o) && m.rank_of(o) == rank && replica < replicas;
+    if (ok) {
+      replica_owners(p, m, keys.key_hash(shard.keys[i]), replicas, owners);
+      ok = owners[replica] == o;
     }
+    local[2] += !ok;
   }
   std::uint64_t global[3];
   MPI_Allreduce(local, global, 3, MPI_UINT64_T, MPI_SUM, comm);
@@ -363,7 +360,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
 
         const double tv = MPI_Wtime();
         GlobalTally got{};
-        if (e.verify) got = tally(shard, keys, placement.get(), m, r, rank, comm);
+        if (e.verify) got = tally(shard, keys, *placement, m, r, rank, comm);
         const double t_verify = MPI_Wtime() - tv;
 
         // Sums and maxima over ranks, two allreduces for the whole event.
