@@ -91,9 +91,12 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
-JobCompType=jobcomp/none
+# Every finished job's final state, read by tests (sbatch --wait can race the purge).
+JobCompType=jobcomp/filetxt
+JobCompLoc=$dir/jobcomp.log
 ReturnToService=2
-MinJobAge=4
+# Job records stay five minutes after the end, so that scontrol still knows them.
+MinJobAge=300
 KillWait=10
 InactiveLimit=0
 SlurmctldDebug=info
