@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "build_info.hpp"
+#include "engine/stop_token.hpp"
 #include "error.hpp"
 #include "experiment.hpp"
 #include "h5_output.hpp"
@@ -28,9 +29,6 @@
 namespace ringsim {
 namespace fs = std::filesystem;
 namespace {
-
-volatile std::sig_atomic_t g_stop_requested = 0;
-extern "C" void on_stop_signal(int) { g_stop_requested = 1; }
 
 // results/x.h5 -> results/x.partial.h5
 std::string partial_name(const std::string& path) {
@@ -104,6 +102,7 @@ Fault parse_fault(const std::string& f) {
   if (f == "corrupt-value") return Fault::kCorruptValue;
   if (f == "misplace-key") return Fault::kMisplaceKey;
   if (f == "lost-update") return Fault::kLostUpdate;
+  if (f == "lock-timeout") return Fault::kLockTimeout;
   return Fault::kNone;
 }
 
@@ -166,14 +165,14 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
   // Phase 2, the run. Verification failures are seen by every rank at once.
   // SIGTERM (Slurm's time limit, a user's kill) asks for a stop at the next
   // safe point; what completed is written to a file named as partial.
-  std::signal(SIGTERM, on_stop_signal);
+  const volatile std::sig_atomic_t* stop_flag = install_stop_handlers(rank);
   RunResult result;
   std::vector<LockBenchResult> locks;
   try {
     RunOptions opt;
     opt.fault = parse_fault(a.fault);
     opt.progress = !a.quiet;
-    opt.stop_flag = &g_stop_requested;
+    opt.stop_flag = stop_flag;
     result = run_experiment(e, opt, comm);
     if (e.has_locks && !result.partial) {
       std::vector<int> skipped;
@@ -249,7 +248,8 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
   run->add_option(
          "--inject-fault", a.fault,
          "For tests: damage the shard after the first event so that verification must fail")
-      ->check(CLI::IsMember({"none", "drop-key", "corrupt-value", "misplace-key", "lost-update"}));
+      ->check(CLI::IsMember(
+          {"none", "drop-key", "corrupt-value", "misplace-key", "lost-update", "lock-timeout"}));
 
   auto* list = app.add_subcommand("list", "List the placement strategies and their parameters");
 

@@ -9,6 +9,7 @@ namespace ringsim {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitVerification = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitRuntime = 3;  // an error during the run (one rank), the job aborted
 inline constexpr int kExitStopped = 4;  // SIGTERM: stopped early, partial results written
 
 // Runs the command on every rank of `comm`; only rank 0 prints, except for

@@ -10,7 +10,7 @@
 #include "keys.hpp"
 #include "params.hpp"
 #include "placement.hpp"
-#include "processing.hpp"
+#include "config.hpp"
 
 namespace ringsim {
 

@@ -1,13 +1,47 @@
 // ringsim: the thin main. Everything else lives in the ringsim_core library.
 #include <boost/mpi/environment.hpp>
+#include <cstdio>
 #include <cstdlib>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 #include <exception>
 #include <iostream>
+#include <typeinfo>
 
 #include "cli.hpp"
+#include "error.hpp"
+
+namespace {
+
+// An exception that nothing catches ends here. The C++ runtime calls the
+// terminate handler without unwinding the stack when no handler matches, so
+// no destructor runs (none frees an MPI window or closes an HDF5 file, both
+// collective, while other ranks wait elsewhere): this rank prints one line
+// naming itself and the cause, and the whole job stops with exit code 3.
+[[noreturn]] void abort_job() {
+  int rank = -1, initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (initialized && !finalized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::string what = "unknown error";
+  if (auto ep = std::current_exception()) {
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::bad_alloc&) {
+      what = "out of memory (std::bad_alloc)";
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+  }
+  std::fprintf(stderr, "ringsim: error on rank %d: %s\n", rank, what.c_str());
+  std::fflush(stderr);
+  if (initialized && !finalized) MPI_Abort(MPI_COMM_WORLD, ringsim::kExitRuntime);
+  std::_Exit(ringsim::kExitRuntime);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Open MPI 4.1's default one-sided component (osc/rdma) crashes on 64-bit
@@ -23,16 +57,16 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
-  boost::mpi::environment env(argc, argv);
-  try {
-    return ringsim::run_cli(argc, argv, MPI_COMM_WORLD);
-  } catch (const std::exception& e) {
-    // An error raised on one rank alone: the others may be inside a
-    // collective, so stop the whole job rather than let it hang.
-    int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    std::cerr << "ringsim: error on rank " << rank << ": " << e.what() << std::endl;
-    MPI_Abort(MPI_COMM_WORLD, 3);
+  std::set_terminate(abort_job);
+  // The winlock watchdog is a second thread (it makes no MPI call): funneled.
+  boost::mpi::environment env(argc, argv, boost::mpi::threading::funneled);
+  if (env.thread_level() < boost::mpi::threading::funneled) {
+    std::fprintf(stderr,
+                 "ringsim: error: the MPI library gives thread level %d, ringsim needs "
+                 "MPI_THREAD_FUNNELED\n",
+                 static_cast<int>(env.thread_level()));
+    return ringsim::kExitRuntime;
   }
-  return 3;
+  // No try/catch: an error on one rank goes to abort_job (see above).
+  return ringsim::run_cli(argc, argv, MPI_COMM_WORLD);
 }

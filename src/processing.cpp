@@ -12,7 +12,6 @@
 #include "error.hpp"
 #include "hash.hpp"
 #include "locks/rma_lock.hpp"
-#include "runner.hpp"
 
 namespace ringsim {
 namespace {

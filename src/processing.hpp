@@ -33,25 +33,13 @@
 #include <cstdint>
 #include <string>
 
+#include "config.hpp"
 #include "keys.hpp"
 #include "membership.hpp"
 #include "placement.hpp"
 #include "shard.hpp"
 
 namespace ringsim {
-
-struct ProcessingConfig {
-  std::uint64_t updates = 0;            // per rank per round; 0: no processing stage
-  std::string lock = "mcs";             // winlock, spin, mcs, or none (lock-free increments)
-  int stripes = 64;                     // lock words per rank
-  std::string keys = "uniform";         // uniform, zipf or hot
-  double zipf_exponent = 1.1;           // keys = "zipf"
-  std::uint32_t hot_keys = 8;           // keys = "hot"
-  double reads = 0.0;                   // share of updates that only read the value
-  std::string transform = "increment";  // increment or double
-  double work_inside_us = 0, work_outside_us = 0;
-  double timeout_seconds = 30;
-};
 
 struct ProcessingStats {
   std::uint64_t updates = 0;  // writes applied, all ranks

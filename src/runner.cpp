@@ -101,6 +101,7 @@ void inject(Fault f, Shard& shard, const Membership& m) {
   switch (f) {
     case Fault::kNone:
     case Fault::kLostUpdate:  // applied in the processing stage
+    case Fault::kLockTimeout:
       break;
     case Fault::kDropKey:
       shard.resize(shard.size() - 1);

@@ -11,20 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "error.hpp"
 #include "experiment.hpp"
 
 namespace ringsim {
-
-// Raised on every rank at once when verification fails (its inputs come from
-// an allreduce), so the run can stop without leaving a rank in a collective.
-class VerificationError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Faults a test can inject to prove that verification catches them. Applied
-// on the last rank after the first event's redistribution.
-enum class Fault { kNone, kDropKey, kCorruptValue, kMisplaceKey, kLostUpdate };
 
 struct RunOptions {
   Fault fault = Fault::kNone;

@@ -1,0 +1,43 @@
+#include "engine/stop_token.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+
+namespace ringsim {
+namespace {
+
+volatile std::sig_atomic_t g_stop_requested = 0;
+volatile std::sig_atomic_t g_is_rank0 = 0;
+
+extern "C" void on_stop_signal(int) {
+  if (g_stop_requested) {
+    // Only async-signal-safe calls here.
+    static const char kNow[] = "ringsim: second signal: stopping now\n";
+    if (g_is_rank0) [[maybe_unused]]
+      auto n = ::write(2, kNow, sizeof kNow - 1);
+    ::_exit(4);
+  }
+  g_stop_requested = 1;
+  static const char kMsg[] =
+      "ringsim: stop requested: stopping at the next safe point (a second signal stops at "
+      "once)\n";
+  if (g_is_rank0) [[maybe_unused]]
+    auto n = ::write(2, kMsg, sizeof kMsg - 1);
+}
+
+}  // namespace
+
+const volatile std::sig_atomic_t* install_stop_handlers(int rank) {
+  g_is_rank0 = rank == 0;
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  return &g_stop_requested;
+}
+
+}  // namespace ringsim
