@@ -17,24 +17,21 @@
 #include <sstream>
 
 #include "build_info.hpp"
+#include "engine/host_info.hpp"
 #include "engine/stop_token.hpp"
 #include "error.hpp"
 #include "experiment.hpp"
-#include "h5_output.hpp"
+#include "keys.hpp"
 #include "lock_suite.hpp"
+#include "memory_estimate.hpp"
+#include "output/console.hpp"
+#include "output/h5_stream.hpp"
 #include "registry.hpp"
-#include "report.hpp"
 #include "runner.hpp"
 
 namespace ringsim {
 namespace fs = std::filesystem;
 namespace {
-
-// results/x.h5 -> results/x.partial.h5
-std::string partial_name(const std::string& path) {
-  const fs::path p(path);
-  return (p.parent_path() / (p.stem().string() + ".partial" + p.extension().string())).string();
-}
 
 struct RunArgs {
   std::string experiment;  // empty: the embedded default
@@ -44,6 +41,11 @@ struct RunArgs {
   bool quiet = false;
   std::vector<std::string> sets;
   std::string fault = "none";
+  std::string resume;  // a partial result file to continue
+  bool dry_run = false;
+  int ranks = 0;  // --dry-run: validate for this many ranks (0: the job's)
+  bool force_memory = false;
+  bool no_warmup = false;
 };
 
 std::string read_file(const std::string& path) {
@@ -70,9 +72,47 @@ std::string check_output(const RunArgs& a, const std::string& name) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     throw Error("output folder " + dir.string() + " is not writable");
   if (fs::is_directory(out, ec)) throw Error("output path " + out.string() + " is a directory");
+  if (out.extension() != ".h5") throw Error("output file " + out.string() + " must end in .h5");
+  if (complete_name(out.string()) != out.string())
+    throw Error("output file " + out.string() +
+                " ends in .partial.h5, the name ringsim gives a run in progress; to continue a "
+                "stopped run use --resume " +
+                out.string());
   if (fs::exists(out, ec) && !a.force)
     throw Error("output file " + out.string() + " exists; pass --force to overwrite it");
   return out.string();
+}
+
+// What launched the ranks, for the provenance: the parent's command line when
+// it is mpirun/mpiexec, else Slurm's step, else nothing known.
+std::string launcher_line() {
+  std::ifstream in("/proc/" + std::to_string(::getppid()) + "/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string line;
+  for (char c : raw) line += c == '\0' ? ' ' : c;
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  const std::string exe = line.substr(0, line.find(' '));
+  const std::string base = fs::path(exe).filename().string();
+  if (base == "mpirun" || base == "mpiexec" || base == "orterun" || base == "prterun") return line;
+  if (const char* job = std::getenv("SLURM_JOB_ID")) {
+    const char* n = std::getenv("SLURM_NTASKS");
+    return std::string("srun (SLURM_JOB_ID=") + job + ", SLURM_NTASKS=" + (n ? n : "?") + ")";
+  }
+  return line.empty() ? "" : "unknown (parent: " + line + ")";
+}
+
+// Collective: every rank's verdict; the first failing rank's message, or "".
+std::string first_problem(const std::string& mine, MPI_Comm comm) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  int first = mine.empty() ? ranks : rank, who = ranks;
+  MPI_Allreduce(&first, &who, 1, MPI_INT, MPI_MIN, comm);
+  if (who == ranks) return "";
+  std::string msg = rank == who ? mine : std::string();
+  boost::mpi::communicator world(comm, boost::mpi::comm_attach);
+  boost::mpi::broadcast(world, msg, who);
+  return who == 0 ? msg : "rank " + std::to_string(who) + ": " + msg;
 }
 
 std::string now_iso8601() {
@@ -110,18 +150,56 @@ void print_error(int rank, const std::string& msg) {
   if (rank == 0) std::cerr << "ringsim: error: " << msg << std::endl;
 }
 
-int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
+int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
   boost::mpi::communicator world(comm, boost::mpi::comm_attach);
   const int rank = world.rank();
 
-  // Phase 1, validation: rank 0 reads the inputs and checks the output path;
-  // everything is broadcast, then every rank parses and validates the same
-  // text, so every rank reaches the same verdict and none is left waiting.
+  // --resume FILE.partial.h5: the experiment text and overrides come from the
+  // file; the output is the file's complete name.
+  ResumeInfo resume;
+  const bool resuming = !a.resume.empty();
+  if (resuming) {
+    if (!a.experiment.empty() || !a.sets.empty() || !a.out.empty())
+      return print_error(rank,
+                         "--resume takes the experiment, --set and --out from the file; "
+                         "give none of them"),
+             kExitBadInput;
+    if (complete_name(a.resume) == a.resume)
+      return print_error(rank,
+                         "--resume needs a partial result (NAME.partial.h5), not " + a.resume),
+             kExitBadInput;
+    std::error_code ec;
+    if (!fs::exists(a.resume, ec))
+      return print_error(rank, "--resume: " + a.resume + " does not exist"), kExitBadInput;
+    try {
+      resume = read_resume_info(a.resume, comm);
+    } catch (const Error& err) {
+      return print_error(rank, err.what()), kExitBadInput;
+    }
+    if (resume.ranks != world.size())
+      return print_error(rank, "--resume: " + a.resume + " was written by " +
+                                   std::to_string(resume.ranks) + " ranks; run it with " +
+                                   std::to_string(resume.ranks) + ", not " +
+                                   std::to_string(world.size())),
+             kExitBadInput;
+  }
+
+  // Validation: rank 0 reads the inputs and checks the output path; the text
+  // is broadcast, every rank parses and validates the same text, and what
+  // only a rank can know (can it read the key trace, does the host have the
+  // memory) is reduced, so every rank reaches the same verdict.
   Experiment e;
   std::string out_path;
   {
     std::string text, error;
-    if (rank == 0) {
+    std::vector<std::string> sets = a.sets;
+    if (resuming) {
+      text = resume.experiment_text;
+      sets.clear();
+      std::istringstream os(resume.overrides);
+      for (std::string line; std::getline(os, line);)
+        if (!line.empty()) sets.push_back(line);
+    } else if (rank == 0) {
       try {
         text =
             a.experiment.empty() ? std::string(default_experiment_text()) : read_file(a.experiment);
@@ -132,19 +210,47 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
     boost::mpi::broadcast(world, error, 0);
     if (!error.empty()) return print_error(rank, error), kExitBadInput;
     boost::mpi::broadcast(world, text, 0);
+    const int ranks_for = a.dry_run && a.ranks > 0 ? a.ranks : world.size();
     try {
-      const std::string source = a.experiment.empty() ? "<built-in default.toml>" : a.experiment;
-      e = parse_experiment(text, source, a.sets);
+      const std::string source = resuming               ? a.resume
+                                 : a.experiment.empty() ? "<built-in default.toml>"
+                                                        : a.experiment;
+      e = parse_experiment(text, source, sets);
       if (e.name.empty())
         e.name = a.experiment.empty() ? "default" : fs::path(a.experiment).stem().string();
       if (a.no_verify) e.verify = false;
-      validate_experiment(e, world.size());
+      validate_experiment(e, ranks_for);
     } catch (const Error& err) {
       return print_error(rank, err.what()), kExitBadInput;
     }
+    if (a.dry_run) {
+      if (rank == 0)
+        std::cout << "ringsim: ok: " << e.source << ": " << e.strategies.size() << " strateg"
+                  << (e.strategies.size() == 1 ? "y" : "ies") << " x " << e.timeline.size()
+                  << " events x " << e.repetitions << " repetition(s), " << e.nodes << " nodes, "
+                  << e.keys.count << " keys, on " << ranks_for << " ranks" << std::endl;
+      return kExitOk;
+    }
+    std::string problem = first_problem(key_file_problem(e.keys), comm);
+    if (!problem.empty()) return print_error(rank, problem), kExitBadInput;
+    if (!a.force_memory) {
+      const HostInfo host = host_info(comm);
+      problem = first_problem(
+          check_memory(e, world.size(), host.ranks_on_my_host, host_memory_bytes()).value_or(""),
+          comm);
+      if (!problem.empty())
+        return print_error(rank, problem + " (--force-memory runs it anyway)"), kExitBadInput;
+    }
     if (rank == 0) {
       try {
-        out_path = check_output(a, e.name);
+        if (resuming) {
+          out_path = complete_name(a.resume);
+          std::error_code ec;
+          if (fs::exists(out_path, ec))
+            throw Error("--resume: the complete result " + out_path + " exists already");
+        } else {
+          out_path = check_output(a, e.name);
+        }
       } catch (const Error& err) {
         error = err.what();
       }
@@ -160,12 +266,18 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
   boost::mpi::broadcast(world, ctx.start_time, 0);
   boost::mpi::all_gather(world, hostname(), ctx.hosts);
   ctx.mpi_version = mpi_library_version();
-  if (rank == 0) print_header(std::cout, e, world.size());
+  ctx.launcher = rank == 0 ? launcher_line() : "";
+  boost::mpi::broadcast(world, ctx.launcher, 0);
 
-  // Phase 2, the run. Verification failures are seen by every rank at once.
-  // SIGTERM (Slurm's time limit, a user's kill) asks for a stop at the next
-  // safe point; what completed is written to a file named as partial.
+  // The run. SIGTERM and SIGINT (a Slurm time limit, a kill, a Ctrl-C) ask
+  // for a stop at the next safe point; every finished event is already in
+  // the file, which keeps its partial name.
   const volatile std::sig_atomic_t* stop_flag = install_stop_handlers(rank);
+  H5Stream stream(out_path, e, ctx, comm, resuming);
+  if (rank == 0) {
+    print_header(std::cout, e, world.size());
+    std::cout << "results: streaming to " << stream.path() << std::endl;
+  }
   RunResult result;
   std::vector<LockBenchResult> locks;
   try {
@@ -173,25 +285,34 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
     opt.fault = parse_fault(a.fault);
     opt.progress = !a.quiet;
     opt.stop_flag = stop_flag;
-    result = run_experiment(e, opt, comm);
+    opt.warmup = !a.no_warmup;
+    opt.skip = resume.complete;
+    result = run_experiment(e, opt, comm, stream);
+    if (rank == 0 && result.events_resumed)
+      std::cout << "resumed: " << result.events_resumed << " event(s) kept from " << a.resume
+                << std::endl;
+    StopToken stop(comm, stop_flag);
     if (e.has_locks && !result.partial) {
       std::vector<int> skipped;
-      locks = run_lock_suite(e, comm, &skipped);
+      locks = run_lock_suite(e, comm, &skipped, &stop,
+                             [&](const LockBenchResult& l) { stream.lock_result(l); });
+      result.partial = stop.stopped();
       if (rank == 0)
         for (int k : skipped)
           std::cerr << "ringsim: note: locks.ranks " << k << " skipped: the job has only "
                     << world.size() << " ranks" << std::endl;
     }
   } catch (const VerificationError& err) {
+    // Raised on every rank at once: the file's figures cannot be trusted.
+    stream.discard();
     print_error(rank, err.what());
     if (rank == 0) std::cerr << "ringsim: no result file written" << std::endl;
     return kExitVerification;
   }
 
-  if (result.partial) out_path = partial_name(out_path);
-  const double t_write = MPI_Wtime();
-  write_result_file(out_path, e, result, ctx, comm, locks);
-  const double write_seconds = MPI_Wtime() - t_write;
+  const double t_close = MPI_Wtime();
+  stream.end_run({&result});
+  const double close_seconds = MPI_Wtime() - t_close;
   if (rank == 0) {
     print_report(std::cout, e, result);
     if (!locks.empty()) {
@@ -202,12 +323,14 @@ int do_run(const RunArgs& a, const std::string& command_line, MPI_Comm comm) {
                 << "; fairness: max/min acquisitions over ranks, or the spread of finish times)\n";
       print_lock_table(std::cout, locks);
     }
-    std::cout << "results: " << out_path << " (written in " << std::fixed << std::setprecision(2)
-              << write_seconds << " s)" << std::endl;
+    std::cout << "results: " << stream.path() << " (closed in " << std::fixed
+              << std::setprecision(2) << close_seconds << " s)" << std::endl;
   }
   if (result.partial) {
-    print_error(rank, "stopped by SIGTERM after " + std::to_string(result.events_completed) +
-                          " completed event(s); partial results in " + out_path);
+    print_error(rank, std::string("stopped by ") + stop_signal_name() + " after " +
+                          std::to_string(result.events_completed) +
+                          " completed event(s); partial results in " + stream.path() +
+                          " (continue it with: ringsim run --resume " + stream.path() + ")");
     return kExitStopped;
   }
   return kExitOk;
@@ -245,6 +368,18 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
   run->add_flag("--no-verify", a.no_verify,
                 "Skip the check after each event that keys and values survived and sit where the "
                 "strategy says (on by default)");
+  run->add_option("--resume", a.resume,
+                  "Continue a stopped run from its NAME.partial.h5: the strategies and repetitions "
+                  "it completed are kept, the one in progress is run again");
+  run->add_flag(
+      "--dry-run", a.dry_run,
+      "Parse and validate the experiment (for --ranks ranks) and exit: 0 if it would run");
+  run->add_option("--ranks", a.ranks, "With --dry-run: validate for this many ranks")
+      ->check(CLI::Range(1, 1 << 30));
+  run->add_flag("--force-memory", a.force_memory,
+                "Run even if the memory estimate says the hosts are too small");
+  run->add_flag("--no-warmup", a.no_warmup,
+                "Skip the untimed warm-up (the first strategy through the first event)");
   run->add_option(
          "--inject-fault", a.fault,
          "For tests: damage the shard after the first event so that verification must fail")
@@ -256,9 +391,17 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& err) {
-    // Help and errors: rank 0 prints, every rank returns the same code.
-    if (rank == 0) return app.exit(err);
-    return err.get_exit_code() == 0 ? 0 : kExitBadInput;
+    // Help and version: CLI11's text, exit 0. Errors: one line, exit 2, on
+    // every rank.
+    if (err.get_exit_code() == 0) return rank == 0 ? app.exit(err) : 0;
+    if (rank == 0)
+      std::cerr << "ringsim: error: " << err.what() << " (ringsim --help lists the commands)"
+                << std::endl;
+    return kExitBadInput;
+  }
+  if (auto* o = run->get_option("--out"); o->count() > 0 && a.out.empty()) {
+    if (rank == 0) std::cerr << "ringsim: error: --out is empty: name a result file" << std::endl;
+    return kExitBadInput;
   }
 
   if (list->parsed()) {

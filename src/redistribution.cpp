@@ -91,7 +91,8 @@ LocalFailureStats Redistributor::drop_failed(Shard& shard, const Placement& plac
 }
 
 LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placement,
-                                           const Membership& m, const RedistributeOptions& opt) {
+                                           const Membership& m, PhaseTimer& timer,
+                                           const RedistributeOptions& opt) {
   LocalMoveStats st;
   const std::size_t n = shard.size();
   const std::size_t vb = keys_.value_bytes;
@@ -99,22 +100,25 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   const bool after_failure = survivors_.size() == n && n > 0;
   NodeId owners[kMaxReplicas];
 
-  // plan: the new owner of every local record, and the copies to make for
-  // replicas lost in a failure (index of the source record, replica, owner).
+  // plan: the new owner of every local record, the copies to make for
+  // replicas lost in a failure (index of the source record, replica, owner),
+  // and the count of records for each destination rank.
   struct Copy {
     std::size_t source;
     std::uint8_t replica;
     NodeId owner;
   };
   std::vector<Copy> copies;
-  double t0 = MPI_Wtime();
+  timer.start(Phase::kPlan);
   node_rank_.resize(m.nodes());
   for (NodeId v = 0; v < m.nodes(); ++v) node_rank_[v] = m.rank_of(v);
   std::fill(wide_.begin(), wide_.end(), 0);
   new_owner_.resize(n);
   const bool load_aware = placement.traits().load_aware;
   if (load_aware) new_primary_.resize(n);
-  const std::size_t nodes = m.nodes();
+  auto note_pair = [&](NodeId from, NodeId to) {
+    st.node_pairs.push_back(std::uint64_t{from} << 32 | to);
+  };
   // A block at a time: hash the keys, look them up in one call, then count
   // moves and destinations while the block is in cache.
   constexpr std::size_t kBlock = 4096;
@@ -136,8 +140,7 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
       ++wide_[node_rank_[out[j]]];
       if (out[j] == shard.owners[i]) continue;
       ++st.keys_moved;
-      if (opt.node_moves && shard.owners[i] != kNoNode)
-        ++(*opt.node_moves)[shard.owners[i] * nodes + out[j]];
+      if (opt.node_pairs && shard.owners[i] != kNoNode) note_pair(shard.owners[i], out[j]);
       if (load_aware)
         st.keys_moved_by_load +=
             shard.primary_of(i) != kNoNode && new_primary_[i] == shard.primary_of(i);
@@ -148,19 +151,15 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
       if (survivors_[i] == all || std::countr_zero(survivors_[i]) != shard.replica_of(i)) continue;
       replica_owners(placement, m, keys_.key_hash(shard.keys[i]), replicas_, owners);
       for (std::uint32_t j = 0; j < replicas_; ++j)
-        if (!(survivors_[i] & (1u << j)))
+        if (!(survivors_[i] & (1u << j))) {
           copies.push_back({i, static_cast<std::uint8_t>(j), owners[j]});
+          if (opt.node_pairs) note_pair(shard.owners[i], owners[j]);
+        }
     }
   }
   survivors_.clear();
   st.replicas_created = copies.size();
   for (const Copy& c : copies) ++wide_[node_rank_[c.owner]];
-  double t1 = MPI_Wtime();
-  st.t.plan = t1 - t0;
-
-  // pack: records leaving this rank, grouped by destination rank; then the
-  // counts go round (MPI_Alltoall) and the receive buffer is made ready, so
-  // that the exchange phase is the payload's MPI_Alltoallv alone.
   wide_[rank_] = 0;
   st.records_sent = 0;
   for (int r = 0; r < ranks_; ++r) {
@@ -171,7 +170,27 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     send_counts_[r] = static_cast<int>(wide_[r]);
     st.records_sent += wide_[r];
   }
+  timer.stop(Phase::kPlan);
+
+  // counts: how many records each rank will receive from each.
+  timer.start(Phase::kCounts);
+  MPI_Alltoall(send_counts_.data(), 1, MPI_INT, recv_counts_.data(), 1, MPI_INT, comm_);
+  timer.stop(Phase::kCounts);
+
+  // pack: records leaving this rank, grouped by destination rank, and the
+  // receive buffer made ready, so that the exchange is the payload alone.
+  timer.start(Phase::kPack);
+  std::uint64_t incoming = 0;
+  for (int r = 0; r < ranks_; ++r) {
+    incoming += static_cast<std::uint64_t>(recv_counts_[r]);
+    st.peer_ranks += r != rank_ && (send_counts_[r] > 0 || recv_counts_[r] > 0);
+  }
+  st.records_received = incoming;
+  if (incoming > static_cast<std::uint64_t>(INT_MAX))
+    throw Error("rank " + std::to_string(rank_) + " would receive " + std::to_string(incoming) +
+                " records, more than MPI_Alltoallv can address; use more ranks");
   std::exclusive_scan(send_counts_.begin(), send_counts_.end(), send_displs_.begin(), 0);
+  std::exclusive_scan(recv_counts_.begin(), recv_counts_.end(), recv_displs_.begin(), 0);
   send_buf_.ensure(st.records_sent * record_bytes_, false);
   std::copy(send_displs_.begin(), send_displs_.end(), cursor_.begin());
   auto pack_record = [&](std::size_t i, std::uint8_t replica, int r) {
@@ -192,30 +211,23 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     }
   }
   st.records_to_rank.assign(send_counts_.begin(), send_counts_.end());
-  MPI_Alltoall(send_counts_.data(), 1, MPI_INT, recv_counts_.data(), 1, MPI_INT, comm_);
-  std::uint64_t incoming = 0;
-  for (int c : recv_counts_) incoming += static_cast<std::uint64_t>(c);
-  if (incoming > static_cast<std::uint64_t>(INT_MAX))
-    throw Error("rank " + std::to_string(rank_) + " would receive " + std::to_string(incoming) +
-                " records, more than MPI_Alltoallv can address; use more ranks");
-  std::exclusive_scan(recv_counts_.begin(), recv_counts_.end(), recv_displs_.begin(), 0);
   recv_buf_.ensure(incoming * record_bytes_, true);
-  double t2 = MPI_Wtime();
-  st.t.pack = t2 - t1;
+  timer.stop(Phase::kPack);
 
-  // exchange: the records. The barrier keeps the imbalance of the earlier
-  // phases (already in their own times) out of it.
+  // exchange: the records, after a barrier, so that the phase measures the
+  // transfer and not the wait for the slowest packer (that wait is in the
+  // pack phase's span and imbalance, and in the event's critical path).
   MPI_Barrier(comm_);
-  t2 = MPI_Wtime();
+  timer.start(Phase::kExchange);
   MPI_Alltoallv(send_buf_.data(), send_counts_.data(), send_displs_.data(), record_type_,
                 recv_buf_.data(), recv_counts_.data(), recv_displs_.data(), record_type_, comm_);
-  double t3 = MPI_Wtime();
-  st.t.exchange = t3 - t2;
+  timer.stop(Phase::kExchange);
 
   // apply: local copies are appended (their source records are still in
   // place); records that left become holes, which arriving records fill
   // first; holes left over are filled from the end. Only moved records are
   // touched, not the whole shard.
+  timer.start(Phase::kApply);
   std::vector<std::byte> value(vb);
   for (const Copy& c : copies) {
     if (node_rank_[c.owner] != rank_) continue;
@@ -263,14 +275,17 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     }
     shard.resize(end);
   }
-  st.t.apply = MPI_Wtime() - t3;
+  timer.stop(Phase::kApply);
 
-  if (opt.measure_lower_bound) {
+  // The exchange floor: the same buffers through the bare call again (the
+  // receive buffer gets the same bytes; apply has already read it).
+  st.floor_seconds.resize(opt.floor_repeats);
+  for (std::uint32_t k = 0; k < opt.floor_repeats; ++k) {
     MPI_Barrier(comm_);
-    const double t4 = MPI_Wtime();
+    const double t = MPI_Wtime();
     MPI_Alltoallv(send_buf_.data(), send_counts_.data(), send_displs_.data(), record_type_,
                   recv_buf_.data(), recv_counts_.data(), recv_displs_.data(), record_type_, comm_);
-    st.t.lower_bound = MPI_Wtime() - t4;
+    st.floor_seconds[k] = MPI_Wtime() - t;
   }
   return st;
 }

@@ -1,7 +1,8 @@
 // Redistribution after a membership event: every rank computes the new owner
-// of each local record (plan), packs the records that leave the rank by
-// destination (pack), exchanges counts with MPI_Alltoall and records with
-// MPI_Alltoallv (exchange), and rebuilds its shard (apply). Only moved records
+// of each local record and counts them by destination rank (plan), exchanges
+// the counts with MPI_Alltoall (counts), packs the records that leave the rank
+// by destination (pack), sends them with MPI_Alltoallv (exchange), and
+// rebuilds its shard (apply). Only moved records
 // cross the wire, and no rank ever holds more than its own share.
 //
 // With replication (r copies of each key on distinct nodes, see replicas.hpp)
@@ -18,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/phase_timer.hpp"
 #include "keys.hpp"
 #include "membership.hpp"
 #include "placement.hpp"
@@ -25,31 +27,32 @@
 
 namespace ringsim {
 
-struct PhaseTimes {
-  double plan = 0, pack = 0, exchange = 0, apply = 0;
-  // The same records pushed through one bare MPI_Alltoallv again: the in-run
-  // lower bound of the exchange phase.
-  double lower_bound = 0;
-};
-
 struct RedistributeOptions {
-  bool measure_lower_bound = true;
-  // If set (nodes x nodes, row-major), counts local records moved from node a
-  // (row) to node b (column).
-  std::vector<std::uint64_t>* node_moves = nullptr;
+  // After apply, the same buffers go through a bare MPI_Alltoallv this many
+  // times, each after a barrier (the exchange floor).
+  std::uint32_t floor_repeats = 0;
+  // Record (from node, to node) of every moved or copied record, for the
+  // node-level traffic (projection, node matrix).
+  bool node_pairs = false;
 };
 
 // What one rank saw; the runner reduces these over ranks.
 struct LocalMoveStats {
   std::uint64_t keys_moved = 0;    // local records whose owner node changed
   std::uint64_t records_sent = 0;  // records sent to another rank (moves and copies)
+  std::uint64_t records_received = 0;
+  int peer_ranks = 0;  // other ranks this rank sends to or receives from
   // Load-aware strategies: moved records whose primary owner did not change,
   // i.e. that moved only because loads changed.
   std::uint64_t keys_moved_by_load = 0;
   std::uint64_t replicas_created = 0;          // copies made for replicas lost in a failure
   std::uint64_t copies_sent = 0;               // of those, sent to another rank
   std::vector<std::uint64_t> records_to_rank;  // records this rank sent to each rank
-  PhaseTimes t;
+  // With node_pairs: (from << 32 | to) for every record that changed node,
+  // re-created replicas included (from = the node of the surviving copy).
+  std::vector<std::uint64_t> node_pairs;
+  // Seconds of each bare repeat of the exchange on this rank (floor_repeats).
+  std::vector<double> floor_seconds;
 };
 
 // What one rank dropped in a failure.
@@ -77,8 +80,10 @@ class Redistributor {
   // Moves every record of `shard` to the node `placement` names for its
   // replica, and re-creates replicas lost in the last drop_failed. Records
   // whose owner is kNoNode (fresh from the generator) count as moved.
+  // The phases are timed with `timer` (plan, counts, pack, exchange, apply);
+  // the caller resets it after the barrier that starts the event.
   LocalMoveStats redistribute(Shard& shard, const Placement& placement, const Membership& m,
-                              const RedistributeOptions& opt = {});
+                              PhaseTimer& timer, const RedistributeOptions& opt = {});
 
   std::size_t record_bytes() const { return record_bytes_; }
   // Frees the exchange buffers (they keep the largest size seen otherwise).

@@ -1,3 +1,8 @@
+// The driver: strings the stages together. For each repetition, the
+// strategies in a shuffled order; for each strategy, the key source places the
+// keys on the cluster, then every event of the timeline changes the cluster,
+// the redistributor moves the records, the verifier checks them, the
+// processing stage runs, and the event's figures go to the sink at once.
 #include "runner.hpp"
 
 #include <sys/resource.h>
@@ -5,121 +10,35 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
-#include <tuple>
 #include <variant>
 
-#include "checksum.hpp"
-#include "key_counter.hpp"
-#include "membership.hpp"
+#include "engine/calibration.hpp"
+#include "engine/cluster.hpp"
+#include "engine/event_metrics.hpp"
+#include "engine/host_info.hpp"
+#include "engine/key_source.hpp"
+#include "engine/stop_token.hpp"
+#include "engine/verifier.hpp"
+#include "hash.hpp"
+#include "output/progress.hpp"
+#include "output/sink.hpp"
 #include "processing.hpp"
 #include "redistribution.hpp"
-#include "registry.hpp"
-#include "replicas.hpp"
-#include "shard.hpp"
 
 namespace ringsim {
 namespace {
 
-struct GlobalTally {
-  std::uint64_t count = 0;
-  std::uint64_t checksum = 0;
-  std::uint64_t misplaced = 0;
-};
-
-// Global (count, checksum, misplaced) of the records, in one pass and one
-// allreduce. A record is misplaced if it sits on a node other than the one the
-// strategy names for its replica, on an inactive node, or on the wrong rank.
-GlobalTally tally(const Shard& shard, const KeySpace& keys, const Placement& p, const Membership& m,
-                  std::uint32_t replicas, int rank, MPI_Comm comm) {
-  std::uint64_t local[3] = {shard.size(), 0, 0};
-  NodeId owners[kMaxReplicas];
-  for (std::size_t i = 0; i < shard.size(); ++i) {
-    const std::uint32_t replica = shard.replica_of(i);
-    local[1] += record_digest(shard.keys[i], replica, shard.value(i));
-    const NodeId o = shard.owners[i];
-    bool ok =
-        o != kNoNode && o < m.nodes() && m.active(o) && m.rank_of(o) == rank && replica < replicas;
-    if (ok) {
-      replica_owners(p, m, keys.key_hash(shard.keys[i]), replicas, owners);
-      ok = owners[replica] == o;
-    }
-    local[2] += !ok;
+std::string params_text(const StrategyParams& p) {
+  std::ostringstream os;
+  bool first = true;
+  for (const auto& [k, v] : p.values()) {
+    os << (first ? "" : " ") << k << '=';
+    std::visit([&](const auto& x) { os << x; }, v);
+    first = false;
   }
-  std::uint64_t global[3];
-  MPI_Allreduce(local, global, 3, MPI_UINT64_T, MPI_SUM, comm);
-  return {global[0], global[1], global[2]};
-}
-
-// Peak-to-mean and coefficient of variation over the active nodes of each
-// node's load relative to its fair share total * w / W (so weighted nodes
-// count as even when they hold load in proportion to their weight).
-template <typename T>
-std::pair<double, double> load_shape(const std::vector<T>& loads, const Membership& m,
-                                     double total) {
-  const double total_weight = m.active_weight();
-  double sum = 0, sum2 = 0, peak = 0;
-  const auto active = m.active_nodes();
-  for (NodeId n : active) {
-    const double share = total * m.weight(n) / total_weight;
-    const double x = static_cast<double>(loads[n]) / share;
-    sum += x;
-    sum2 += x * x;
-    peak = std::max(peak, x);
-  }
-  const double k = static_cast<double>(active.size());
-  const double mean = sum / k;
-  return {peak / mean, std::sqrt(std::max(0.0, sum2 / k - mean * mean)) / mean};
-}
-
-// Request load per node for skewed workloads: the popularity of the keys
-// whose replica 0 (the one that serves requests) each node holds.
-std::vector<double> global_requests(const Shard& shard, const KeySpace& keys, std::uint32_t nodes,
-                                    MPI_Comm comm) {
-  std::vector<double> local(nodes, 0.0), global(nodes, 0.0);
-  for (std::size_t i = 0; i < shard.size(); ++i)
-    if (shard.replica_of(i) == 0) local[shard.owners[i]] += keys.popularity(shard.keys[i]);
-  MPI_Allreduce(local.data(), global.data(), static_cast<int>(nodes), MPI_DOUBLE, MPI_SUM, comm);
-  return global;
-}
-
-std::vector<std::uint64_t> global_loads(const Shard& shard, std::uint32_t nodes, MPI_Comm comm) {
-  std::vector<std::uint64_t> local(nodes, 0), global(nodes, 0);
-  for (NodeId o : shard.owners) ++local[o];
-  MPI_Allreduce(local.data(), global.data(), static_cast<int>(nodes), MPI_UINT64_T, MPI_SUM, comm);
-  return global;
-}
-
-double max_over_ranks(double v, MPI_Comm comm) {
-  double out = 0;
-  MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return out;
-}
-
-void inject(Fault f, Shard& shard, const Membership& m) {
-  if (shard.size() == 0) return;
-  switch (f) {
-    case Fault::kNone:
-    case Fault::kLostUpdate:  // applied in the processing stage
-    case Fault::kLockTimeout:
-      break;
-    case Fault::kDropKey:
-      shard.resize(shard.size() - 1);
-      break;
-    case Fault::kCorruptValue:
-      shard.value(0)[0] ^= std::byte{1};
-      break;
-    case Fault::kMisplaceKey: {
-      // Retag the first key to another active node: count and checksum hold,
-      // only the placement check can see it.
-      for (NodeId n : m.active_nodes())
-        if (n != shard.owners[0]) {
-          shard.owners[0] = n;
-          break;
-        }
-      break;
-    }
-  }
+  return os.str();
 }
 
 // ns per lookup over up to 2^20 local key hashes, min over ranks.
@@ -139,325 +58,377 @@ double measure_lookup_ns(const Shard& shard, const KeySpace& keys, const Placeme
   return best;
 }
 
-std::string params_text(const StrategyParams& p) {
-  std::ostringstream os;
-  bool first = true;
-  for (const auto& [k, v] : p.values()) {
-    os << (first ? "" : " ") << k << '=';
-    std::visit([&](const auto& x) { os << x; }, v);
-    first = false;
-  }
-  return os.str();
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
-// Progress lines on rank 0's stderr, throttled to one a second.
-class Progress {
+// The strategy order of each repetition: the experiment's order for
+// repetition 0 of a run with one repetition, else a permutation drawn from
+// (seed, repetition), the same on every rank.
+std::vector<std::vector<std::uint32_t>> strategy_orders(const Experiment& e) {
+  std::vector<std::vector<std::uint32_t>> orders(e.repetitions);
+  for (std::uint32_t rep = 0; rep < e.repetitions; ++rep) {
+    auto& o = orders[rep];
+    o.resize(e.strategies.size());
+    for (std::uint32_t i = 0; i < o.size(); ++i) o[i] = i;
+    if (e.repetitions == 1) continue;
+    std::uint64_t state = e.keys.seed ^ (0x9e3779b97f4a7c15ull * (rep + 1));
+    for (std::size_t i = o.size(); i > 1; --i) {
+      state = mix64(state + 0x9e3779b97f4a7c15ull);  // splitmix64 steps
+      std::swap(o[i - 1], o[static_cast<std::size_t>(state % i)]);
+    }
+  }
+  return orders;
+}
+
+// Everything one strategy needs in one repetition.
+class StrategyRun {
  public:
-  Progress(bool on, std::size_t total_steps) : on_(on), total_(total_steps), start_(MPI_Wtime()) {}
-  void step(const std::string& strategy, std::size_t event, std::size_t events,
-            const std::string& what) {
-    ++done_;
-    if (!on_) return;
-    const double now = MPI_Wtime();
-    if (now - start_ < 1.0 || now - last_ < 1.0) return;
-    last_ = now;
-    const double elapsed = now - start_;
-    const double left = elapsed / double(done_) * double(total_ - done_);
-    if (events == 0)
-      std::fprintf(stderr, "[ringsim] %s: %s done, %.1f s elapsed, about %.1f s left\n",
-                   strategy.c_str(), what.c_str(), elapsed, left);
-    else
-      std::fprintf(stderr,
-                   "[ringsim] %s: event %zu of %zu (%s) done, %.1f s elapsed, about %.1f s left\n",
-                   strategy.c_str(), event + 1, events, what.c_str(), elapsed, left);
+  StrategyRun(const Experiment& e, const StrategySpec& spec, std::uint32_t rep,
+              const RunOptions& opt, const Calibration& cal, MPI_Comm comm)
+      : e_(e),
+        spec_(spec),
+        rep_(rep),
+        opt_(opt),
+        cal_(cal),
+        comm_(comm),
+        keys_(e.keys),
+        cluster_(e, spec, ranks_of(comm)),
+        shard_(e.keys.value_bytes, e.replicas > 1, cluster_.load_aware()),
+        redist_(comm, keys_, e.replicas),
+        verifier_(keys_, e.replicas, rank_of(comm), comm) {
+    keys_.seed = e.keys.seed + rep;
+    MPI_Comm_rank(comm, &rank_);
+    MPI_Comm_size(comm, &ranks_);
+    sr_.repetition = rep;
+    sr_.label = spec.label;
+    sr_.strategy = spec.params.strategy();
+    sr_.params = params_text(spec.params);
   }
 
+  // Generates and places this rank's share, in rounds with a stop check
+  // between them. False if stopped.
+  bool place(StopToken& stop, ResultSink& sink) {
+    const double t0 = MPI_Wtime();
+    KeySource source(keys_, e_.replicas, rank_, ranks_);
+    if (cluster_.load_aware()) cluster_.rebalance(source.hashes(), comm_);
+    // Room for the largest share this rank's nodes will hold at any point of
+    // the timeline, with 10% to spare for the strategy's imbalance, so that
+    // the shard never doubles and copies its storage.
+    const double most = cluster_.largest_share(e_.timeline, rank_);
+    shard_.reserve(static_cast<std::size_t>(double(keys_.count) * e_.replicas * most * 1.1) + 1024);
+    PhaseTimer untimed;
+    for (std::uint64_t round = 0; round < source.rounds(); ++round) {
+      if (round > 0 && stop.requested()) return false;
+      Shard batch = source.round(round, cluster_.load_aware());
+      redist_.redistribute(batch, cluster_.placement(), cluster_.membership(), untimed);
+      shard_.append(batch);
+    }
+    redist_.release_buffers();
+    double dt = MPI_Wtime() - t0;
+    MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, comm_);
+    sr_.t_initial = dt;
+    verifier_.expect(source.records_made(), source.digest_made());
+    keys_alive_ = keys_.count;
+    loads_ = global_loads(shard_, e_.nodes, comm_);
+    sr_.lookup_ns = measure_lookup_ns(shard_, keys_, cluster_.placement(), comm_);
+    sr_.state_bytes_initial = cluster_.placement().state_bytes();
+    sink.begin_strategy({&sr_, &loads_});
+    return true;
+  }
+
+  // One event, from the membership change to its figures in the sink.
+  void event(std::size_t ei, StopToken& stop, ResultSink& sink) {
+    const ResolvedEvent& ev = e_.timeline[ei];
+    const std::uint32_t r = e_.replicas;
+    EventRecord rec;
+    rec.repetition = rep_;
+    rec.event = static_cast<std::uint32_t>(ei);
+    rec.kind = ev.kind;
+    rec.detail = ev.describe();
+    rec.nodes_before = cluster_.membership().active_count();
+    std::vector<std::uint64_t> before = loads_;
+
+    // A failure: the failed nodes' records vanish before anything else.
+    if (ev.kind == EventKind::kFail) {
+      const LocalFailureStats f =
+          redist_.drop_failed(shard_, cluster_.placement(), cluster_.membership(), ev.nodes);
+      std::uint64_t local[4] = {f.keys_lost, f.records_lost, f.lost_digest, f.to_recreate};
+      std::uint64_t sums[4];
+      MPI_Allreduce(local, sums, 4, MPI_UINT64_T, MPI_SUM, comm_);
+      keys_alive_ -= sums[0];
+      verifier_.lose(sums[1], sums[2]);
+      rec.keys_lost = sums[0];
+      rec.keys_ideal = sums[3];                 // only the lost replicas of surviving keys
+      for (NodeId n : ev.nodes) before[n] = 0;  // their records are gone, not moved
+    } else if (ev.kind == EventKind::kRemove) {
+      for (NodeId n : ev.nodes) rec.keys_ideal += before[n];
+    }
+
+    LocalEventFigures mine;
+    const double tu = MPI_Wtime();
+    const double added_weight = cluster_.apply(ev);
+    cluster_.rebalance(shard_, keys_, comm_);
+    mine.t_update = MPI_Wtime() - tu;
+    rec.nodes_after = cluster_.membership().active_count();
+    rec.keys_total = keys_alive_;
+    const std::uint64_t records = keys_alive_ * r;
+    if (ev.kind == EventKind::kAdd)
+      rec.keys_ideal = static_cast<std::uint64_t>(std::llround(
+          static_cast<double>(records) * added_weight / cluster_.membership().active_weight()));
+
+    // The redistribution, timed phase by phase from a common start.
+    const std::size_t local_records = shard_.size();
+    MPI_Barrier(comm_);
+    PhaseTimer timer;
+    timer.reset();
+    RedistributeOptions ropt;
+    ropt.floor_repeats = e_.floor_repeats;
+    ropt.node_pairs = true;
+    LocalMoveStats st =
+        redist_.redistribute(shard_, cluster_.placement(), cluster_.membership(), timer, ropt);
+    const PhaseReport phases = timer.reduce(comm_);
+    if (ei == 0 && rank_ == ranks_ - 1) inject_fault(opt_.fault, shard_, cluster_.membership());
+
+    const double tv = MPI_Wtime();
+    if (e_.verify)
+      verifier_.check(shard_, cluster_.placement(), cluster_.membership(),
+                      "event " + std::to_string(ei) + " (" + rec.detail + ") of strategy '" +
+                          spec_.label + "'");
+    mine.t_verify = MPI_Wtime() - tv;
+
+    // This rank's bounds.
+    const double rb = static_cast<double>(redist_.record_bytes());
+    const double sent = static_cast<double>(st.records_sent) * rb;
+    const double received = static_cast<double>(st.records_received) * rb;
+    const bool inter = cal_.hosts > 1;
+    const double alpha = inter ? cal_.alpha_inter : cal_.alpha_intra;
+    const double beta = inter ? cal_.beta_inter : cal_.beta_intra;
+    mine.exchange_model =
+        model_exchange_seconds(cal_, st.records_sent * redist_.record_bytes(),
+                               st.records_received * redist_.record_bytes(), st.peer_ranks, inter);
+    if (cal_.memcpy_bytes_per_s > 0) {
+      mine.pack_bound = sent / cal_.memcpy_bytes_per_s;
+      mine.apply_bound = received / cal_.memcpy_bytes_per_s;
+    }
+    mine.plan_bound = static_cast<double>(local_records) * sr_.lookup_ns * 1e-9;
+    mine.keys_moved = st.keys_moved;
+    mine.records_sent = st.records_sent;
+    mine.keys_moved_by_load = st.keys_moved_by_load;
+    mine.replicas_created = st.replicas_created;
+    const LocalEventFigures all = reduce_figures(mine, comm_);
+
+    std::vector<double> floor(st.floor_seconds.size());
+    if (!floor.empty())
+      MPI_Allreduce(st.floor_seconds.data(), floor.data(), static_cast<int>(floor.size()),
+                    MPI_DOUBLE, MPI_MAX, comm_);
+
+    rec.keys_moved = all.keys_moved + all.replicas_created;
+    rec.keys_moved_by_load = all.keys_moved_by_load;
+    rec.replicas_created = all.replicas_created;
+    rec.bytes_moved = rec.keys_moved * redist_.record_bytes();
+    rec.bytes_exchanged = all.records_sent * redist_.record_bytes();
+    rec.bytes_rereplicated = all.replicas_created * redist_.record_bytes();
+    rec.t_update = all.t_update;
+    rec.t_verify = all.t_verify;
+    const PhaseSpan* spans[kPhases] = {&phases[Phase::kPlan], &phases[Phase::kCounts],
+                                       &phases[Phase::kPack], &phases[Phase::kExchange],
+                                       &phases[Phase::kApply]};
+    double* t[kPhases] = {&rec.t_plan, &rec.t_counts, &rec.t_pack, &rec.t_exchange, &rec.t_apply};
+    double* imb[kPhases] = {&rec.imb_plan, &rec.imb_counts, &rec.imb_pack, &rec.imb_exchange,
+                            &rec.imb_apply};
+    for (std::size_t k = 0; k < kPhases; ++k) {
+      *t[k] = spans[k]->span;
+      *imb[k] = spans[k]->imbalance;
+    }
+    rec.t_migrate = phases.critical_path;
+    // The floor's minimum includes the timed exchange itself (its slowest
+    // rank's own duration), so exchange / floor_min >= 1 by construction.
+    rec.t_exchange_floor_min = phases[Phase::kExchange].max_local;
+    for (double f : floor) rec.t_exchange_floor_min = std::min(rec.t_exchange_floor_min, f);
+    rec.t_exchange_floor_median = floor.empty() ? 0 : median(floor);
+    rec.t_exchange_model = all.exchange_model;
+    rec.t_pack_bound = all.pack_bound;
+    rec.t_apply_bound = all.apply_bound;
+    rec.t_plan_bound = all.plan_bound;
+    rec.state_bytes = cluster_.placement().state_bytes();
+
+    // Node-level traffic: the projection to a cluster of one node per machine.
+    const bool node_matrix = e_.nodes <= e_.node_matrix_max;
+    std::vector<std::uint64_t> dense;
+    if (node_matrix) dense.assign(std::size_t{e_.nodes} * e_.nodes, 0);
+    const double bandwidth = e_.network.bandwidth > 0 ? e_.network.bandwidth : beta;
+    const double latency =
+        e_.network.bandwidth > 0 || e_.network.latency > 0 ? e_.network.latency : alpha;
+    const NodeTraffic traffic =
+        node_traffic(st.node_pairs, redist_.record_bytes(), e_.nodes, bandwidth, latency, comm_,
+                     node_matrix ? &dense : nullptr);
+    rec.t_projected = traffic.projected_seconds;
+    std::vector<std::uint64_t> dense_total;
+    if (node_matrix) {
+      dense_total.resize(rank_ == 0 ? dense.size() : 0);
+      MPI_Reduce(dense.data(), dense_total.data(), static_cast<int>(dense.size()), MPI_UINT64_T,
+                 MPI_SUM, 0, comm_);
+    }
+
+    // Loads after the event.
+    loads_ = global_loads(shard_, e_.nodes, comm_);
+    const Membership& m = cluster_.membership();
+    for (NodeId n : m.active_nodes()) rec.load_max = std::max(rec.load_max, loads_[n]);
+    rec.load_mean = static_cast<double>(records) / m.active_count();
+    std::tie(rec.load_peak_to_mean, rec.load_cv) =
+        load_shape(loads_, m, static_cast<double>(records));
+    if (keys_.distribution == KeyDistribution::kZipf) {
+      const auto requests = global_requests(shard_, keys_, e_.nodes, comm_);
+      double total = 0;
+      for (double x : requests) total += x;
+      std::tie(rec.request_peak_to_mean, rec.request_cv) = load_shape(requests, m, total);
+    }
+    std::uint64_t found = 0;
+    for (auto l : loads_) found += l;
+    rec.keys_duplicated = found > records ? found - records : 0;
+    rec.keys_min = min_moves(before, loads_);
+
+    if (e_.processing.updates) {
+      // Between events: updates under the distributed locks, checked value by
+      // value; the checksum follows the changed values.
+      const bool here = ei == 0 && rank_ == ranks_ - 1;
+      const ProcessingStats ps = run_processing_round(
+          shard_, keys_, cluster_.placement(), m, e_.processing, std::uint64_t{rep_} * 1000003 + ei,
+          comm_, here && opt_.fault == Fault::kLostUpdate,
+          here && opt_.fault == Fault::kLockTimeout, &stop);
+      verifier_.change_checksum(ps.checksum_delta);
+      rec.updates = ps.updates;
+      rec.update_reads = ps.reads;
+      rec.updates_missed = ps.missed;
+      rec.t_process = ps.seconds;
+      rec.update_p50_us = ps.latency_p50_us;
+      rec.update_p99_us = ps.latency_p99_us;
+    }
+
+    std::vector<std::uint64_t> to_rank(st.records_to_rank.size());
+    for (std::size_t k = 0; k < to_rank.size(); ++k)
+      to_rank[k] = st.records_to_rank[k] * redist_.record_bytes();
+    sr_.events.push_back(std::move(rec));
+    sink.event({&spec_.label, &sr_.events.back(), &loads_, &to_rank,
+                node_matrix && rank_ == 0 ? &dense_total : nullptr});
+  }
+
+  StrategyResult& result() { return sr_; }
+
  private:
-  bool on_;
-  std::size_t total_, done_ = 0;
-  double start_, last_ = 0;
+  static int ranks_of(MPI_Comm c) {
+    int n = 1;
+    MPI_Comm_size(c, &n);
+    return n;
+  }
+  static int rank_of(MPI_Comm c) {
+    int n = 0;
+    MPI_Comm_rank(c, &n);
+    return n;
+  }
+
+  const Experiment& e_;
+  const StrategySpec& spec_;
+  std::uint32_t rep_;
+  const RunOptions& opt_;
+  const Calibration& cal_;
+  MPI_Comm comm_;
+  int rank_ = 0, ranks_ = 1;
+  KeySpace keys_;
+  Cluster cluster_;
+  Shard shard_;
+  Redistributor redist_;
+  Verifier verifier_;
+  StrategyResult sr_;
+  std::uint64_t keys_alive_ = 0;
+  std::vector<std::uint64_t> loads_;  // keys per node after the last step, global
 };
+
+bool skipped(const RunOptions& opt, std::uint32_t rep, const std::string& label) {
+  return std::any_of(opt.skip.begin(), opt.skip.end(),
+                     [&](const auto& s) { return s.first == rep && s.second == label; });
+}
 
 }  // namespace
 
-RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm comm) {
+RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm comm,
+                         ResultSink& sink) {
   int rank = 0, ranks = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
   const double t_start = MPI_Wtime();
-  Progress progress(opt.progress && rank == 0,
-                    e.repetitions * e.strategies.size() * (e.timeline.size() + 1));
+  StopToken stop(comm, opt.stop_flag);
+
+  RunStart start;
+  start.experiment = &e;
+  start.host = host_info(comm);
+  start.calibration = calibrate(comm);
+  start.order = strategy_orders(e);
+  sink.begin_run(start);
 
   RunResult result;
   result.ranks = ranks;
   result.nodes = e.nodes;
-  const std::uint64_t first = e.keys.share_begin(rank, ranks);
-  const std::uint64_t last = e.keys.share_begin(rank + 1, ranks);
+  Progress progress(opt.progress && rank == 0,
+                    e.repetitions * e.strategies.size() * (e.timeline.size() + 1));
 
-  // A stop request (SIGTERM) is honoured at safe points, after an event, when
-  // every rank has seen it: one small allreduce per event.
-  bool stopping = false;
-  auto stop_requested = [&] {
-    int local = opt.stop_flag && *opt.stop_flag ? 1 : 0, any = 0;
-    MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, comm);
-    return any != 0;
-  };
+  // The warm-up: the first strategy to run, through its first event, with
+  // nothing recorded; the first timed strategy then pays no cold start.
+  if (opt.warmup && !e.strategies.empty() && !e.timeline.empty() && opt.skip.empty()) {
+    ResultSink none;
+    RunOptions quiet = opt;
+    quiet.fault = Fault::kNone;
+    Experiment w = e;
+    w.processing.updates = 0;
+    StrategyRun run(w, e.strategies[start.order[0][0]], 0, quiet, start.calibration, comm);
+    if (run.place(stop, none)) run.event(0, stop, none);
+  }
 
-  // Repetition k runs every strategy on the key set of seed + k, through the
-  // same event timeline.
-  for (std::uint32_t rep = 0; rep < e.repetitions && !stopping; ++rep)
-    for (const auto& spec : e.strategies) {
-      if ((stopping = stop_requested())) break;
-      KeySpace keys = e.keys;
-      keys.seed = e.keys.seed + rep;
-      StrategyResult sr;
-      sr.repetition = rep;
-      sr.label = spec.label;
-      sr.strategy = spec.params.strategy();
-      sr.params = params_text(spec.params);
-
-      Membership m(e.nodes, ranks, e.weights);
-      for (NodeId n = 0; n < e.initial; ++n) m.activate(n);
-      auto placement = make_placement(spec.params);
-      placement->init(m.active_specs(), e.nodes);
-
-      const std::uint32_t r = e.replicas;
-      const bool load_aware = placement->traits().load_aware;
-      Shard shard(keys.value_bytes, r > 1, load_aware);
-      Redistributor redist(comm, keys, r);
-      // Load-aware strategies place keys from global key counts (collective).
-      auto rebalance = [&] {
-        if (!load_aware) return;
-        std::vector<std::uint64_t> hashes(shard.size());
-        for (std::size_t i = 0; i < shard.size(); ++i) hashes[i] = keys.key_hash(shard.keys[i]);
-        placement->rebalance(MpiHashCounter(std::move(hashes), comm));
-      };
-
-      // Generate this rank's share and place it, in rounds, so that the
-      // exchange buffers of the initial placement stay a fraction of the shard.
-      // The expected count and checksum are summed as the records are made.
-      const double t0 = MPI_Wtime();
-      if (load_aware) {
-        std::vector<std::uint64_t> hashes;
-        hashes.reserve(last - first);
-        for (std::uint64_t i = first; i < last; ++i) hashes.push_back(keys.key_hash(keys.key(i)));
-        placement->rebalance(MpiHashCounter(std::move(hashes), comm));
+  for (std::uint32_t rep = 0; rep < e.repetitions && !stop.stopped(); ++rep)
+    for (std::uint32_t idx : start.order[rep]) {
+      const StrategySpec& spec = e.strategies[idx];
+      if (skipped(opt, rep, spec.label)) {
+        result.events_resumed += e.timeline.size();
+        result.events_completed += e.timeline.size();
+        continue;
       }
-      const std::uint64_t rounds = keys.count >= (1u << 20) ? 8 : 1;  // the same on every rank
-      {
-        // Room for the largest share this rank's nodes will hold at any point of
-        // the timeline (by weight), with 10% to spare for the strategy's
-        // imbalance, so that the shard never doubles and copies its storage.
-        // Capacity that is never written costs no memory.
-        Membership future = m;
-        auto my_share = [&] {
-          double mine = 0;
-          for (NodeId v : future.active_nodes())
-            if (future.rank_of(v) == rank) mine += future.weight(v);
-          return mine / future.active_weight();
-        };
-        double most = my_share();
-        for (const auto& ev : e.timeline) {
-          for (NodeId v : ev.nodes) {
-            if (ev.kind == EventKind::kAdd)
-              future.activate(v);
-            else
-              future.deactivate(v);
-          }
-          most = std::max(most, my_share());
-        }
-        shard.reserve(static_cast<std::size_t>(double(keys.count) * r * most * 1.1) + 1024);
-      }
-      std::uint64_t generated[2] = {0, 0};  // records, checksum
-      std::vector<std::byte> value(keys.value_bytes);
-      for (std::uint64_t round = 0; round < rounds; ++round) {
-        Shard batch(keys.value_bytes, r > 1, load_aware);
-        const std::uint64_t b0 = first + (last - first) * round / rounds;
-        const std::uint64_t b1 = first + (last - first) * (round + 1) / rounds;
-        batch.reserve((b1 - b0) * r);
-        for (std::uint64_t i = b0; i < b1; ++i) {
-          const std::uint64_t k = keys.key(i);
-          keys.fill_value(k, value);
-          for (std::uint32_t j = 0; j < r; ++j) {
-            batch.push(k, kNoNode, value.data(), static_cast<std::uint8_t>(j));
-            generated[1] += record_digest(k, j, value);
-          }
-          generated[0] += r;
-        }
-        redist.redistribute(batch, *placement, m, {.measure_lower_bound = false});
-        shard.append(batch);
-      }
-      redist.release_buffers();
-      sr.t_initial = max_over_ranks(MPI_Wtime() - t0, comm);
-      GlobalTally expected;
-      {
-        std::uint64_t global[2];
-        MPI_Allreduce(generated, global, 2, MPI_UINT64_T, MPI_SUM, comm);
-        expected = {global[0], global[1], 0};
-      }
-      std::uint64_t keys_alive = keys.count;
-      sr.initial_loads = global_loads(shard, e.nodes, comm);
-      sr.lookup_ns = measure_lookup_ns(shard, keys, *placement, comm);
-      sr.state_bytes_initial = placement->state_bytes();
+      if (stop.requested()) break;
+      StrategyRun run(e, spec, rep, opt, start.calibration, comm);
+      if (!run.place(stop, sink)) break;
       progress.step(spec.label, 0, 0, "initial placement");
-
+      bool complete = true;
       for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
-        const ResolvedEvent& ev = e.timeline[ei];
-        EventRecord rec;
-        rec.repetition = rep;
-        rec.event = static_cast<std::uint32_t>(ei);
-        rec.kind = ev.kind;
-        rec.detail = ev.describe();
-        rec.nodes_before = m.active_count();
-        const auto& before = ei == 0 ? sr.initial_loads : sr.loads.back();
-
-        // A failure: the failed nodes' records vanish before anything else.
-        std::uint64_t fail_sums[5] = {0, 0, 0, 0,
-                                      0};  // keys lost, records lost, digest, to re-create, dropped
-        if (ev.kind == EventKind::kFail) {
-          const LocalFailureStats f = redist.drop_failed(shard, *placement, m, ev.nodes);
-          std::uint64_t local[5] = {f.keys_lost, f.records_lost, f.lost_digest, f.to_recreate,
-                                    f.records_dropped};
-          MPI_Allreduce(local, fail_sums, 5, MPI_UINT64_T, MPI_SUM, comm);
-          keys_alive -= fail_sums[0];
-          expected.count -= fail_sums[1];
-          expected.checksum -= fail_sums[2];
-        }
-
-        const double tu = MPI_Wtime();
-        double added_weight = 0;
-        for (NodeId n : ev.nodes) {
-          if (ev.kind == EventKind::kAdd) {
-            m.activate(n);
-            placement->add_node(m.spec(n));
-            added_weight += m.weight(n);
-          } else {
-            m.deactivate(n);
-            placement->remove_node(n);
-          }
-        }
-        rebalance();
-        const double t_update = MPI_Wtime() - tu;
-        rec.nodes_after = m.active_count();
-        rec.keys_total = keys_alive;
-        rec.keys_lost = fail_sums[0];
-        const std::uint64_t records = keys_alive * r;
-        if (ev.kind == EventKind::kAdd) {
-          rec.keys_optimal = static_cast<std::uint64_t>(
-              std::llround(static_cast<double>(records) * added_weight / m.active_weight()));
-        } else if (ev.kind == EventKind::kRemove) {
-          for (NodeId n : ev.nodes) rec.keys_optimal += before[n];
-        } else {
-          rec.keys_optimal = fail_sums[3];  // only the lost replicas of surviving keys
-        }
-
-        const bool node_matrix = e.nodes <= e.node_matrix_max;
-        std::vector<std::uint64_t> node_moves;
-        if (node_matrix) node_moves.assign(std::size_t{e.nodes} * e.nodes, 0);
-        RedistributeOptions ropt;
-        ropt.node_moves = node_matrix ? &node_moves : nullptr;
-        const LocalMoveStats st = redist.redistribute(shard, *placement, m, ropt);
-        if (ei == 0 && rank == ranks - 1) inject(opt.fault, shard, m);
-
-        const double tv = MPI_Wtime();
-        GlobalTally got{};
-        if (e.verify) got = tally(shard, keys, *placement, m, r, rank, comm);
-        const double t_verify = MPI_Wtime() - tv;
-
-        // Sums and maxima over ranks, two allreduces for the whole event.
-        std::uint64_t sums_local[5] = {st.keys_moved, st.records_sent, st.keys_moved_by_load,
-                                       st.replicas_created, st.copies_sent},
-                      sums[5];
-        MPI_Allreduce(sums_local, sums, 5, MPI_UINT64_T, MPI_SUM, comm);
-        double times_local[7] = {t_update,   st.t.plan, st.t.pack,       st.t.exchange,
-                                 st.t.apply, t_verify,  st.t.lower_bound};
-        double times[7];
-        MPI_Allreduce(times_local, times, 7, MPI_DOUBLE, MPI_MAX, comm);
-        rec.t_lower_bound = times[6];
-        std::vector<std::uint64_t> row(st.records_to_rank.size());
-        for (std::size_t to = 0; to < row.size(); ++to)
-          row[to] = st.records_to_rank[to] * redist.record_bytes();
-        sr.bytes_to_rank.push_back(std::move(row));
-        if (node_matrix) {
-          std::vector<std::uint64_t> total(rank == 0 ? node_moves.size() : 0);
-          MPI_Reduce(node_moves.data(), total.data(), static_cast<int>(node_moves.size()),
-                     MPI_UINT64_T, MPI_SUM, 0, comm);
-          sr.node_moves.push_back(std::move(total));
-        }
-        rec.keys_moved = sums[0] + sums[3];
-        rec.keys_moved_by_load = sums[2];
-        rec.replicas_created = sums[3];
-        rec.bytes_moved = (sums[1] - sums[4]) * redist.record_bytes();
-        rec.bytes_rereplicated = sums[4] * redist.record_bytes();
-        rec.t_update = times[0];
-        rec.t_plan = times[1];
-        rec.t_pack = times[2];
-        rec.t_exchange = times[3];
-        rec.t_apply = times[4];
-        rec.t_verify = times[5];
-        rec.state_bytes = placement->state_bytes();
-
-        auto loads = global_loads(shard, e.nodes, comm);
-        for (NodeId n : m.active_nodes()) rec.load_max = std::max(rec.load_max, loads[n]);
-        rec.load_mean = static_cast<double>(records) / m.active_count();
-        std::tie(rec.load_peak_to_mean, rec.load_cv) =
-            load_shape(loads, m, static_cast<double>(records));
-        if (keys.distribution == KeyDistribution::kZipf) {
-          const auto requests = global_requests(shard, keys, e.nodes, comm);
-          double total = 0;
-          for (double x : requests) total += x;
-          std::tie(rec.request_peak_to_mean, rec.request_cv) = load_shape(requests, m, total);
-        }
-        std::uint64_t found = 0;
-        for (auto l : loads) found += l;
-        rec.keys_duplicated = found > records ? found - records : 0;
-        sr.loads.push_back(std::move(loads));
-
-        if (e.verify) {
-          std::ostringstream why;
-          if (got.count != expected.count)
-            why << got.count << " records found, " << expected.count << " expected";
-          else if (got.checksum != expected.checksum)
-            why << "the (key, value) checksum changed: a key or value was lost, duplicated or "
-                   "altered";
-          else if (got.misplaced)
-            why << got.misplaced << " record(s) not on the node the strategy names";
-          if (!why.str().empty()) {
-            throw VerificationError("verification failed after event " + std::to_string(ei) + " (" +
-                                    rec.detail + ") of strategy '" + spec.label +
-                                    "': " + why.str());
-          }
-        }
-        if (e.processing.updates) {
-          // Between events: updates under the distributed locks, checked
-          // value by value; the checksum follows the changed values.
-          const ProcessingStats ps = run_processing_round(
-              shard, keys, *placement, m, e.processing, std::uint64_t{rep} * 1000003 + ei, comm,
-              opt.fault == Fault::kLostUpdate && ei == 0 && rank == ranks - 1);
-          expected.checksum += ps.checksum_delta;
-          rec.updates = ps.updates;
-          rec.update_reads = ps.reads;
-          rec.updates_missed = ps.missed;
-          rec.t_process = ps.seconds;
-          rec.update_p50_us = ps.latency_p50_us;
-          rec.update_p99_us = ps.latency_p99_us;
-        }
-        progress.step(spec.label, ei, e.timeline.size(), rec.detail);
-        sr.events.push_back(std::move(rec));
+        run.event(ei, stop, sink);
         ++result.events_completed;
-        if ((stopping = stop_requested())) break;
+        progress.step(spec.label, ei, e.timeline.size(), run.result().events.back().detail);
+        if (stop.requested()) {
+          complete = ei + 1 == e.timeline.size();
+          break;
+        }
       }
-      result.strategies.push_back(std::move(sr));
-      if (stopping) break;
+      if (complete) sink.end_strategy(run.result());
+      result.strategies.push_back(std::move(run.result()));
+      if (stop.stopped()) break;
     }
-  result.partial = stopping;
-  result.wall_seconds = max_over_ranks(MPI_Wtime() - t_start, comm);
+  result.partial = stop.stopped();
+  double wall = MPI_Wtime() - t_start;
+  MPI_Allreduce(MPI_IN_PLACE, &wall, 1, MPI_DOUBLE, MPI_MAX, comm);
+  result.wall_seconds = wall;
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   const std::uint64_t rss = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // kB on Linux
   result.peak_rss_bytes.resize(static_cast<std::size_t>(ranks));
   MPI_Allgather(&rss, 1, MPI_UINT64_T, result.peak_rss_bytes.data(), 1, MPI_UINT64_T, comm);
   return result;
+}
+
+RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm comm) {
+  ResultSink none;
+  return run_experiment(e, opt, comm, none);
 }
 
 }  // namespace ringsim

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "error.hpp"
@@ -22,11 +23,18 @@ struct RunOptions {
   // what remains), at most once a second and only once a run passes a second.
   bool progress = false;
   // Set (by a signal handler) to ask the run to stop at the next safe point:
-  // after the event in progress, once every rank has seen it.
+  // between events, initial-placement rounds, processing batches and lock
+  // configurations, once every rank has seen it.
   const volatile std::sig_atomic_t* stop_flag = nullptr;
+  // An untimed pass (the first strategy through the first event) before the
+  // first timed strategy, so that no strategy pays the run's cold start.
+  bool warmup = true;
+  // (repetition, label) pairs already complete in a file being resumed.
+  std::vector<std::pair<std::uint32_t, std::string>> skip;
 };
 
-// One row of /strategies/<label>/events. Times are seconds, the maximum over ranks.
+// One row of /strategies/<label>/events. Phase times are spans over ranks
+// (max end - min start, see engine/phase_timer.hpp), in seconds.
 struct EventRecord {
   std::uint32_t repetition = 0;
   std::uint32_t event = 0;
@@ -37,16 +45,27 @@ struct EventRecord {
   // keys_total and keys_lost, which count distinct keys.
   std::uint64_t keys_total = 0;          // distinct keys alive after the event
   std::uint64_t keys_moved = 0;          // records whose owner changed, plus replicas re-created
-  std::uint64_t keys_optimal = 0;        // the fewest any placement must move
+  std::uint64_t keys_ideal = 0;          // the fair-share figure (see results/README.md)
+  std::uint64_t keys_min = 0;            // sum over nodes of the positive load changes
   std::uint64_t keys_moved_by_load = 0;  // load-aware strategies: moved though their primary stayed
   std::uint64_t keys_lost = 0;           // keys whose every replica was on a failed node
   std::uint64_t keys_duplicated = 0;     // records beyond the expected count (must be 0)
   std::uint64_t replicas_created = 0;    // replicas re-created after a failure
-  std::uint64_t bytes_moved = 0;         // migration bytes sent between ranks (whole records)
-  std::uint64_t bytes_rereplicated = 0;  // bytes of re-created replicas sent between ranks
-  double t_update = 0;                   // strategy state update (add/remove node), max over ranks
-  double t_plan = 0, t_pack = 0, t_exchange = 0, t_apply = 0, t_verify = 0;
-  double t_lower_bound = 0;    // the same records through one bare MPI_Alltoallv
+  std::uint64_t bytes_moved = 0;         // bytes of every record that changed node (keys_moved)
+  std::uint64_t bytes_exchanged = 0;     // bytes that crossed ranks in this run
+  std::uint64_t bytes_rereplicated = 0;  // bytes of the re-created replicas (in bytes_moved)
+  double t_update = 0;                   // strategy state update, max over ranks
+  double t_plan = 0, t_counts = 0, t_pack = 0, t_exchange = 0, t_apply = 0;
+  double imb_plan = 1, imb_counts = 1, imb_pack = 1, imb_exchange = 1, imb_apply = 1;
+  double t_migrate = 0;  // the critical path: max(end of apply) - min(start of plan)
+  double t_verify = 0;
+  // Bounds: the exchange floor (min over the timed exchange and the repeats,
+  // median over the repeats), the alpha-beta model of the calibrated network,
+  // memory bounds of pack and apply, and the lookups of the plan phase.
+  double t_exchange_floor_min = 0, t_exchange_floor_median = 0, t_exchange_model = 0;
+  double t_pack_bound = 0, t_apply_bound = 0, t_plan_bound = 0;
+  // This event on a real cluster of one node per machine ([network]).
+  double t_projected = 0;
   std::uint64_t load_max = 0;  // keys on the fullest active node
   // Over active nodes, each node's keys divided by its fair share K w / W.
   double load_peak_to_mean = 0, load_cv = 0;
@@ -62,27 +81,21 @@ struct EventRecord {
   double moved_fraction(std::uint32_t replicas = 1) const {
     return keys_total ? double(keys_moved) / double(keys_total * replicas) : 0;
   }
-  // moved / optimal; 1 when both are 0 (nothing needed moving, nothing did).
+  // moved / keys_min, >= 1 by construction; 1 when both are 0.
   double disruption() const {
-    if (keys_optimal) return double(keys_moved) / double(keys_optimal);
+    if (keys_min) return double(keys_moved) / double(keys_min);
     return keys_moved ? HUGE_VAL : 1.0;
   }
 };
 
-// One strategy in one repetition.
+// One strategy in one repetition, as the console report needs it (the
+// per-event arrays go to the result sink as they are made, not kept).
 struct StrategyResult {
   std::uint32_t repetition = 0;
   std::string label;
   std::string strategy;
-  std::string params;                             // "vnodes=160", as given
-  std::vector<std::uint64_t> initial_loads;       // keys per node after the initial placement
-  std::vector<std::vector<std::uint64_t>> loads;  // [event][node], keys per node after it
+  std::string params;  // "vnodes=160", as given
   std::vector<EventRecord> events;
-  // [event][rank]: bytes this rank sent to each rank (its row of the matrix).
-  std::vector<std::vector<std::uint64_t>> bytes_to_rank;
-  // [event][from * nodes + to]: keys moved between nodes, on rank 0 only and
-  // only when the node count is at most run.node_matrix_max.
-  std::vector<std::vector<std::uint64_t>> node_moves;
   double t_initial = 0;  // initial placement, max over ranks
   // Lookup cost measured in the run: every rank times lookups of its own key
   // hashes after the initial placement; the fastest rank's figure is kept,
@@ -94,17 +107,24 @@ struct StrategyResult {
 struct RunResult {
   int ranks = 1;
   std::uint32_t nodes = 0;
-  // Repetition by repetition, each in the experiment's strategy order.
+  // In the order they ran.
   std::vector<StrategyResult> strategies;
   double wall_seconds = 0;
   std::vector<std::uint64_t> peak_rss_bytes;  // per rank, at the end of the run
-  bool partial = false;                       // stopped early (SIGTERM): only what completed
+  bool partial = false;                       // stopped early (a signal): only what completed
   std::uint64_t events_completed = 0;  // event rows completed, over strategies and repetitions
+  std::uint64_t events_resumed = 0;    // of those, taken over from the file resumed
 };
 
+class ResultSink;
+
 // Collective over `comm`. `e` must have passed validate_experiment for the
-// communicator's size. Throws VerificationError (on every rank) if keys or
+// communicator's size. Every completed event goes to `sink` at once (all
+// sinks are collective). Throws VerificationError (on every rank) if keys or
 // values did not survive an event.
+RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm comm,
+                         ResultSink& sink);
+// The same without output (tests).
 RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm comm);
 
 }  // namespace ringsim

@@ -9,8 +9,9 @@ namespace {
 
 volatile std::sig_atomic_t g_stop_requested = 0;
 volatile std::sig_atomic_t g_is_rank0 = 0;
+volatile std::sig_atomic_t g_signal = 0;
 
-extern "C" void on_stop_signal(int) {
+extern "C" void on_stop_signal(int sig) {
   if (g_stop_requested) {
     // Only async-signal-safe calls here.
     static const char kNow[] = "ringsim: second signal: stopping now\n";
@@ -18,6 +19,7 @@ extern "C" void on_stop_signal(int) {
       auto n = ::write(2, kNow, sizeof kNow - 1);
     ::_exit(4);
   }
+  g_signal = sig;
   g_stop_requested = 1;
   static const char kMsg[] =
       "ringsim: stop requested: stopping at the next safe point (a second signal stops at "
@@ -38,6 +40,10 @@ const volatile std::sig_atomic_t* install_stop_handlers(int rank) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   return &g_stop_requested;
+}
+
+const char* stop_signal_name() {
+  return g_signal == SIGINT ? "SIGINT" : g_signal == SIGTERM ? "SIGTERM" : "a signal";
 }
 
 }  // namespace ringsim

@@ -40,5 +40,8 @@ class StopToken {
 // first signal sets the flag (and rank 0 says so on stderr); the second ends
 // the process with exit code 4.
 const volatile std::sig_atomic_t* install_stop_handlers(int rank);
+// "SIGTERM" or "SIGINT": the signal this rank received first ("a signal" if
+// none: another rank's request stopped it).
+const char* stop_signal_name();
 
 }  // namespace ringsim

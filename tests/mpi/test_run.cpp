@@ -4,7 +4,9 @@
 #include <hdf5.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -12,10 +14,11 @@
 #include <vector>
 
 #include "experiment.hpp"
-#include "h5_output.hpp"
 #include "key_counter.hpp"
 #include "keys.hpp"
 #include "mpi_test_util.hpp"
+#include "output/h5_stream.hpp"
+#include "output/memory_sink.hpp"
 #include "registry.hpp"
 #include "runner.hpp"
 
@@ -24,6 +27,21 @@ namespace {
 
 using test::world_rank;
 using test::world_size;
+
+// A run with everything the sink saw kept in memory (no warm-up: these
+// tests check what moved, not how fast).
+struct Collected {
+  RunResult result;
+  std::vector<CollectedStrategy> strategies;
+};
+Collected run_collect(const Experiment& e, RunOptions opt = {}, MPI_Comm comm = MPI_COMM_WORLD) {
+  opt.warmup = false;
+  MemorySink sink;
+  Collected c;
+  c.result = run_experiment(e, opt, comm, sink);
+  c.strategies = std::move(sink.strategies);
+  return c;
+}
 
 Experiment default_experiment(std::vector<std::string> overrides = {}) {
   Experiment e = parse_experiment(default_experiment_text(), "default.toml", overrides);
@@ -42,7 +60,7 @@ std::vector<NodeId> serial_owners(const Placement& p, const KeySpace& keys) {
 
 // Replays every strategy of a finished run serially, on all keys at once,
 // and checks that the distributed run moved and placed exactly the same keys.
-void expect_matches_serial_replay(const Experiment& e, const RunResult& r) {
+void expect_matches_serial_replay(const Experiment& e, const Collected& r) {
   ASSERT_EQ(r.strategies.size(), e.strategies.size());
   ASSERT_EQ(e.replicas, 1u) << "the replay models one replica per key";
   std::vector<std::uint64_t> all_hashes(e.keys.count);
@@ -50,7 +68,7 @@ void expect_matches_serial_replay(const Experiment& e, const RunResult& r) {
   const SortedHashCounter all_keys(all_hashes);
   auto weight = [&](NodeId n) { return e.weights.empty() ? 1.0 : e.weights[n]; };
   for (std::size_t s = 0; s < e.strategies.size(); ++s) {
-    const StrategyResult& sr = r.strategies[s];
+    const CollectedStrategy& sr = r.strategies[s];
     ASSERT_EQ(sr.events.size(), e.timeline.size());
     auto p = make_placement(e.strategies[s].params);
     std::vector<NodeSpec> initial;
@@ -101,11 +119,16 @@ void expect_matches_serial_replay(const Experiment& e, const RunResult& r) {
       std::uint64_t sum = 0;
       for (auto l : sr.loads[ei]) sum += l;
       EXPECT_EQ(sum, alive_count);
-      // Moves across ranks are a subset of all moves, and on one rank there are none.
-      EXPECT_LE(rec.bytes_moved, rec.keys_moved * 16);
+      // Every record that changed node counts in bytes_moved; those that
+      // crossed ranks are a subset, and on one rank there are none.
+      EXPECT_EQ(rec.bytes_moved, rec.keys_moved * (8 + e.keys.value_bytes));
+      EXPECT_LE(rec.bytes_exchanged, rec.bytes_moved);
       if (world_size() == 1) {
-        EXPECT_EQ(rec.bytes_moved, 0u);
+        EXPECT_EQ(rec.bytes_exchanged, 0u);
       }
+      // keys_min is a true lower bound: disruption >= 1.
+      EXPECT_LE(rec.keys_min, rec.keys_moved);
+      EXPECT_GE(rec.disruption(), 1.0);
       EXPECT_LE(rec.keys_moved_by_load, rec.keys_moved);
       if (!p->traits().load_aware) {
         EXPECT_EQ(rec.keys_moved_by_load, 0u);
@@ -117,7 +140,7 @@ void expect_matches_serial_replay(const Experiment& e, const RunResult& r) {
 
 TEST(MainJob, DefaultExperimentMatchesASerialReplayOfEveryEvent) {
   const Experiment e = default_experiment({"keys.count=200000"});
-  expect_matches_serial_replay(e, run_experiment(e, {}, MPI_COMM_WORLD));
+  expect_matches_serial_replay(e, run_collect(e));
 }
 
 // Bounded loads places keys from global key counts gathered over all ranks:
@@ -152,7 +175,7 @@ count = 2
 )";
   Experiment e = parse_experiment(text, "bounded.toml");
   validate_experiment(e, world_size());
-  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  const Collected r = run_collect(e);
   expect_matches_serial_replay(e, r);
   const double eps[] = {0.05, 1.0};
   for (std::size_t s = 0; s < 2; ++s) {
@@ -177,15 +200,15 @@ count = 2
 
 TEST(MainJob, RingMovesTheMinimumAndModuloMovesMost) {
   const Experiment e = default_experiment({"keys.count=100000"});
-  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
-  const StrategyResult& modulo = r.strategies[0];
-  const StrategyResult& ring = r.strategies[1];
+  const Collected r = run_collect(e);
+  const CollectedStrategy& modulo = r.strategies[0];
+  const CollectedStrategy& ring = r.strategies[1];
   ASSERT_EQ(ring.strategy, "ring");
   for (std::size_t ei = 0; ei < e.timeline.size(); ++ei) {
     const EventRecord& ev = ring.events[ei];
     if (ev.kind == EventKind::kRemove) {
       // Removing a node: exactly its keys move.
-      EXPECT_EQ(ev.keys_moved, ev.keys_optimal) << "event " << ei;
+      EXPECT_EQ(ev.keys_moved, ev.keys_ideal) << "event " << ei;
     } else {
       // Adding a node: exactly the keys it now holds moved (onto it).
       const NodeId added = e.timeline[ei].nodes[0];
@@ -211,7 +234,7 @@ TEST(MainJob, EveryInjectedFaultIsCaughtByVerification) {
 // not depend on how many ranks host the nodes.
 TEST(MainJob, SameMovesAndLoadsWhateverTheRankCount) {
   const Experiment text_e = default_experiment({"keys.count=60000"});
-  const RunResult whole = run_experiment(text_e, {}, MPI_COMM_WORLD);
+  const Collected whole = run_collect(text_e);
   for (int group : {1, 2}) {
     if (world_size() % group != 0 || group == world_size()) continue;
     MPI_Comm sub;
@@ -219,7 +242,7 @@ TEST(MainJob, SameMovesAndLoadsWhateverTheRankCount) {
     Experiment e =
         parse_experiment(default_experiment_text(), "default.toml", {"keys.count=60000"});
     validate_experiment(e, group);
-    const RunResult part = run_experiment(e, {}, sub);
+    const Collected part = run_collect(e, {}, sub);
     MPI_Comm_free(&sub);
     for (std::size_t s = 0; s < whole.strategies.size(); ++s) {
       EXPECT_EQ(part.strategies[s].loads, whole.strategies[s].loads) << group << " ranks";
@@ -253,7 +276,7 @@ count = 5
 )",
                                   "logical.toml");
   validate_experiment(e, world_size());
-  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  const Collected r = run_collect(e);
   expect_matches_serial_replay(e, r);
   for (const auto& s : r.strategies) {
     for (std::size_t ev = 0; ev < s.events.size(); ++ev) {
@@ -263,7 +286,7 @@ count = 5
       for (auto b : s.bytes_to_rank[ev]) row += b;
       std::uint64_t all = 0;
       MPI_Allreduce(&row, &all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-      EXPECT_EQ(all, s.events[ev].bytes_moved);
+      EXPECT_EQ(all, s.events[ev].bytes_exchanged);
       if (world_rank() == 0) {
         ASSERT_EQ(s.node_moves[ev].size(), 64u * 64u);
         std::uint64_t moves = 0;
@@ -318,7 +341,7 @@ to = 5
                                   "kinds.toml");
   validate_experiment(e, world_size());
   ASSERT_EQ(e.timeline.size(), 1u + 1u + 1u + 4u + 4u + 1u + 1u);
-  expect_matches_serial_replay(e, run_experiment(e, {}, MPI_COMM_WORLD));
+  expect_matches_serial_replay(e, run_collect(e));
 }
 
 // LIFO-only strategies follow a scale-out and a scale-in (the nodes leave
@@ -343,10 +366,10 @@ to = 5
 )",
                                   "lifo.toml");
   validate_experiment(e, world_size());
-  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  const Collected r = run_collect(e);
   expect_matches_serial_replay(e, r);
   for (const auto& s : r.strategies) {
-    EXPECT_EQ(s.events[1].keys_moved, s.events[1].keys_optimal) << s.label;
+    EXPECT_EQ(s.events[1].keys_moved, s.events[1].keys_ideal) << s.label;
   }
 }
 
@@ -381,7 +404,7 @@ count = 3
     Experiment e =
         parse_experiment(text, "replicas.toml", {"cluster.replicas=" + std::to_string(r)});
     validate_experiment(e, world_size());
-    const RunResult res = run_experiment(e, {}, MPI_COMM_WORLD);  // verification on: r copies each
+    const Collected res = run_collect(e);  // verification on: r copies each
     for (const auto& s : res.strategies) {
       const auto& one = s.events[0];
       const auto& two = s.events[1];
@@ -392,7 +415,7 @@ count = 3
       } else {
         EXPECT_EQ(one.keys_lost, 0u) << s.label << " r=" << r;
         EXPECT_EQ(one.replicas_created, s.initial_loads[4]) << s.label << " r=" << r;
-        EXPECT_EQ(one.keys_optimal, s.initial_loads[4]);
+        EXPECT_EQ(one.keys_ideal, s.initial_loads[4]);
         if (r == 3) {
           EXPECT_EQ(two.keys_lost, 0u) << s.label;
         } else {
@@ -411,27 +434,83 @@ count = 3
 // HDF5 helpers for reading the file back with the serial driver.
 bool has_member(hid_t type, const char* name) { return H5Tget_member_index(type, name) >= 0; }
 
-TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoTemporaryIsLeft) {
+RunContext test_context() {
+  RunContext ctx;
+  ctx.command_line = "test";
+  ctx.start_time = "2026-01-01T00:00:00Z";
+  ctx.hosts = std::vector<std::string>(world_size(), "host");
+  ctx.mpi_version = "mpi";
+  return ctx;
+}
+
+// Reads one numeric field of every row of an events table (serial HDF5).
+std::vector<double> read_field(hid_t f, const std::string& dset, const char* field) {
+  hid_t d = H5Dopen2(f, dset.c_str(), H5P_DEFAULT);
+  if (d < 0) return {};
+  hid_t sp = H5Dget_space(d);
+  const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(sp));
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(double));
+  H5Tinsert(t, field, 0, H5T_NATIVE_DOUBLE);
+  std::vector<double> v(n);
+  if (n) H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+  H5Tclose(t);
+  H5Sclose(sp);
+  H5Dclose(d);
+  return v;
+}
+
+TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoPartialIsLeft) {
   const Experiment e = default_experiment({"keys.count=50000"});
-  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  const Collected expected = run_collect(e);
   const std::string path = "test_run_result_np" + std::to_string(world_size()) + ".h5";
-  RunContext ctx{"test", "2026-01-01T00:00:00Z", std::vector<std::string>(world_size(), "host"),
-                 "mpi"};
-  write_result_file(path, e, r, ctx, MPI_COMM_WORLD);
+  RunResult r;
+  {
+    H5Stream stream(path, e, test_context(), MPI_COMM_WORLD);
+    EXPECT_EQ(stream.path(), partial_name(path));
+    RunOptions opt;
+    opt.warmup = false;
+    r = run_experiment(e, opt, MPI_COMM_WORLD, stream);
+    if (world_rank() == 0) {
+      // Streamed: the partial file is there while the run is open.
+      EXPECT_TRUE(std::filesystem::exists(partial_name(path)));
+      EXPECT_FALSE(std::filesystem::exists(path));
+    }
+    stream.end_run({&r});
+    EXPECT_EQ(stream.path(), path);
+  }
   if (world_rank() == 0) {
-    EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+    EXPECT_FALSE(std::filesystem::exists(partial_name(path)));
     hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     ASSERT_GE(f, 0);
-    for (const char* a :
-         {"schema_version", "ringsim_version", "git_commit", "experiment_text", "ranks", "hosts",
-          "start_time", "mpi_version", "hdf5_version", "keys_count", "nodes"})
+    for (const char* a : {"schema_version",
+                          "ringsim_version",
+                          "git_commit",
+                          "experiment_text",
+                          "ranks",
+                          "hosts",
+                          "start_time",
+                          "mpi_version",
+                          "hdf5_version",
+                          "keys_count",
+                          "nodes",
+                          "mapping",
+                          "partial",
+                          "events_completed",
+                          "oversubscribed",
+                          "ranks_per_host",
+                          "threads_per_host",
+                          "network_bandwidth",
+                          "network_latency",
+                          "record_bytes",
+                          "floor_repeats"})
       EXPECT_GT(H5Aexists(f, a), 0) << a;
-    for (const auto& s : r.strategies) {
+    for (const char* a : {"memcpy_bytes_per_s", "alpha_intra", "beta_intra", "hosts"})
+      EXPECT_GT(H5Aexists_by_name(f, "/calibration", a, H5P_DEFAULT), 0) << a;
+    for (const auto& s : expected.strategies) {
       const std::string g = "/strategies/" + s.label;
-      for (const char* a : {"strategy", "params", "t_initial", "lookup_ns", "state_bytes_initial"})
+      for (const char* a : {"strategy", "params", "t_initial", "lookup_ns", "state_bytes_initial",
+                            "repetitions_completed"})
         EXPECT_GT(H5Aexists_by_name(f, g.c_str(), a, H5P_DEFAULT), 0) << g << " " << a;
-      EXPECT_GT(s.lookup_ns, 0.0);
-      EXPECT_GT(s.state_bytes_initial, 0u);
       hid_t d = H5Dopen2(f, (g + "/events").c_str(), H5P_DEFAULT);
       ASSERT_GE(d, 0) << g;
       hid_t t = H5Dget_type(d);
@@ -441,15 +520,27 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoTemporaryIsLeft) {
                                 "nodes_after",
                                 "keys_total",
                                 "keys_moved",
-                                "keys_optimal",
+                                "keys_ideal",
+                                "keys_min",
                                 "bytes_moved",
+                                "bytes_exchanged",
                                 "t_plan",
+                                "t_counts",
                                 "t_pack",
                                 "t_exchange",
                                 "t_apply",
+                                "t_migrate",
+                                "imb_plan",
+                                "imb_exchange",
+                                "t_exchange_floor_min",
+                                "t_exchange_floor_median",
+                                "t_exchange_model",
+                                "t_pack_bound",
+                                "t_apply_bound",
+                                "t_plan_bound",
+                                "t_projected",
                                 "load_max",
                                 "load_mean",
-                                "t_lower_bound",
                                 "keys_moved_by_load",
                                 "load_peak_to_mean",
                                 "load_cv",
@@ -462,8 +553,19 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoTemporaryIsLeft) {
       H5Sclose(sp);
       H5Tclose(t);
       H5Dclose(d);
+      // The bounds bound: the exchange floor's minimum never exceeds the exchange,
+      // and the critical path holds every phase.
+      const auto ex = read_field(f, g + "/events", "t_exchange");
+      const auto fl = read_field(f, g + "/events", "t_exchange_floor_min");
+      const auto mig = read_field(f, g + "/events", "t_migrate");
+      const auto plan = read_field(f, g + "/events", "t_plan");
+      const auto apply = read_field(f, g + "/events", "t_apply");
+      for (std::size_t k = 0; k < ex.size(); ++k) {
+        EXPECT_LE(fl[k], ex[k]) << g << " event " << k;
+        EXPECT_GT(fl[k], 0.0) << g << " event " << k;
+        EXPECT_GE(mig[k], std::max({plan[k], ex[k], apply[k]})) << g << " event " << k;
+      }
 
-      // loads: every rank's columns landed in the right place.
       hid_t l = H5Dopen2(f, (g + "/loads").c_str(), H5P_DEFAULT);
       ASSERT_GE(l, 0);
       std::vector<std::uint64_t> loads(e.timeline.size() * e.nodes);
@@ -475,6 +577,84 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoTemporaryIsLeft) {
     }
     H5Fclose(f);
     std::remove(path.c_str());
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// A stop request keeps every finished event in the partial file; --resume
+// then completes it to a file whose event rows equal an uninterrupted run's.
+TEST(MainJob, AStoppedRunResumesToTheSameEventRows) {
+  Experiment e = default_experiment({"keys.count=30000"});
+  const std::string path = "test_resume_np" + std::to_string(world_size()) + ".h5";
+  const std::string whole = "test_whole_np" + std::to_string(world_size()) + ".h5";
+  RunOptions opt;
+  opt.warmup = false;
+  {
+    H5Stream stream(whole, e, test_context(), MPI_COMM_WORLD);
+    const RunResult r = run_experiment(e, opt, MPI_COMM_WORLD, stream);
+    stream.end_run({&r});
+  }
+  // A signal that arrives during the first event (on the last rank only).
+  volatile std::sig_atomic_t stop = 0;
+  struct SignalDuringFirstEvent : ResultSink {
+    H5Stream* to;
+    volatile std::sig_atomic_t* flag;
+    void begin_run(const RunStart& s) override { to->begin_run(s); }
+    void begin_strategy(const StrategyStart& s) override { to->begin_strategy(s); }
+    void event(const EventOutput& ev) override {
+      to->event(ev);
+      if (world_rank() == world_size() - 1) *flag = 1;
+    }
+    void end_strategy(const StrategyResult& s) override { to->end_strategy(s); }
+  };
+  {
+    RunOptions o = opt;
+    o.stop_flag = &stop;
+    H5Stream stream(path, e, test_context(), MPI_COMM_WORLD);
+    SignalDuringFirstEvent sink;
+    sink.to = &stream;
+    sink.flag = &stop;
+    const RunResult r = run_experiment(e, o, MPI_COMM_WORLD, sink);
+    EXPECT_TRUE(r.partial);
+    EXPECT_EQ(r.events_completed, 1u);
+    stream.end_run({&r});
+  }
+  if (world_rank() == 0) {
+    EXPECT_FALSE(std::filesystem::exists(path));
+    hid_t f = H5Fopen(partial_name(path).c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    const auto first = e.strategies[0].label;
+    EXPECT_EQ(read_field(f, "/strategies/" + first + "/events", "keys_moved").size(), 1u);
+    H5Fclose(f);
+  }
+  const ResumeInfo info = read_resume_info(partial_name(path), MPI_COMM_WORLD);
+  EXPECT_EQ(info.experiment_text, e.text);
+  EXPECT_TRUE(info.complete.empty());  // the first strategy was in progress
+  {
+    RunOptions o = opt;
+    o.skip = info.complete;
+    H5Stream stream(path, e, test_context(), MPI_COMM_WORLD, /*resume=*/true);
+    const RunResult r = run_experiment(e, o, MPI_COMM_WORLD, stream);
+    EXPECT_FALSE(r.partial);
+    stream.end_run({&r});
+  }
+  if (world_rank() == 0) {
+    EXPECT_FALSE(std::filesystem::exists(partial_name(path)));
+    hid_t a = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t b = H5Fopen(whole.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(a, 0);
+    ASSERT_GE(b, 0);
+    for (const auto& spec : e.strategies)
+      for (const char* field : {"event", "keys_moved", "keys_min", "keys_ideal", "bytes_moved",
+                                "bytes_exchanged", "load_max", "keys_total", "state_bytes"}) {
+        const std::string d = "/strategies/" + spec.label + "/events";
+        EXPECT_EQ(read_field(a, d, field), read_field(b, d, field)) << d << " " << field;
+        EXPECT_EQ(read_field(a, d, field).size(), e.timeline.size()) << d;
+      }
+    H5Fclose(a);
+    H5Fclose(b);
+    std::remove(path.c_str());
+    std::remove(whole.c_str());
   }
   MPI_Barrier(MPI_COMM_WORLD);
 }
@@ -518,7 +698,7 @@ node = 0
 )",
                        "processing.toml", {std::string("processing.lock=") + GetParam()});
   validate_experiment(e, world_size());
-  const RunResult r = run_experiment(e, {}, MPI_COMM_WORLD);
+  const Collected r = run_collect(e);
   for (const auto& ev : r.strategies[0].events) {
     EXPECT_GT(ev.updates, 0u);
     EXPECT_EQ(ev.updates + ev.update_reads + ev.updates_missed, 1500u * world_size());

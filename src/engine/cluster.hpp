@@ -1,0 +1,45 @@
+// The cluster: the membership (active nodes, weights, which rank hosts each
+// node) and the strategy that places keys on it, changed together one event
+// at a time.
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+#include <vector>
+
+#include "experiment.hpp"
+#include "membership.hpp"
+#include "placement.hpp"
+#include "shard.hpp"
+
+namespace ringsim {
+
+class Cluster {
+ public:
+  // The first e.initial nodes active; nodes laid on ranks by e.mapping from
+  // the run's seed (the same layout for every strategy and repetition).
+  Cluster(const Experiment& e, const StrategySpec& spec, int ranks);
+
+  const Membership& membership() const { return m_; }
+  const Placement& placement() const { return *p_; }
+  bool load_aware() const { return p_->traits().load_aware; }
+
+  // Applies the event to the membership and the strategy; returns the
+  // weight added (0 for removals and failures).
+  double apply(const ResolvedEvent& ev);
+
+  // Load-aware strategies place keys from global key counts: collective.
+  void rebalance(std::vector<std::uint64_t> local_hashes, MPI_Comm comm);
+  void rebalance(const Shard& shard, const KeySpace& keys, MPI_Comm comm);
+
+  // The largest share (by weight) of all records that this rank's nodes
+  // hold at any point of the timeline.
+  double largest_share(const std::vector<ResolvedEvent>& timeline, int rank) const;
+
+ private:
+  Membership m_;
+  std::unique_ptr<Placement> p_;
+};
+
+}  // namespace ringsim

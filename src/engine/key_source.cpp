@@ -1,0 +1,39 @@
+#include "engine/key_source.hpp"
+
+#include "checksum.hpp"
+
+namespace ringsim {
+
+KeySource::KeySource(const KeySpace& keys, std::uint32_t replicas, int rank, int ranks)
+    : keys_(keys),
+      replicas_(replicas),
+      first_(keys.share_begin(rank, ranks)),
+      last_(keys.share_begin(rank + 1, ranks)),
+      rounds_(keys.count >= (1u << 20) ? 8 : 1) {}
+
+Shard KeySource::round(std::uint64_t round, bool track_primary) {
+  Shard batch(keys_.value_bytes, replicas_ > 1, track_primary);
+  const std::uint64_t b0 = first_ + (last_ - first_) * round / rounds_;
+  const std::uint64_t b1 = first_ + (last_ - first_) * (round + 1) / rounds_;
+  batch.reserve((b1 - b0) * replicas_);
+  std::vector<std::byte> value(keys_.value_bytes);
+  for (std::uint64_t i = b0; i < b1; ++i) {
+    const std::uint64_t k = keys_.key(i);
+    keys_.fill_value(k, value);
+    for (std::uint32_t j = 0; j < replicas_; ++j) {
+      batch.push(k, kNoNode, value.data(), static_cast<std::uint8_t>(j));
+      digest_ += record_digest(k, j, value);
+    }
+    records_ += replicas_;
+  }
+  return batch;
+}
+
+std::vector<std::uint64_t> KeySource::hashes() const {
+  std::vector<std::uint64_t> out;
+  out.reserve(last_ - first_);
+  for (std::uint64_t i = first_; i < last_; ++i) out.push_back(keys_.key_hash(keys_.key(i)));
+  return out;
+}
+
+}  // namespace ringsim

@@ -1,0 +1,40 @@
+// Progress lines on rank 0's stderr, throttled to one a second, and only once
+// a run has passed its first second.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdio>
+#include <string>
+
+namespace ringsim {
+
+class Progress {
+ public:
+  Progress(bool on, std::size_t total_steps) : on_(on), total_(total_steps), start_(MPI_Wtime()) {}
+  void step(const std::string& strategy, std::size_t event, std::size_t events,
+            const std::string& what) {
+    ++done_;
+    if (!on_) return;
+    const double now = MPI_Wtime();
+    if (now - start_ < 1.0 || now - last_ < 1.0) return;
+    last_ = now;
+    const double elapsed = now - start_;
+    const double left = elapsed / double(done_) * double(total_ - done_);
+    if (events == 0)
+      std::fprintf(stderr, "[ringsim] %s: %s done, %.1f s elapsed, about %.1f s left\n",
+                   strategy.c_str(), what.c_str(), elapsed, left);
+    else
+      std::fprintf(stderr,
+                   "[ringsim] %s: event %zu of %zu (%s) done, %.1f s elapsed, about %.1f s left\n",
+                   strategy.c_str(), event + 1, events, what.c_str(), elapsed, left);
+  }
+
+ private:
+  bool on_;
+  std::size_t total_, done_ = 0;
+  double start_, last_ = 0;
+};
+
+}  // namespace ringsim
