@@ -15,7 +15,12 @@ import h5py
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSIONS = {1}
+SCHEMA_VERSIONS = {2}
+# Why a version the reader knows of is refused (results/README.md): its figures do not mean what version 2's do.
+REFUSED_VERSIONS = {
+    1: "its keys_optimal is not a lower bound and its phase times are per-phase maxima, so it cannot be "
+       "compared with version 2 figures; rerun the experiment with this ringsim",
+}
 
 
 class NotARingsimResult(ValueError):
@@ -31,6 +36,15 @@ def _text(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def ratio_of_counts(num, den) -> np.ndarray:
+    """num / den elementwise, 1.0 where both are 0 and inf where only den is 0 (no numpy warning)."""
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    out = np.where(num > 0, np.inf, 1.0)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
 
 
 @dataclasses.dataclass
@@ -70,6 +84,8 @@ def load(path: str | Path) -> Run:
         if "schema_version" not in f.attrs or "strategies" not in f:
             raise NotARingsimResult(f"{path}: not a ringsim result (no schema_version or /strategies)")
         version = int(f.attrs["schema_version"])
+        if version in REFUSED_VERSIONS:
+            raise NotARingsimResult(f"{path}: schema version {version} is not supported: {REFUSED_VERSIONS[version]}")
         if version not in SCHEMA_VERSIONS:
             raise NotARingsimResult(
                 f"{path}: schema version {version} is not one this reader knows ({sorted(SCHEMA_VERSIONS)})"
@@ -86,7 +102,8 @@ def load(path: str | Path) -> Run:
                     ev[col] = ev[col].map(_text)
             ev.insert(0, "strategy", sattrs[label]["strategy"])
             ev.insert(0, "label", label)
-            frames.append(ev)
+            if len(ev):  # a strategy that has not run yet (a partial file) has no rows: absent from events
+                frames.append(ev)
             for name in ("loads", "initial_loads", "migration_ranks", "migration_nodes"):
                 if name in g:
                     arrays[(label, name)] = g[name][:]
@@ -99,9 +116,8 @@ def load(path: str | Path) -> Run:
                     locks[col] = locks[col].map(_text)
     if not events.empty:
         events["moved_fraction"] = events["keys_moved"] / (events["keys_total"] * attrs.get("replicas", 1))
-        opt = events["keys_optimal"].astype(float)
-        moved = events["keys_moved"].astype(float)
-        events["disruption"] = np.where(opt > 0, moved / opt.where(opt > 0, 1), np.where(moved > 0, np.inf, 1.0))
+        events["disruption"] = ratio_of_counts(events["keys_moved"], events["keys_min"])
+        events["moved_over_ideal"] = ratio_of_counts(events["keys_moved"], events["keys_ideal"])
     return Run(path, attrs, labels, sattrs, events, arrays, locks)
 
 
