@@ -36,12 +36,12 @@
 // alltoall_beta, t the median over repetitions of the slowest rank's time.
 // alltoall_beta is thus a rank's injection bandwidth while every rank sends.
 //
-// Memory: every rank copies a 64 MiB buffer (larger than the last-level
-// caches of common CPUs) with memcpy, all ranks at once, a few times; the
-// figure is bytes copied per second (each byte read once and written once),
-// the median over repetitions, the minimum over ranks: the share of the
-// host's memory bandwidth a rank gets while every rank works, as in the pack
-// and apply phases.
+// Memory: every rank copies one half of a 64 MiB buffer onto the other
+// half with memcpy (64 MiB touched, more than the last-level caches of common
+// CPUs), all ranks at once, a few times; the figure is bytes copied per second
+// (each byte read once and written once), the median over repetitions, the
+// minimum over ranks: the share of the host's memory bandwidth a rank gets
+// while every rank works, as in the pack and apply phases.
 //
 // Every measurement starts right after a barrier (for a ping-pong, a
 // handshake of the pair) and is timed with MPI_Wtime. The results are
