@@ -35,11 +35,25 @@ class Summary:
         return self.q3 - self.q1
 
 
+def quantile(sorted_values: np.ndarray, q: float) -> float:
+    """numpy's linear interpolation, but exact for infinite values (inf and inf give inf, not nan, and no
+    RuntimeWarning): a ratio with a zero denominator is infinite, and so is a quartile of such ratios."""
+    pos = (sorted_values.size - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    a, b = float(sorted_values[lo]), float(sorted_values[hi])
+    frac = pos - lo
+    if a == b or frac == 0:
+        return a
+    if math.isinf(b):  # a < b: only b can be +inf here
+        return b
+    return a + frac * (b - a)
+
+
 def summarize(values) -> Summary:
-    v = np.asarray([x for x in values if not _is_nan(x)], dtype=float)
+    v = np.sort(np.asarray([x for x in values if not _is_nan(x)], dtype=float))
     if v.size == 0:
         return Summary(0, math.nan, math.nan, math.nan)
-    q1, med, q3 = np.percentile(v, [25, 50, 75])
+    q1, med, q3 = (quantile(v, q) for q in (0.25, 0.5, 0.75))
     return Summary(int(v.size), float(med), float(q1), float(q3))
 
 
