@@ -60,6 +60,9 @@ def run_compare(args) -> int:
     except ValueError as e:
         return _error(str(e))
     notes += comparison.notes
+    for note in comparison.notes:
+        if cmp.OVERSUBSCRIBED in note:  # on the terminal too: these times must not be read as per-core
+            print(f"compare: warning: {note}", file=sys.stderr)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,8 @@ from .reader import Run
 from .stats import mann_whitney_u, smallest_p, summarize
 
 ALPHA = 0.05
-PHASES = ["t_plan", "t_pack", "t_exchange", "t_apply"]
+PHASES = ["t_plan", "t_counts", "t_pack", "t_exchange", "t_apply"]
+MIGRATION = "t_migrate"  # the critical path of an event; never a sum of the phases
 
 # Root attributes that split the inputs into settings when they differ between files.
 SETTING_ATTRS = [
@@ -48,20 +49,44 @@ class Metric:
 
 METRICS = [
     Metric("moved_fraction", "moved fraction", "frac", "sum keys_moved / sum (keys_total x replicas) over the events"),
-    Metric("optimal_fraction", "optimal fraction", "frac", "sum keys_optimal / sum (keys_total x replicas)"),
-    Metric("disruption", "disruption", "ratio", "sum keys_moved / sum keys_optimal (1 is minimal)"),
+    Metric("ideal_fraction", "fair-share fraction", "frac", "sum keys_ideal / sum (keys_total x replicas)"),
+    Metric("disruption", "disruption (moved / min)", "ratio",
+           "sum keys_moved / sum keys_min: >= 1, 1 is the fewest moves that reach the strategy's new loads"),
+    Metric("moved_over_ideal", "moved / fair share", "ratio",
+           "sum keys_moved / sum keys_ideal (below 1 when the loads drift from the fair shares)"),
     Metric("load_peak_to_mean", "peak/mean load", "ratio", "load_peak_to_mean, mean over the events"),
     Metric("load_cv", "load CV", "ratio", "load_cv, mean over the events"),
-    Metric("t_plan", "plan ms", "ms", "t_plan per event (mean), max over ranks"),
-    Metric("t_pack", "pack ms", "ms", "t_pack per event (mean)"),
-    Metric("t_exchange", "exchange ms", "ms", "t_exchange per event (mean)"),
-    Metric("t_apply", "apply ms", "ms", "t_apply per event (mean)"),
-    Metric("t_migration", "migration ms", "ms", "t_plan + t_pack + t_exchange + t_apply per event (mean)"),
-    Metric("exchange_over_lb", "exchange / lower bound", "ratio", "sum t_exchange / sum t_lower_bound"),
+    Metric("t_plan", "plan ms", "ms", "t_plan per event (mean); a phase's span over ranks, max(end) - min(start)"),
+    Metric("t_counts", "counts ms", "ms", "t_counts per event (mean), span over ranks"),
+    Metric("t_pack", "pack ms", "ms", "t_pack per event (mean), span over ranks"),
+    Metric("t_exchange", "exchange ms", "ms", "t_exchange per event (mean), span over ranks"),
+    Metric("t_apply", "apply ms", "ms", "t_apply per event (mean), span over ranks"),
+    Metric("t_migrate", "migration ms (critical path)", "ms",
+           "t_migrate per event (mean): max(end of apply) - min(start of plan), not a sum of phases"),
+    Metric("t_projected", "projected ms", "ms",
+           "t_projected per event (mean): the event on a cluster of one node per machine (the file's network)"),
+    Metric("exchange_over_floor", "exchange / floor", "ratio",
+           "sum t_exchange / sum t_exchange_floor_min: >= 1 by construction"),
+    Metric("exchange_over_model", "exchange / model", "ratio", "sum t_exchange / sum t_exchange_model"),
+    Metric("plan_over_bound", "plan / bound", "ratio", "sum t_plan / sum t_plan_bound"),
+    Metric("pack_over_bound", "pack / bound", "ratio", "sum t_pack / sum t_pack_bound"),
+    Metric("apply_over_bound", "apply / bound", "ratio", "sum t_apply / sum t_apply_bound"),
+    Metric("bytes_moved", "bytes moved", "bytes",
+           "bytes_moved per event (mean): keys_moved x record_bytes, what a cluster of one node per machine sends"),
+    Metric("bytes_exchanged", "bytes exchanged", "bytes",
+           "bytes_exchanged per event (mean): what crossed ranks in this run (depends on the mapping)"),
     Metric("lookup_ns", "lookup ns", "ns", "lookup_ns of the repetition (strategy attribute)"),
     Metric("state_bytes", "state bytes", "bytes", "state_bytes after the event (mean)"),
     Metric("keys_lost", "keys lost", "count", "sum keys_lost over the fail events"),
 ]
+# Ratios of a phase to a bound measured by a micro-benchmark: a faster path can beat the bound.
+BOUND_RATIOS = {
+    "exchange_over_model": ("t_exchange", "t_exchange_model"),
+    "plan_over_bound": ("t_plan", "t_plan_bound"),
+    "pack_over_bound": ("t_pack", "t_pack_bound"),
+    "apply_over_bound": ("t_apply", "t_apply_bound"),
+}
+BOUND_NOTE = "the bound is a micro-benchmark; a ratio below 1 means the phase beat it"
 METRIC = {m.key: m for m in METRICS}
 
 
@@ -87,6 +112,32 @@ def fmt_summary(med: float, q1: float, q3: float, n: int, fmt: str) -> str:
         if lo != hi:  # quartiles equal at this precision: the median says it all
             text += f" ({lo}–{hi})"
     return text
+
+
+OVERSUBSCRIBED = "oversubscribed: times are not per-core"
+
+
+def oversubscribed(run: Run) -> bool:
+    """The file says some host ran more ranks than it has hardware threads."""
+    return bool(int(run.attrs.get("oversubscribed", 0) or 0))
+
+
+def oversubscription_text(run: Run) -> str:
+    """'2 ranks on 1 hardware thread' per host, from the host census."""
+    ranks = np.atleast_1d(run.attrs.get("ranks_per_host", []))
+    threads = np.atleast_1d(run.attrs.get("threads_per_host", []))
+    parts = [f"{int(r)} ranks on {int(t)} hardware thread{'s' if int(t) != 1 else ''}"
+             for r, t in zip(ranks, threads) if int(r) > int(t)]
+    return "; ".join(parts) if parts else "some host runs more ranks than it has hardware threads"
+
+
+def network_text(run: Run) -> str:
+    """The network t_projected assumes: '1.25 GB/s per node, 2 µs per message (calibration)'."""
+    bw, lat = run.attrs.get("network_bandwidth"), run.attrs.get("network_latency")
+    if bw is None or lat is None:
+        return "network not recorded"
+    source = run.attrs.get("network_source") or "?"
+    return f"{float(bw) / 1e9:.3g} GB/s per node, {float(lat) * 1e6:.3g} µs per message ({source})"
 
 
 def _ratio(num: float, den: float) -> float:
@@ -125,6 +176,13 @@ class Comparison:
     size_source: dict[str, str]  # setting -> "nodes_after" or "nodes"
     alpha: float
     notes: list[str]
+    networks: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # network t_projected assumes -> files
+    oversubscribed: list[str] = dataclasses.field(default_factory=list)  # files with oversubscribed = 1
+
+    def timing_note(self, setting: str | None = None) -> str:
+        """OVERSUBSCRIBED when some file behind the setting (or behind any, for None) is oversubscribed."""
+        ev = self.events if setting is None else self.events[self.events.setting == setting]
+        return OVERSUBSCRIBED if bool(ev.oversubscribed.any()) else ""
 
     @property
     def settings(self) -> list[str]:
@@ -135,30 +193,40 @@ class Comparison:
         return not self.failures.empty
 
 
+def _time_ratio(group: pd.DataFrame, num: str, den: str) -> float:
+    """sum num / sum den over the sample's events; undefined (nan) when the bound sums to 0."""
+    d = float(group[den].sum())
+    return float(group[num].sum()) / d if d > 0 else math.nan
+
+
 def _samples_of(group: pd.DataFrame, run: Run, label: str, rep: int) -> dict:
     replicas = run.attrs.get("replicas", 1)
     records = float((group.keys_total * replicas).sum())
     moved = float(group.keys_moved.sum())
-    optimal = float(group.keys_optimal.sum())
     lookup = run.strategy_attrs[label].get("lookup_ns")
     lookup = np.atleast_1d(lookup) if lookup is not None else np.array([])
     row = {
         "moved_fraction": moved / records if records else math.nan,
-        "optimal_fraction": optimal / records if records else math.nan,
-        "disruption": _ratio(moved, optimal),
+        "ideal_fraction": float(group.keys_ideal.sum()) / records if records else math.nan,
+        "disruption": _ratio(moved, float(group.keys_min.sum())),
+        "moved_over_ideal": _ratio(moved, float(group.keys_ideal.sum())),
         "load_peak_to_mean": float(group.load_peak_to_mean.mean()),
         "load_cv": float(group.load_cv.mean()),
-        "exchange_over_lb": (float(group.t_exchange.sum()) / float(group.t_lower_bound.sum())
-                             if group.t_lower_bound.sum() > 0 else math.nan),
+        "exchange_over_floor": _time_ratio(group, "t_exchange", "t_exchange_floor_min"),
         "lookup_ns": float(lookup[rep]) if rep < lookup.size else math.nan,
         "state_bytes": float(group.state_bytes.mean()),
+        "bytes_moved": float(group.bytes_moved.mean()),
+        "bytes_exchanged": float(group.bytes_exchanged.mean()),
         "keys_lost": float(group.keys_lost.sum()),
         "keys_moved": moved,
         "events": len(group),
     }
+    for key, (num, den) in BOUND_RATIOS.items():
+        row[key] = _time_ratio(group, num, den)
     for phase in PHASES:
         row[phase] = float(group[phase].mean())
-    row["t_migration"] = float(group[PHASES].sum(axis=1).mean())
+    row[MIGRATION] = float(group[MIGRATION].mean())
+    row["t_projected"] = float(group.t_projected.mean())
     return row
 
 
@@ -171,13 +239,21 @@ def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
             notes.append(f"{run.path}: no events recorded; left out")
             continue
         if run.attrs.get("partial", 0):
-            notes.append(f"{run.path}: a partial run (stopped early); only its completed events are included")
+            absent = [label for label in run.strategies if label not in set(run.events.label)]
+            notes.append(f"{run.path}: a partial file (partial = 1: the run was stopped early or is still running); "
+                         "only its finished events are included"
+                         + (f"; strategies without rows yet: {', '.join(absent)}" if absent else ""))
+        if oversubscribed(run):
+            notes.append(f"{run.path}: {OVERSUBSCRIBED} ({oversubscription_text(run)}); its timing figures are "
+                         "marked")
         ev = run.events.copy()
         ev.insert(0, "file", i)
         ev.insert(0, "setting", setting)
         ev["path"] = str(run.path)
         ev["experiment"] = str(run.attrs.get("experiment_name", run.path.stem))
         ev["nodes_attr"] = int(run.attrs.get("nodes", 0))
+        ev["oversubscribed"] = oversubscribed(run)
+        ev["mapping"] = str(run.attrs.get("mapping", "?"))
         frames.append(ev)
     if not frames:
         raise ValueError("no events in any input file")
@@ -220,7 +296,35 @@ def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
         " ".join(_ns_partners(significance, r.setting, r.size, r.label)) for r in table.itertuples()]
     failures = _failures(events, runs)
     locks = _locks(runs)
-    return Comparison(samples, table, significance, failures, locks, events, size_source, alpha, notes)
+    notes += _bound_notes(table)
+    used = sorted(set(events.file))
+    networks: dict[str, list[str]] = {}
+    for i in used:
+        networks.setdefault(network_text(runs[i]), []).append(str(runs[i].path))
+    over = [str(runs[i].path) for i in used if oversubscribed(runs[i])]
+    return Comparison(samples, table, significance, failures, locks, events, size_source, alpha, notes,
+                      networks, over)
+
+
+def _rows_text(table: pd.DataFrame, mask) -> str:
+    rows = table[mask]
+    multi = table.setting.nunique() > 1
+    return ", ".join(f"{r.label} at {r.size}" + (f" ({r.setting})" if multi else "") for r in rows.itertuples())
+
+
+def _bound_notes(table: pd.DataFrame) -> list[str]:
+    """Where a phase came out faster than its micro-benchmark bound, and where the file contradicts its
+    own construction (an exchange faster than its floor)."""
+    notes = []
+    for key in BOUND_RATIOS:
+        below = table[key] < 1
+        if below.any():
+            notes.append(f"{METRIC[key].title} below 1 for {_rows_text(table, below)}: {BOUND_NOTE}")
+    below = table.exchange_over_floor < 1
+    if below.any():
+        notes.append(f"exchange / floor below 1 for {_rows_text(table, below)}: the file contradicts its schema "
+                     "(t_exchange_floor_min includes the timed exchange, so the ratio is >= 1 by construction)")
+    return notes
 
 
 def _significance(samples: pd.DataFrame, alpha: float) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import datetime
 import html
 from pathlib import Path
 
-from .compare import Comparison
+from .compare import OVERSUBSCRIBED, Comparison
 from .reader import Run
 from .tables import metric_docs, sections, significance_notes
 
@@ -22,13 +22,17 @@ td.text { text-align: left; }
 pre { background: #f7f7f7; padding: 0.7em; overflow-x: auto; font-size: 0.85em; }
 figure { margin: 1em 0 2em; } figure img { max-width: 100%; border: 1px solid #ddd; }
 .note { color: #8a4b00; }
+.warn { color: #b00000; font-weight: bold; border: 2px solid #b00000; background: #fff0f0; padding: 0.5em; }
 """
 
 # Root attributes shown per input file, in this order: configuration, then environment.
-CONFIG = ["experiment_name", "experiment_source", "overrides", "keys_count", "value_bytes", "key_distribution",
-          "zipf_exponent", "nodes", "initial_nodes", "replicas", "repetitions", "seed", "verified", "partial"]
-ENVIRONMENT = ["ranks", "hosts", "ringsim_version", "git_commit", "mpi_version", "hdf5_version", "start_time",
-               "wall_seconds", "peak_rss_bytes", "compression", "command_line", "schema_version"]
+CONFIG = ["experiment_name", "experiment_source", "overrides", "keys_count", "value_bytes", "record_bytes",
+          "key_distribution", "zipf_exponent", "nodes", "mapping", "initial_nodes", "replicas", "repetitions", "seed",
+          "floor_repeats", "verified", "partial", "events_completed"]
+ENVIRONMENT = ["ranks", "hosts", "host_count", "ranks_per_host", "threads_per_host", "oversubscribed", "cpu_model",
+               "network_bandwidth", "network_latency", "network_source", "ringsim_version", "git_commit",
+               "mpi_version", "hdf5_version", "launcher", "start_time", "wall_seconds", "peak_rss_bytes",
+               "compression", "command_line", "resumed_by", "schema_version"]
 
 
 def _table(headers, rows) -> str:
@@ -78,6 +82,10 @@ def write(c: Comparison, runs: list[Run], figures: list[Path], notes: list[str],
              "<title>ringsim: comparison of strategies</title>", f"<style>{CSS}</style></head><body>",
              "<h1>ringsim: comparison of placement strategies</h1>",
              f"<p>Made {now} by <code>{html.escape(command)}</code> from {len(runs)} result file(s).</p>"]
+    if c.oversubscribed:
+        parts.append(f"<p class='warn'>{html.escape(OVERSUBSCRIBED)}. Some host ran more ranks than it has hardware "
+                     "threads in " + html.escape(", ".join(c.oversubscribed)) + ": every time, bound ratio and "
+                     "timing figure from these files is marked, and none is a per-core cost.</p>")
     if notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li class='note'>{html.escape(n)}</li>" for n in notes)
                      + "</ul>")

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .compare import LOCK_FIELDS, METRIC, METRICS, Comparison, fmt_summary, fmt_value
+from .compare import BOUND_NOTE, BOUND_RATIOS, LOCK_FIELDS, METRIC, METRICS, Comparison, fmt_summary, fmt_value
 from .stats import EXACT_MAX
 
-MOVEMENT = ["moved_fraction", "optimal_fraction", "disruption", "load_peak_to_mean", "load_cv"]
-COST = ["t_plan", "t_pack", "t_exchange", "t_apply", "exchange_over_lb", "lookup_ns", "state_bytes"]
+MOVEMENT = ["moved_fraction", "ideal_fraction", "disruption", "moved_over_ideal", "load_peak_to_mean", "load_cv"]
+TIME = ["t_plan", "t_counts", "t_pack", "t_exchange", "t_apply", "t_migrate", "t_projected"]
+BOUNDS = ["exchange_over_floor", "exchange_over_model", "plan_over_bound", "pack_over_bound", "apply_over_bound"]
+TRAFFIC = ["bytes_moved", "bytes_exchanged", "lookup_ns", "state_bytes"]
+BELOW_BOUND = "†"  # marks a bound ratio below 1 in the tables
 
 
 @dataclasses.dataclass
@@ -40,8 +43,24 @@ def _key_headers(c: Comparison) -> list[str]:
 
 
 def _cell(row, key: str) -> str:
-    return fmt_summary(getattr(row, key), getattr(row, key + "_q1"), getattr(row, key + "_q3"), row.n,
+    text = fmt_summary(getattr(row, key), getattr(row, key + "_q1"), getattr(row, key + "_q3"), row.n,
                        METRIC[key].fmt)
+    if key in BOUND_RATIOS and getattr(row, key) < 1:
+        text += " " + BELOW_BOUND
+    return text
+
+
+def _network_text(c: Comparison) -> str:
+    if len(c.networks) == 1:
+        return next(iter(c.networks))
+    return "; ".join(f"{net} for {', '.join(files)}" for net, files in c.networks.items()) or "network not recorded"
+
+
+def _oversubscribed_text(c: Comparison) -> str:
+    if not c.oversubscribed:
+        return ""
+    return (f" WARNING, {c.timing_note()}: some host ran more ranks than it has hardware threads in "
+            f"{', '.join(c.oversubscribed)}; do not read these times as per-core costs.")
 
 
 def sections(c: Comparison) -> list[Section]:
@@ -65,18 +84,44 @@ def sections(c: Comparison) -> list[Section]:
     size_text = ("cluster size is the active nodes after the event" if set(c.size_source.values()) == {"nodes_after"}
                  else "cluster size is the active nodes after the event, or the file's `nodes` where files differ in it")
     intro = (f"One row per strategy and cluster size ({size_text}); {spread}. A sample is one repetition of a "
-             "strategy in one file, over the row's events. Moved fraction = keys moved / (keys x replicas); "
-             "disruption = moved / optimal (1 is minimal).")
+             "strategy in one file, over the row's events. Moved fraction = keys moved / (keys x replicas); fair-share "
+             "fraction = keys_ideal / (keys x replicas); disruption = moved / keys_min, the fewest moves that reach "
+             "the strategy's new loads (>= 1, 1 is minimal); moved / fair share = moved / keys_ideal, which can be "
+             "below 1 when a strategy's loads drift from the fair shares.")
     if tested:
         intro += f" Last column: {describe_test(c.alpha)}."
     out.append(Section("Movement and balance", intro, headers, rows))
 
-    headers = _key_headers(c) + [METRIC[k].title for k in COST]
-    rows = [_key_columns(c, r) + [_cell(r, k) for k in COST] for r in t.itertuples()]
-    intro = ("Migration time per event and phase (max over ranks), the exchange against the in-run lower bound "
-             "(the same bytes through a bare MPI_Alltoallv), ns per lookup measured in the run, and the "
-             f"strategy's lookup state after the event; {spread}.")
-    out.append(Section("Time and cost", intro, headers, rows))
+    headers = _key_headers(c) + [METRIC[k].title for k in TIME]
+    rows = [_key_columns(c, r) + [_cell(r, k) for k in TIME] for r in t.itertuples()]
+    intro = ("Time per event. A phase's time (plan, counts, pack, exchange, apply) is its span over ranks, "
+             "max(end) - min(start); the spans overlap the waits between phases, so they do not add up to the "
+             "migration time, which is the critical path t_migrate = max(end of apply) - min(start of plan), "
+             "measured as such. Projected: the same event on a cluster of one node per machine, from the exact "
+             f"node-to-node traffic, at {_network_text(c)}; it assumes full bisection bandwidth, no overlap of "
+             f"messages beyond full duplex and one NIC per node. {spread[0].upper() + spread[1:]}."
+             + _oversubscribed_text(c))
+    out.append(Section("Migration time", intro, headers, rows))
+
+    headers = _key_headers(c) + [METRIC[k].title for k in BOUNDS]
+    rows = [_key_columns(c, r) + [_cell(r, k) for k in BOUNDS] for r in t.itertuples()]
+    intro = ("Each phase against its bound (sum of the phase's times over the sum of the bounds). exchange / floor: "
+             "t_exchange over t_exchange_floor_min, the same buffers through a bare MPI_Alltoallv, whose minimum "
+             "includes the timed exchange itself, so it is >= 1 by construction. exchange / model: against the "
+             "calibrated alpha-beta model; plan / bound: against local records x lookup_ns; pack and apply / bound: "
+             f"against bytes / memcpy bandwidth. {BELOW_BOUND} below 1: {BOUND_NOTE}. {spread[0].upper() + spread[1:]}."
+             + _oversubscribed_text(c))
+    out.append(Section("Phases against their bounds", intro, headers, rows))
+
+    headers = _key_headers(c) + [METRIC[k].title for k in TRAFFIC]
+    rows = [_key_columns(c, r) + [_cell(r, k) for k in TRAFFIC] for r in t.itertuples()]
+    mappings = ", ".join(dict.fromkeys(c.events.mapping))
+    intro = ("Bytes per event: bytes moved = keys moved x record bytes, what a cluster of one node per machine "
+             "sends whatever this run's layout; bytes exchanged = what crossed ranks in this run's MPI_Alltoallv "
+             f"(moves between nodes of one rank are local copies; it depends on the node-to-rank mapping, here "
+             f"{mappings}). Then ns per lookup measured in the run, and the strategy's lookup state after the "
+             f"event; {spread}.")
+    out.append(Section("Traffic and state", intro, headers, rows))
 
     if c.has_failures:
         f = c.failures
