@@ -80,3 +80,21 @@ def test_summary_is_median_and_quartiles():
     assert s.iqr == 1.5
     assert summarize([7.0]).median == 7.0
     assert summarize([]).n == 0
+
+
+def test_summary_agrees_with_numpy_and_keeps_infinity():
+    import warnings
+
+    import numpy as np
+    values = [0.3, 5.0, 1.25, 2.0, 9.5, 4.0, 7.0]
+    for n in range(1, len(values) + 1):
+        s = summarize(values[:n])
+        assert (s.q1, s.median, s.q3) == pytest.approx(tuple(np.percentile(values[:n], [25, 50, 75])))
+    # A disruption of inf (keys_min = 0, keys moved) stays inf, with no numpy warning on the way.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = summarize([math.inf])
+        assert (s.median, s.q1, s.q3) == (math.inf, math.inf, math.inf)
+        s = summarize([1.0, 2.0, math.inf])
+        assert (s.q1, s.median, s.q3) == (1.5, 2.0, math.inf)
+        assert summarize([math.nan, 3.0]).median == 3.0
