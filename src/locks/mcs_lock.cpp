@@ -6,6 +6,7 @@
 // Window layout and protocol: see rma_lock.hpp.
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,10 @@ class McsLockSet final : public RmaLockSet {
     MPI_Barrier(comm_);
   }
 
+  // Collective, but never while an exception unwinds (see rma_lock.hpp):
+  // then it neither drains nor frees.
   ~McsLockSet() override {
+    if (std::uncaught_exceptions() > 0) return;
     // Hand on requests that timed out and were granted since; every rank does
     // this here, so chains of such requests resolve.
     if (abandoned_count_ > 0) {

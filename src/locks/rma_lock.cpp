@@ -33,6 +33,10 @@ bool RmaLockSet::holds(int owner, int stripe) const {
 
 void RmaLockSet::acquire(int owner, int stripe) {
   if (holds(owner, stripe)) throw Error(describe(owner, stripe, "already holds it"));
+  if (fail_next_acquire_) {
+    fail_next_acquire_ = false;
+    throw_timeout(owner, stripe, "waiting to acquire it (injected fault)");
+  }
   do_acquire(owner, stripe);
   held_[static_cast<std::size_t>(lock_id(owner, stripe))] = 1;
 }

@@ -3,10 +3,13 @@
 // A lock set is a set of lock words striped over the ranks of a communicator:
 // every rank owns `stripes` locks, and a lock is named by (owner rank, stripe).
 // Construction and destruction are collective over the communicator; acquire
-// and release are not. Any rank may hold several locks at once (take them in a
-// global order to avoid deadlock). A lock protects whatever the caller says it
-// protects: the caller must complete (MPI_Win_flush) its own RMA operations on
-// its data windows before release().
+// and release are not. A destructor that runs while an exception unwinds
+// (std::uncaught_exceptions() > 0: one rank may be leaving alone, the job is
+// being aborted) makes no collective call: the window and communicator are
+// leaked instead of freed where the other ranks would never join. Any rank may hold several locks
+// at once (take them in a global order to avoid deadlock). A lock protects whatever the caller says
+// it protects: the caller must complete (MPI_Win_flush) its own RMA operations on its data windows
+// before release().
 //
 // Algorithms (make_lock_set(name, ...); lock_algorithms() lists the names):
 //
@@ -19,7 +22,8 @@
 //           operation, acquire issues one MPI_Get + MPI_Win_flush, which cannot
 //           complete before the lock is granted. The timeout cannot interrupt a
 //           blocked MPI_Win_lock: a watchdog thread (no MPI calls) prints the
-//           timeout message and ends the process with exit code 124 instead.
+//           timeout message as "ringsim: error on rank R: ..." and ends the
+//           process with exit code 3 (a runtime error) instead.
 //           It uses its own window (no exclusive/shared lock mixing).
 //
 //  spin     Test-and-test-and-set (Rudolph & Segall 1984; Anderson, IEEE TPDS
@@ -92,6 +96,11 @@ class RmaLockSet {
   // Throws ringsim::Error if this rank does not hold the lock.
   void release(int owner, int stripe);
 
+  // Fault injection (tests, --inject-fault lock-timeout): this rank's next
+  // acquire() fails at once with the error a real timeout raises (the same
+  // ringsim::Error and message, marked "(injected fault)"), without waiting.
+  void fail_next_acquire() { fail_next_acquire_ = true; }
+
   std::string_view algorithm() const { return algorithm_; }
   int rank() const { return rank_; }
   int ranks() const { return ranks_; }
@@ -118,6 +127,7 @@ class RmaLockSet {
   int rank_ = 0, ranks_ = 1, stripes_ = 1;
   double timeout_ = 30;
   std::vector<char> held_;  // by lock_id, this rank's view
+  bool fail_next_acquire_ = false;
 };
 
 // The algorithm names make_lock_set accepts: winlock, spin, mcs.

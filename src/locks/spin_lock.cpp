@@ -5,6 +5,7 @@
 // (MPI_NO_OP) to read it while it is taken, inside one MPI_Win_lock_all epoch.
 // Window layout: see rma_lock.hpp.
 #include <cstdint>
+#include <exception>
 #include <random>
 #include <string>
 
@@ -30,7 +31,9 @@ class SpinLockSet final : public RmaLockSet {
     MPI_Barrier(comm_);
   }
 
+  // Collective, but never while an exception unwinds (see rma_lock.hpp).
   ~SpinLockSet() override {
+    if (std::uncaught_exceptions() > 0) return;
     MPI_Win_unlock_all(win_);
     MPI_Win_free(&win_);
     MPI_Comm_free(&comm_);

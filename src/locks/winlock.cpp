@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -17,6 +18,8 @@
 
 namespace ringsim::lock_detail {
 namespace {
+
+constexpr int kExitRuntimeError = 3;  // ringsim's exit code for an error during the run
 
 class WinLockSet final : public RmaLockSet {
  public:
@@ -36,6 +39,8 @@ class WinLockSet final : public RmaLockSet {
     }
     wake_.notify_all();
     watchdog_.join();
+    // Collective, but never while an exception unwinds (see rma_lock.hpp).
+    if (std::uncaught_exceptions() > 0) return;
     for (int r = 0; r < ranks(); ++r)
       if (depth_[std::size_t(r)] > 0) MPI_Win_unlock(r, win_);
     MPI_Win_free(&win_);
@@ -64,8 +69,9 @@ class WinLockSet final : public RmaLockSet {
 
  private:
   // Watchdog thread: makes no MPI call. A blocked MPI_Win_lock cannot be
-  // interrupted, so on expiry it reports and ends the process (exit 124);
-  // mpiexec then ends the job instead of letting it hang.
+  // interrupted, so on expiry it reports as an uncaught error does ("ringsim:
+  // error on rank R: ...") and ends the process with ringsim's runtime-error
+  // exit code, 3; mpiexec then ends the job instead of letting it hang.
   void watch() {
     const auto period = std::chrono::duration<double>(
         timeout_seconds() / 20 < 0.05 ? timeout_seconds() / 20 : 0.05);
@@ -74,12 +80,12 @@ class WinLockSet final : public RmaLockSet {
       const auto d = deadline_.load(std::memory_order_acquire);
       if (d != 0 && std::chrono::steady_clock::now().time_since_epoch().count() >= d) {
         const std::string msg =
-            "ringsim: error: " +
+            "ringsim: error on rank " + std::to_string(rank()) + ": " +
             timeout_message(waiting_owner_.load(), waiting_stripe_.load(),
                             "waiting to acquire it (blocked in MPI_Win_lock; ending the process)");
         std::fprintf(stderr, "%s\n", msg.c_str());
         std::fflush(stderr);
-        std::_Exit(124);
+        std::_Exit(kExitRuntimeError);
       }
     }
   }
