@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "checksum.hpp"
+#include "engine/stop_token.hpp"
 #include "error.hpp"
 #include "hash.hpp"
 #include "locks/rma_lock.hpp"
@@ -24,13 +26,27 @@ std::uint64_t first_word(const std::byte* v) {
   return x;
 }
 
-std::uint64_t transform(const std::string& how, std::uint64_t v) {
-  return how == "double" ? v * 2 : v + 1;
+__extension__ typedef unsigned __int128 u128;
+
+std::uint64_t mul_mod_p(std::uint64_t a, std::uint64_t b) {
+  return static_cast<std::uint64_t>(static_cast<u128>(a) * b % kDoublePrime);
 }
 
-std::uint64_t transform_n(const std::string& how, std::uint64_t v, std::uint64_t times) {
-  if (how == "double") return times >= 64 ? 0 : v << times;  // v * 2^times mod 2^64
-  return v + times;
+// A stored word as a nonzero residue mod p: the identity on 1 .. p-1.
+std::uint64_t to_unit(std::uint64_t s) {
+  if (s >= kDoublePrime) s -= kDoublePrime;
+  return s == 0 ? 1 : s;
+}
+
+std::uint64_t double_mod_p(std::uint64_t v) { return mul_mod_p(to_unit(v), 2); }
+
+std::uint64_t pow2_mod_p(std::uint64_t t) {
+  std::uint64_t result = 1, base = 2;
+  for (; t; t >>= 1) {
+    if (t & 1) result = mul_mod_p(result, base);
+    base = mul_mod_p(base, base);
+  }
+  return result;
 }
 
 void busy_wait(double us) {
@@ -112,7 +128,11 @@ class WindowStore {
     MPI_Win_sync(win_);
     MPI_Barrier(comm_);
   }
+  // Collective (MPI_Win_free), except while an exception unwinds: then one
+  // rank alone may be leaving and the job is being aborted, so the window is
+  // leaked rather than freed in a collective the other ranks never enter.
   ~WindowStore() {
+    if (std::uncaught_exceptions() > 0) return;
     MPI_Win_unlock_all(win_);
     MPI_Win_free(&win_);
   }
@@ -167,71 +187,108 @@ class WindowStore {
 
 }  // namespace
 
+std::uint64_t processing_batch(const ProcessingConfig& cfg) {
+  constexpr double kBatchSeconds = 0.05, kUpdateUs = 2;
+  constexpr std::uint64_t kMin = 16, kMax = 16384;
+  const double fits = kBatchSeconds * 1e6 / (kUpdateUs + cfg.work_inside_us + cfg.work_outside_us);
+  std::uint64_t b = kMin;
+  while (b < kMax && static_cast<double>(2 * b) <= fits) b *= 2;
+  return b;
+}
+
+std::uint64_t apply_transform(const std::string& how, std::uint64_t v) {
+  return how == "double" ? double_mod_p(v) : v + 1;
+}
+
+std::uint64_t apply_transform_n(const std::string& how, std::uint64_t v, std::uint64_t times) {
+  if (how != "double") return v + times;  // mod 2^64
+  return times == 0 ? v : mul_mod_p(to_unit(v), pow2_mod_p(times));
+}
+
 ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const Placement& placement,
                                      const Membership& m, const ProcessingConfig& cfg,
-                                     std::uint64_t round, MPI_Comm comm, bool lose_one_update) {
+                                     std::uint64_t round, MPI_Comm comm, bool lose_one_update,
+                                     bool time_out_first_lock, StopToken* stop) {
   int rank = 0, ranks = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
   ProcessingStats stats;
-  WindowStore store(shard, keys, comm);
+  auto store = std::make_unique<WindowStore>(shard, keys, comm);
   std::unique_ptr<RmaLockSet> locks;
   if (cfg.lock != "none") locks = make_lock_set(cfg.lock, comm, cfg.stripes, cfg.timeout_seconds);
-  MPI_Win win = store.window();
+  if (locks && time_out_first_lock) locks->fail_next_acquire();
+  MPI_Win win = store->window();
+  const bool doubling = cfg.transform == "double";
 
   std::uint64_t local[3] = {0, 0, 0};  // updates, reads, missed
   std::vector<double> latency;
   latency.reserve(cfg.updates);
+  // Batches of `batch` operations (the last one may be shorter); the same
+  // count on every rank, so the stop checks between them line up.
+  const std::uint64_t batch = processing_batch(cfg);
+  const std::uint64_t batches = (cfg.updates + batch - 1) / batch;
+  std::uint64_t ran = cfg.updates;  // operations per rank actually run
   MPI_Barrier(comm);
   const double t0 = MPI_Wtime();
-  for (std::uint64_t j = 0; j < cfg.updates; ++j) {
-    const Choice c = choose(cfg, keys, round, rank, j);
-    const std::uint64_t key = keys.key(c.index);
-    const std::uint64_t hash = keys.key_hash(key);
-    const int owner = m.rank_of(placement.lookup(hash));
-    const std::int64_t slot = store.find(owner, key, hash);
-    if (slot < 0) {
-      ++local[2];
-      continue;
-    }
-    const MPI_Aint disp = store.value_disp(slot);
-    const double start = MPI_Wtime();
-    if (!locks) {
-      // Lock-free baseline: the increment as one atomic accumulate.
-      std::uint64_t v = 0, one = 1;
-      if (lose_one_update && local[0] == 0) one = 0;
-      if (c.read)
-        MPI_Fetch_and_op(nullptr, &v, MPI_UINT64_T, owner, disp, MPI_NO_OP, win);
-      else
-        MPI_Accumulate(&one, 1, MPI_UINT64_T, owner, disp, 1, MPI_UINT64_T, MPI_SUM, win);
-      MPI_Win_flush(owner, win);
-      busy_wait(cfg.work_inside_us);
-    } else {
-      const int stripe = static_cast<int>(hash % static_cast<std::uint64_t>(cfg.stripes));
-      locks->acquire(owner, stripe);
-      std::uint64_t v = 0;
-      MPI_Get(&v, 8, MPI_BYTE, owner, disp, 8, MPI_BYTE, win);
-      MPI_Win_flush(owner, win);
-      busy_wait(cfg.work_inside_us);
-      if (!c.read) {
-        if (!lose_one_update || local[0] > 0) v = transform(cfg.transform, v);
-        MPI_Put(&v, 8, MPI_BYTE, owner, disp, 8, MPI_BYTE, win);
-        MPI_Win_flush(owner, win);
+  for (std::uint64_t b = 0; b < batches; ++b) {
+    const std::uint64_t end = std::min(cfg.updates, (b + 1) * batch);
+    for (std::uint64_t j = b * batch; j < end; ++j) {
+      const Choice c = choose(cfg, keys, round, rank, j);
+      const std::uint64_t key = keys.key(c.index);
+      const std::uint64_t hash = keys.key_hash(key);
+      const int owner = m.rank_of(placement.lookup(hash));
+      const std::int64_t slot = store->find(owner, key, hash);
+      if (slot < 0) {
+        ++local[2];
+        continue;
       }
-      locks->release(owner, stripe);
+      const MPI_Aint disp = store->value_disp(slot);
+      const double start = MPI_Wtime();
+      if (!locks) {
+        // Lock-free baseline: the increment as one atomic accumulate.
+        std::uint64_t v = 0, one = 1;
+        if (lose_one_update && local[0] == 0) one = 0;
+        if (c.read)
+          MPI_Fetch_and_op(nullptr, &v, MPI_UINT64_T, owner, disp, MPI_NO_OP, win);
+        else
+          MPI_Accumulate(&one, 1, MPI_UINT64_T, owner, disp, 1, MPI_UINT64_T, MPI_SUM, win);
+        MPI_Win_flush(owner, win);
+        busy_wait(cfg.work_inside_us);
+      } else {
+        const int stripe = static_cast<int>(hash % static_cast<std::uint64_t>(cfg.stripes));
+        locks->acquire(owner, stripe);
+        std::uint64_t v = 0;
+        MPI_Get(&v, 8, MPI_BYTE, owner, disp, 8, MPI_BYTE, win);
+        MPI_Win_flush(owner, win);
+        busy_wait(cfg.work_inside_us);
+        if (!c.read) {
+          if (!lose_one_update || local[0] > 0) v = doubling ? double_mod_p(v) : v + 1;
+          MPI_Put(&v, 8, MPI_BYTE, owner, disp, 8, MPI_BYTE, win);
+          MPI_Win_flush(owner, win);
+        }
+        locks->release(owner, stripe);
+      }
+      latency.push_back((MPI_Wtime() - start) * 1e6);
+      ++local[c.read ? 1 : 0];
+      busy_wait(cfg.work_outside_us);
     }
-    latency.push_back((MPI_Wtime() - start) * 1e6);
-    ++local[c.read ? 1 : 0];
-    busy_wait(cfg.work_outside_us);
+    ++stats.batches;
+    // A safe point: no lock held, every operation of the batch flushed.
+    if (stop && b + 1 < batches && stop->requested()) {
+      ran = end;
+      stats.stopped = true;
+      break;
+    }
   }
   const double mine = MPI_Wtime() - t0;
-  store.finish_round();
+  store->finish_round();
   locks.reset();  // collective
 
-  // Count, from every rank's stream, the updates to the keys this rank holds.
+  // Count, from every rank's stream as far as it ran, the updates to the keys
+  // this rank holds.
   std::unordered_map<std::uint64_t, std::uint64_t> expected_updates;
   for (int r = 0; r < ranks; ++r) {
-    for (std::uint64_t j = 0; j < cfg.updates; ++j) {
+    for (std::uint64_t j = 0; j < ran; ++j) {
       const Choice c = choose(cfg, keys, round, r, j);
       if (c.read) continue;
       const std::uint64_t key = keys.key(c.index);
@@ -242,16 +299,17 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   std::uint64_t wrong = 0, delta = 0;
   for (std::size_t i = 0; i < shard.size(); ++i) {
     std::byte* value = shard.values.data() + i * shard.value_bytes;
-    const std::byte* now = store.local_value(i);
+    const std::byte* now = store->local_value(i);
     const auto it = expected_updates.find(shard.keys[i]);
     const std::uint64_t times = it == expected_updates.end() ? 0 : it->second;
-    if (first_word(now) != transform_n(cfg.transform, first_word(value), times)) ++wrong;
+    if (first_word(now) != apply_transform_n(cfg.transform, first_word(value), times)) ++wrong;
     if (times) {
       delta -= record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
       std::memcpy(value, now, 8);
       delta += record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
     }
   }
+  store.reset();  // collective, on the normal path of every rank
   std::uint64_t sums[5], locals[5] = {local[0], local[1], local[2], wrong, shard.size()};
   MPI_Allreduce(locals, sums, 5, MPI_UINT64_T, MPI_SUM, comm);
   stats.updates = sums[0];
@@ -285,7 +343,8 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
     throw VerificationError("processing after event " + std::to_string(round) + ": " +
                             std::to_string(sums[3]) +
                             " value(s) differ from the updates applied to them " +
-                            "(lost or doubled updates) with lock '" + cfg.lock + "'");
+                            "(lost or doubled updates) with lock '" + cfg.lock + "'" +
+                            (stats.stopped ? " (round stopped early)" : ""));
   return stats;
 }
 

@@ -17,15 +17,38 @@
 // An update: pick a key (uniform, zipf or a few hot keys, from the run's seed),
 // find its owner (the strategy's node, that node's rank) and its stripe (key
 // hash mod stripes), take that lock, MPI_Get the value, apply the transform to
-// its first 8 bytes (increment, or the seed's "value * 2"), MPI_Put it back,
-// flush, release. lock = "none" is the lock-free baseline for increments:
-// one MPI_Accumulate(MPI_SUM) on the value.
+// its first 8 bytes, MPI_Put it back, flush, release. lock = "none" is the
+// lock-free baseline for increments: one MPI_Accumulate(MPI_SUM) on the value.
+//
+// Transforms, on the value's first 8 bytes read as a uint64 s (host order):
+//   increment  s -> s + 1 mod 2^64.
+//   double     the seed's "value * 2", taken modulo the prime
+//              p = 2^64 - 59 so that repeating it never collapses to a
+//              constant (doubling mod 2^64 is 0 after 64 steps, whatever was
+//              lost on the way). s is first mapped into the nonzero residues
+//              1 .. p-1: s itself if it lies there, else s mod p, and 1 where
+//              that is 0 (s = 0 or s = p); this is the identity on every value
+//              a doubling writes. Then r -> 2r mod p (128-bit product).
+// Both are bijections without a fixed point on the values they write (2 is a
+// unit mod p and 2r = r only for r = 0, which is never a residue here), so a
+// value updated t times but written t - k times differs from the expected one
+// unless k is a multiple of 2^64 (increment) or of p - 1 (double: 2 is a
+// primitive root mod p, its order is p - 1): one lost or repeated update
+// always shows, as does any count of them a round can reach. The expected value after t updates is
+// exact: s + t, or r * 2^t mod p by fast exponentiation (t = 0: s unchanged).
+//
+// Batches and stops: every rank runs the same number of updates per round, in
+// batches of processing_batch(cfg) (below); between batches the round asks
+// the StopToken (one small allreduce, collective, so batch boundaries match on
+// every rank) whether to stop. A stop ends the round after the batch in
+// progress on every rank, and verification covers exactly the updates applied
+// (the first b batches of every rank's stream).
 //
 // Verification: every update stream is a function of (seed, event, rank,
-// index), so each owner regenerates all ranks' streams, counts the updates to
-// each key it holds, and checks after the round that every value equals its
-// value before the round transformed that many times. A lost update is thus
-// caught key by key.
+// index), so each owner regenerates all ranks' streams (as far as they ran),
+// counts the updates to each key it holds, and checks after the round that
+// every value equals its value before the round transformed that many times.
+// A lost update is thus caught key by key.
 #pragma once
 
 #include <mpi.h>
@@ -41,6 +64,27 @@
 
 namespace ringsim {
 
+class StopToken;
+
+// Updates per batch in a round of `cfg`, the same on every rank (it depends
+// on the configuration alone): the largest power of two in [16, 16384] whose
+// updates take at most 50 ms at 2 us each (lock, get, put, release on one
+// node) plus the configured work inside and outside the lock. The stop check
+// between batches costs one allreduce of an int plus the wait for the
+// slowest rank's batch: small against >= 16384 x 2 us or >= 50 ms of work
+// (with 1024-update batches on two ranks sharing busy cores it cost 14-98%
+// of the round; with 16384, less than the run-to-run noise). A stop is
+// honoured within about one batch, ~50 ms on one node.
+std::uint64_t processing_batch(const ProcessingConfig& cfg);
+
+// The modulus of the "double" transform, the largest prime below 2^64.
+inline constexpr std::uint64_t kDoublePrime = 0xFFFFFFFFFFFFFFC5ULL;  // 2^64 - 59
+
+// The transform (increment or double, see above) applied once to a value's
+// first word, and `times` times (exactly, in O(log times)).
+std::uint64_t apply_transform(const std::string& how, std::uint64_t v);
+std::uint64_t apply_transform_n(const std::string& how, std::uint64_t v, std::uint64_t times);
+
 struct ProcessingStats {
   std::uint64_t updates = 0;  // writes applied, all ranks
   std::uint64_t reads = 0;    // read-only operations, all ranks
@@ -49,6 +93,8 @@ struct ProcessingStats {
   double latency_p50_us = 0, latency_p99_us = 0;  // per operation, all ranks
   std::uint64_t checked = 0;                      // records whose value was checked
   std::uint64_t checksum_delta = 0;               // change of the (key, value) checksum, all ranks
+  std::uint64_t batches = 0;                      // batches run (the same on every rank)
+  bool stopped = false;  // a stop request ended the round early (every rank)
 };
 
 // Collective. Runs one round (number `round`, for the update streams) on the
@@ -57,9 +103,16 @@ struct ProcessingStats {
 // cannot be acquired in time.
 // `lose_one_update` (tests): this rank writes its first update back
 // unchanged, as a broken lock would, so that verification must catch it.
+// `time_out_first_lock` (tests, --inject-fault lock-timeout): this rank's
+// first lock acquisition fails at once as a timeout does, the same
+// ringsim::Error naming algorithm, rank, owner and stripe (with lock =
+// "none" no lock is taken and it has no effect).
+// `stop` (may be null): asked between batches, see above; stats.stopped says
+// whether it ended the round.
 ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const Placement& placement,
                                      const Membership& m, const ProcessingConfig& cfg,
                                      std::uint64_t round, MPI_Comm comm,
-                                     bool lose_one_update = false);
+                                     bool lose_one_update = false, bool time_out_first_lock = false,
+                                     StopToken* stop = nullptr);
 
 }  // namespace ringsim
