@@ -4,6 +4,7 @@
 
 #include <mpi.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,19 @@
 
 namespace ringsim {
 
+class StopToken;
+
 // Collective over comm. Rank counts above the job's size are skipped and named
-// in `skipped`. The results are complete on rank 0 (the first rank of every
-// sub-communicator); other ranks get the same list with their own view.
-std::vector<LockBenchResult> run_lock_suite(const Experiment& e, MPI_Comm comm,
-                                            std::vector<int>* skipped = nullptr);
+// in `skipped`. Every rank gets the same results (each is broadcast from rank
+// 0, the first rank of every sub-communicator, after its configuration), in
+// the order algorithm x workload within each rank count.
+// `on_result`, if set, is called on every rank, collectively, right after each
+// configuration completes, with that configuration's result (so that it can
+// be streamed out before the next one starts).
+// `stop` (may be null) is asked, collectively, between configurations; once
+// it says stop the suite returns what completed (stop->stopped() tells).
+std::vector<LockBenchResult> run_lock_suite(
+    const Experiment& e, MPI_Comm comm, std::vector<int>* skipped = nullptr,
+    StopToken* stop = nullptr, std::function<void(const LockBenchResult&)> on_result = {});
 
 }  // namespace ringsim
