@@ -33,6 +33,7 @@ enum class Fault {
   kMisplaceKey,
   kLostUpdate,   // processing: one update written back unchanged
   kLockTimeout,  // processing: the last rank's first lock acquisition times out
+  kSlowEvent,    // every rank: the first event takes 5 s longer (signal tests)
 };
 
 }  // namespace ringsim

@@ -8,10 +8,12 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <optional>
 #include <sstream>
+#include <thread>
 #include <variant>
 
 #include "engine/calibration.hpp"
@@ -192,6 +194,8 @@ class StrategyRun {
         redist_.redistribute(shard_, cluster_.placement(), cluster_.membership(), timer, ropt);
     const PhaseReport phases = timer.reduce(comm_);
     if (ei == 0 && rank_ == ranks_ - 1) inject_fault(opt_.fault, shard_, cluster_.membership());
+    if (ei == 0 && opt_.fault == Fault::kSlowEvent)
+      std::this_thread::sleep_for(std::chrono::seconds(5));
 
     const double tv = MPI_Wtime();
     if (e_.verify)

@@ -48,6 +48,7 @@ void inject_fault(Fault f, Shard& shard, const Membership& m) {
     case Fault::kNone:
     case Fault::kLostUpdate:  // applied in the processing stage
     case Fault::kLockTimeout:
+    case Fault::kSlowEvent:
       break;
     case Fault::kDropKey:
       shard.resize(shard.size() - 1);

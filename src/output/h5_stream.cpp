@@ -1,6 +1,7 @@
 #include "output/h5_stream.hpp"
 
 #include <hdf5.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cerrno>

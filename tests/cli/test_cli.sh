@@ -61,13 +61,13 @@ else
     /usr/bin/python3 - <<'PY' || fail "h5py cannot read the events table"
 import h5py
 with h5py.File("results/default.h5", "r") as f:
-    assert f.attrs["schema_version"] == 1
+    assert f.attrs["schema_version"] == 2 and f.attrs["partial"] == 0
     ev = f["strategies/ring/events"][:]
     assert len(ev) == 4 and ev["keys_total"][0] == 100000, ev
     assert f["strategies/ring/loads"].shape == (4, 4)
 PY
   fi
-  [ -z "$(ls results/*.tmp 2>/dev/null)" ] || fail "temporary file left in results/"
+  [ -z "$(ls results/*.tmp results/*.partial.h5 2>/dev/null)" ] || fail "temporary or partial file left in results/"
 fi
 
 # Only rank 0 prints: at 4 ranks the header appears once.

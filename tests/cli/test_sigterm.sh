@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# SIGTERM (what Slurm sends at a time limit) to every rank of a running job:
-# ringsim must stop after the event in progress, write what completed to
-# <out>.partial.h5 with partial = 1 and events_completed, and exit 4.
+# Signals, as a Slurm time limit or a user sends them, and --resume:
+#  1. SIGTERM to every rank: ringsim stops after the event in progress, keeps
+#     what completed in <out>.partial.h5 (partial = 1, events_completed), exit 4;
+#     then `ringsim run --resume` completes it to <out>.h5 with every event row.
+#  2. SIGTERM to mpirun during a 5 s event: the job ends within seconds and the
+#     partial holds every event that finished before it.
+#  3. A second signal stops at once (exit 4), the partial still readable.
 # Usage: test_sigterm.sh RINGSIM MPIEXEC EXPERIMENT WORKDIR
 set -u
 ringsim=$(realpath "$1")
@@ -9,36 +13,127 @@ mpiexec=$2
 experiment=$(realpath "$3")
 work=$4
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+py=/usr/bin/python3
+passed=0 failed=0
+ok() {
+  echo "ok: $*"
+  passed=$((passed + 1))
+}
+bad() {
+  echo "FAIL: $*"
+  failed=$((failed + 1))
+}
 
+# rows FILE: events_completed and the event rows of every strategy, one line.
+rows() {
+  "$py" - "$1" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    labels = [l.decode() for l in f["strategies"].attrs["order"]]
+    rows = sum(len(f["strategies"][l]["events"]) for l in labels)
+    print(int(f.attrs["partial"]), int(f.attrs["events_completed"]), rows)
+PY
+}
+
+# ---- 1. SIGTERM to the ranks, then --resume ------------------------------------------
 "$mpiexec" -q -n 2 --oversubscribe "$ringsim" run "$experiment" --out run.h5 --quiet \
-  --set keys.count=300000 >out.txt 2>err.txt &
+  --set keys.count=100000 >out.txt 2>err.txt &
 launcher=$!
-sleep 3
+for _ in $(seq 600); do # until events are going by (progress lines after 1 s)
+  grep -q "event [0-9]* of 20" err.txt && break
+  sleep 0.1
+done
 ranks=$(pgrep -P "$launcher")
 if [ -z "$ranks" ]; then
-  echo "FAIL: no rank processes under launcher $launcher (the run ended too soon?)"
-  exit 1
+  bad "no rank processes under launcher $launcher (the run ended too soon?)"
+else
+  kill -TERM $ranks
 fi
-kill -TERM $ranks
 wait "$launcher"
 rc=$?
-
-fail=0
-[ "$rc" -eq 4 ] || { echo "FAIL: exit code $rc, expected 4"; fail=1; }
-grep -q "stopped by SIGTERM" err.txt || { echo "FAIL: no 'stopped by SIGTERM' line: $(cat err.txt)"; fail=1; }
-[ -e run.h5 ] && { echo "FAIL: a complete-looking run.h5 was written"; fail=1; }
-[ -e run.partial.h5 ] || { echo "FAIL: run.partial.h5 missing"; fail=1; }
-if [ -e run.partial.h5 ]; then
-  /usr/bin/python3 - <<'PY' || fail=1
-import h5py
-with h5py.File("run.partial.h5", "r") as f:
-    assert f.attrs["partial"] == 1, "partial attribute"
-    done = int(f.attrs["events_completed"])
-    rows = sum(len(f["strategies"][l.decode()]["events"]) for l in f["strategies"].attrs["order"])
-    assert 1 <= done == rows, (done, rows)
-    assert done < 7 * 20, "the run was not stopped early"
-    print(f"ok: partial file with {done} completed events")
-PY
+[ "$rc" -eq 4 ] && ok "SIGTERM to the ranks: exit 4" || bad "SIGTERM to the ranks: exit code $rc, expected 4"
+grep -q "stopped by SIGTERM after" err.txt && ok "the stop is reported" || bad "no 'stopped by SIGTERM' line: $(cat err.txt)"
+[ -e run.h5 ] && bad "a complete-looking run.h5 was written"
+if [ -e run.partial.h5 ] && read -r partial done nrows < <(rows run.partial.h5); then
+  if [ "$partial" -eq 1 ] && [ "$done" -ge 1 ] && [ "$done" -eq "$nrows" ] && [ "$done" -lt 140 ]; then
+    ok "partial file: $done completed events, as many rows"
+  else
+    bad "partial file: partial=$partial events_completed=$done rows=$nrows"
+  fi
+else
+  bad "run.partial.h5 missing or unreadable"
 fi
-[ "$fail" -eq 0 ] && echo "1 passed, 0 failed" || echo "0 passed, 1 failed"
-exit "$fail"
+"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run --resume run.partial.h5 --quiet >resume.txt 2>&1
+rc=$?
+if [ "$rc" -ne 0 ]; then
+  bad "--resume: exit code $rc: $(tail -3 resume.txt)"
+elif [ -e run.partial.h5 ] || [ ! -e run.h5 ]; then
+  bad "--resume: expected run.h5 and no run.partial.h5: $(ls)"
+elif read -r partial done nrows < <(rows run.h5) && [ "$partial" -eq 0 ] && [ "$nrows" -eq 140 ]; then
+  ok "--resume completed the run: 140 event rows ($(grep -o 'resumed: [0-9]* event' resume.txt))"
+else
+  bad "--resume: partial=$partial rows=$nrows, expected 0 and 140"
+fi
+"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run --resume run.h5 >again.txt 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "ringsim: error: --resume needs a partial result" again.txt &&
+  ok "--resume of a complete file is refused" || bad "--resume run.h5: exit $rc: $(cat again.txt)"
+
+# ---- 2. SIGTERM to mpirun during a 5 s event ---------------------------------------
+# Open MPI 4.1's mpirun answers SIGTERM/SIGINT by sending SIGTERM to the ranks
+# after odls_base_sigkill_timeout (1 s) and SIGKILL as long again: a rank in a
+# 5 s event cannot finish it, but every event it finished is in the partial.
+rm -f slow*.h5
+"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run "$experiment" --out slow.h5 --set keys.count=20000 \
+  --inject-fault slow-event --no-warmup >slow.out 2>slow.err &
+launcher=$!
+for _ in $(seq 600); do # the first strategy's first (5 s) event done
+  grep -q "event [0-9]* of 20" slow.err && break
+  sleep 0.1
+done
+sleep 2 # inside the second strategy's first event
+t0=$SECONDS
+kill -TERM "$launcher"
+wait "$launcher"
+rc=$?
+took=$((SECONDS - t0))
+if [ "$rc" -ne 0 ] && [ "$took" -le 30 ]; then
+  ok "SIGTERM to mpirun mid-event: the job ended in $took s (mpirun exit $rc)"
+else
+  bad "SIGTERM to mpirun: exit $rc after $took s: $(cat slow.err)"
+fi
+if [ ! -e slow.h5 ] && read -r partial done nrows < <(rows slow.partial.h5) &&
+  [ "$partial" -eq 1 ] && [ "$done" -ge 1 ] && [ "$done" -eq "$nrows" ] && [ "$done" -lt 140 ]; then
+  ok "SIGTERM to mpirun: the partial holds the $done finished event(s)"
+else
+  bad "SIGTERM to mpirun: partial file: $(ls slow*) ${partial:-} ${done:-} ${nrows:-}"
+fi
+
+# ---- 3. a second signal stops at once ------------------------------------------------
+rm -f twice*.h5
+"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run "$experiment" --out twice.h5 --set keys.count=20000 \
+  --inject-fault slow-event --no-warmup >twice.out 2>twice.err &
+launcher=$!
+sleep 2
+ranks=$(pgrep -P "$launcher")
+kill -TERM $ranks
+sleep 0.5
+t0=$SECONDS
+kill -TERM $ranks 2>/dev/null
+wait "$launcher"
+rc=$?
+took=$((SECONDS - t0))
+if [ "$rc" -eq 4 ] && [ "$took" -le 2 ] && grep -q "second signal: stopping now" twice.err; then
+  ok "a second signal stops at once (exit 4 in $took s)"
+else
+  bad "second signal: exit $rc after $took s: $(cat twice.err)"
+fi
+[ -e twice.h5 ] && bad "second signal: a complete file was written"
+if "$py" -c 'import h5py,sys; h5py.File(sys.argv[1], "r").close()' twice.partial.h5 2>/dev/null; then
+  ok "second signal: the partial file opens"
+else
+  bad "second signal: twice.partial.h5 does not open"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
