@@ -23,8 +23,10 @@ run() {  # run NP ARGS...; sets rc, out, err
   err=$(cat err.txt)
 }
 
-# expect_error NAME NP EXPECTED_TEXT OUTFILE ARGS...: non-zero exit, exactly one
-# error line naming the problem, nothing on stdout from any rank, no OUTFILE.
+# expect_error NAME NP EXPECTED_TEXT OUTFILE ARGS...: non-zero exit (the code in
+# want_rc when set), exactly one error line naming the problem, no OUTFILE and
+# no partial file beside it.
+want_rc=2
 expect_error() {
   local name=$1 np=$2 text=$3 outfile=$4
   shift 4
@@ -39,7 +41,9 @@ expect_error() {
     fail "$name: expected one error line, got $lines: $err"
   elif ! grep -qF -- "$text" err.txt; then
     fail "$name: error does not mention '$text': $err"
-  elif [ -n "$outfile" ] && { [ -e "$outfile" ] || [ -e "$outfile.tmp" ]; }; then
+  elif [ -n "$want_rc" ] && [ "$rc" -ne "$want_rc" ]; then
+    fail "$name: exit code $rc, expected $want_rc: $err"
+  elif [ -n "$outfile" ] && { [ -e "$outfile" ] || [ -e "${outfile%.h5}.partial.h5" ]; }; then
     fail "$name: left an output file behind"
   else
     pass "$name (exit $rc): $(grep '^ringsim: error:' err.txt)"
@@ -105,7 +109,25 @@ expect_error "existing output without --force" 2 "exists; pass --force" "" run -
 expect_error "bad --set" 2 "expected KEY.PATH=VALUE" results/default.h5.none run --set keys.count --out none.h5
 [ -e none.h5 ] && fail "bad --set left none.h5"
 
+# Command-line mistakes: the ringsim: prefix and exit 2, like every bad input.
+expect_error "unknown flag" 2 "was not expected: --bogus" "" run --bogus
+expect_error "empty --out" 2 "--out is empty" "" run --out ''
+printf 'name = "../../tmp/evil"\n[[strategies]]\nname = "ring"\n' >evil.toml
+expect_error "a run name with .." 2 "name" "" run evil.toml
+[ -e ../../tmp/evil.h5 ] && fail "a run name wrote outside results/"
+printf '[cluster]\nnodes = 4\nweights = [1, 1, 1, 1e6]\n[[strategies]]\nname = "ring"\n' >heavy.toml
+expect_error "a weight out of range" 2 "weights" results/heavy.h5 run heavy.toml
+expect_error "more memory than the host has" 2 "--force-memory" "" run --set keys.count=1e10 --out huge.h5
+expect_error "--resume of a file that is not there" 2 "--resume: nope.partial.h5 does not exist" "" run --resume nope.partial.h5
+expect_error "--out naming a partial file" 2 "ends in .partial.h5" "" run --out x.partial.h5
+
+# --dry-run: validation alone, for a rank count of the user's choice.
+run 1 run --dry-run --ranks 64 --set cluster.nodes=128 --out dry.h5
+{ [ "$rc" -eq 0 ] && grep -q "^ringsim: ok: .* on 64 ranks" out.txt && [ ! -e dry.h5 ] && [ ! -e dry.partial.h5 ]; } &&
+  pass "--dry-run --ranks 64" || fail "--dry-run: exit $rc: $out $err"
+
 # --- verification catches corruption ------------------------------------------
+want_rc=1
 for fault in drop-key corrupt-value misplace-key; do
   expect_error "fault $fault" 2 "verification failed after event 0" "fault-$fault.h5" \
     run --set keys.count=20000 --inject-fault "$fault" --out "fault-$fault.h5"
@@ -115,6 +137,7 @@ expect_error "lost update in processing" 2 "processing after event 0" "fault-los
   run --set keys.count=5000 --set processing.updates=30 --set processing.keys=hot \
   --inject-fault lost-update --out fault-lost.h5
 
+want_rc=2
 printf '[processing]\nupdates = 10\nlock = "ticket"\n[[strategies]]\nname = "ring"\n' >badlock.toml
 expect_error "unknown lock algorithm" 2 "processing.lock: must be one of winlock, spin, mcs, none" results/badlock.h5 run badlock.toml
 printf '[processing]\nupdates = 10\nstripes = 0\n[[strategies]]\nname = "ring"\n' >zerostripes.toml
