@@ -134,7 +134,7 @@ def _by_size(c: Comparison, metric: str, path: Path, title: str, ylabel: str, re
             err = np.vstack([r[metric] - r[metric + "_q1"], r[metric + "_q3"] - r[metric]])
             ax.errorbar(r["size"], r[metric], yerr=err if (r.n > 1).any() else None, fmt=style,
                         color=colors[label], label=label, capsize=3, markersize=5)
-        reference(ax, rows, sizes)
+        reference(ax, rows, sizes, style == "o-")
         ax.set_xlabel(_size_label(c, setting))
         ax.set_ylabel(ylabel)
         ax.set_xticks(sizes)
@@ -152,11 +152,12 @@ def _by_size(c: Comparison, metric: str, path: Path, title: str, ylabel: str, re
 
 
 def moved_fraction(c: Comparison, out: Path):
-    def fair_share(ax, rows, sizes):
+    def fair_share(ax, rows, sizes, joined):
         ideal = rows.groupby("size").ideal_fraction.median().reindex(sizes)
         label = "fair share (keys_ideal / records)"
-        if len(sizes) == 1:
-            ax.plot(sizes, ideal.values, "k_", markersize=30, mew=2, label=label)
+        if not joined:
+            ax.plot(sizes, ideal.values, "k_", markersize=30, mew=2)
+            ax.plot([], [], "k-", lw=2, label=label)  # a legend entry of normal size for the wide markers
         else:
             ax.plot(sizes, ideal.values, "k--", lw=1.5, zorder=5, label=label)
     return _by_size(c, "moved_fraction", out / "moved_fraction_vs_nodes.png",
@@ -165,7 +166,7 @@ def moved_fraction(c: Comparison, out: Path):
 
 
 def disruption(c: Comparison, out: Path):
-    def fewest(ax, rows, sizes):
+    def fewest(ax, rows, sizes, joined):
         ax.axhline(1.0, color="k", ls="--", lw=1, label="fewest moves to the new loads (1.0)")
         if rows.disruption.max() > 10:  # modulo-like outliers would flatten the rest
             ax.set_yscale("log")
@@ -175,7 +176,7 @@ def disruption(c: Comparison, out: Path):
 
 
 def peak_to_mean(c: Comparison, out: Path):
-    def perfect(ax, rows, sizes):
+    def perfect(ax, rows, sizes, joined):
         ax.axhline(1.0, color="k", ls="--", lw=1, label="perfect balance (1.0)")
     return _by_size(c, "load_peak_to_mean", out / "peak_to_mean_vs_nodes.png",
                     "Load balance after each event: fullest node over its fair share" + _spread(c),
@@ -265,7 +266,7 @@ def phase_breakdown(c: Comparison, out: Path):
     colors = dict(zip(PHASES, plt.get_cmap("Set2").colors))
     colors[MIGRATION] = "#333333"
     n_labels = ev[ev.setting.isin(settings)].groupby("setting").label.nunique().max()
-    fig, axes = _panels(len(settings), width=max(8.0, 1.1 * n_labels + 3.5))
+    fig, axes = _panels(len(settings), width=max(8.0, 1.1 * n_labels + 3.5), height=5.0)
     multi = False
     for ax, setting in zip(axes, settings):
         e = ev[ev.setting == setting]
@@ -357,11 +358,15 @@ def lock_throughput(c: Comparison, out: Path, oversub: bool = False):
                         color=colors[algorithm], capsize=3, label=label, **style)
         ax.set_xlabel("MPI ranks")
         ax.set_ylabel("lock acquisitions per second")
+        top = float(np.nanmax(np.maximum(w.acquisitions_per_second, w.acquisitions_per_second_q3)))
+        # Throughputs compare as ratios: an axis from 0 keeps 10 % looking like 10 %.
+        ax.set_ylim(0, top * 1.08 if top > 0 else 1)
         ax.set_xticks(sorted(w.ranks.unique()))
         ax.set_title(f"workload: {workload}", fontsize=10)
         ax.grid(alpha=0.3)
         _legend(ax)
-    _suptitle(fig, "Lock throughput against ranks per algorithm (median, IQR bars)" +
+    spread = " (median, IQR bars)" if (locks.n > 1).any() else ""
+    _suptitle(fig, "Lock throughput against ranks per algorithm" + spread +
               (" (one rank count: points)" if single else ""), oversub)
     return _save(fig, out / "lock_throughput_vs_ranks.png"), None
 
