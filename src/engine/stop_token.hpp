@@ -10,6 +10,7 @@
 #include <mpi.h>
 
 #include <csignal>
+#include <cstdio>
 
 namespace ringsim {
 
@@ -25,7 +26,17 @@ class StopToken {
     int local = flag_ && *flag_ ? 1 : 0, any = 0;
     MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, comm_);
     stopped_ = any != 0;
+    // Said here, not in the handler: a job being aborted (mpirun sends
+    // SIGTERM after MPI_Abort) never reaches a safe point to claim one.
+    if (stopped_ && rank0()) std::fputs(kStopping, stderr);
     return stopped_;
+  }
+  static constexpr const char* kStopping =
+      "ringsim: stop requested: stopping at this safe point (a second signal stops at once)\n";
+  bool rank0() const {
+    int r = 0;
+    MPI_Comm_rank(comm_, &r);
+    return r == 0;
   }
   // Whether a collective check has said stop (no communication).
   bool stopped() const { return stopped_; }
