@@ -3,10 +3,12 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "error.hpp"
 #include "hash.hpp"
@@ -46,6 +48,82 @@ std::string ResolvedEvent::describe() const {
     s += std::to_string(nodes[i]);
   }
   return s;
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// "12.5 GB/s" -> (12.5, "GB/s"). Throws Error if no finite number >= 0 leads.
+std::pair<double, std::string_view> number_and_unit(std::string_view text, const char* example) {
+  text = trim(text);
+  double x = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+  if (ec != std::errc() || end == text.data() || !std::isfinite(x))
+    throw Error("\"" + std::string(text) + "\" does not start with a number (write e.g. " +
+                example + ")");
+  if (x < 0) throw Error("\"" + std::string(text) + "\" is negative");
+  return {x, trim(text.substr(static_cast<std::size_t>(end - text.data())))};
+}
+
+std::string format_number(double x) {
+  std::ostringstream os;
+  os << x;
+  return os.str();
+}
+
+}  // namespace
+
+double parse_bandwidth(std::string_view text) {
+  const char* example = "\"100Gb/s\", \"12.5GB/s\" or \"10 GiB/s\"";
+  auto [x, unit] = number_and_unit(text, example);
+  if (unit.empty())
+    throw Error("\"" + std::string(trim(text)) + "\" needs a unit (write e.g. " + example +
+                "; a number without quotes is bytes/s)");
+  const std::string whole(unit);
+  auto bad = [&]() -> double {
+    throw Error("\"" + std::string(trim(text)) + "\": unknown unit \"" + whole + "\" (write e.g. " +
+                example + "; b or bit: bits, B or byte: bytes)");
+  };
+  if (unit.ends_with("/s"))
+    unit.remove_suffix(2);
+  else if (unit.ends_with("ps"))
+    unit.remove_suffix(2);
+  else
+    return bad();
+  double scale = 1;
+  if (!unit.empty() && std::string_view("kKMGTP").find(unit.front()) != std::string_view::npos) {
+    const int power = static_cast<int>(std::string_view("kKMGTP").find(unit.front()));
+    const int step = power <= 1 ? 1 : power;  // k and K are both 10^3 (2^10 with i)
+    unit.remove_prefix(1);
+    const bool binary = unit.starts_with("i");
+    if (binary) unit.remove_prefix(1);
+    scale = binary ? std::ldexp(1.0, 10 * step) : std::pow(1000.0, step);
+  }
+  if (unit == "b" || unit == "bit" || unit == "bits")
+    scale /= 8;
+  else if (!(unit == "B" || unit == "byte" || unit == "bytes" || unit == "Byte" || unit == "Bytes"))
+    return bad();
+  return x * scale;
+}
+
+double parse_latency(std::string_view text) {
+  const char* example = "\"2us\", \"1.5ms\" or \"500ns\"";
+  const auto [x, unit] = number_and_unit(text, example);
+  if (unit.empty())
+    throw Error("\"" + std::string(trim(text)) + "\" needs a unit (write e.g. " + example +
+                "; a number without quotes is seconds)");
+  if (unit == "s") return x;
+  if (unit == "ms") return x * 1e-3;
+  // us, and micro written with the micro sign (U+00B5) or the Greek mu (U+03BC)
+  if (unit == "us" || unit == "\u00b5s" || unit == "\u03bcs") return x * 1e-6;
+  if (unit == "ns") return x * 1e-9;
+  throw Error("\"" + std::string(trim(text)) + "\": unknown unit \"" + std::string(unit) +
+              "\" (write e.g. " + example + "; s, ms, us or \u00b5s, ns)");
 }
 
 namespace {
@@ -199,11 +277,23 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
   e.text = std::string(text);
   e.overrides = overrides;
   r.only(root, "",
-         {"name", "description", "keys", "cluster", "run", "processing", "locks", "strategies",
-          "events"});
+         {"name", "description", "keys", "cluster", "run", "network", "processing", "locks",
+          "strategies", "events"});
 
   if (auto n = root.get("description")) e.description = r.str(*n, "description");
-  if (auto n = root.get("name")) e.name = r.str(*n, "name");
+  if (auto n = root.get("name")) {
+    // The name makes the default result path, results/<name>.h5.
+    e.name = r.str(*n, "name");
+    if (e.name.empty()) r.fail(n, "name", "must not be empty");
+    if (e.name.find_first_of("/\\") != std::string::npos || e.name.find("..") != std::string::npos)
+      r.fail(n, "name",
+             "must not contain '/', '\\' or '..' (it names the result file results/<name>.h5), "
+             "got \"" +
+                 e.name + "\"");
+    if (std::any_of(e.name.begin(), e.name.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+      r.fail(n, "name", "must not contain control characters");
+  }
 
   if (auto n = root.get("keys")) {
     const auto& t = r.table(*n, "keys");
@@ -240,7 +330,13 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
 
   if (auto n = root.get("cluster")) {
     const auto& t = r.table(*n, "cluster");
-    r.only(t, "cluster.", {"nodes", "initial", "weights", "replicas"});
+    r.only(t, "cluster.", {"nodes", "initial", "weights", "replicas", "mapping"});
+    if (auto c = t.get("mapping")) {
+      e.mapping = r.str(*c, "cluster.mapping");
+      if (e.mapping != "random" && e.mapping != "block" && e.mapping != "cyclic")
+        r.fail(c, "cluster.mapping",
+               "must be \"random\", \"block\" or \"cyclic\", got \"" + e.mapping + "\"");
+    }
     if (auto c = t.get("replicas"))
       e.replicas = static_cast<std::uint32_t>(r.uint(*c, "cluster.replicas", 1, 8));
     if (auto c = t.get("nodes"))
@@ -252,7 +348,10 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
       if (!a) r.fail(c, "cluster.weights", "must be an array of numbers");
       for (auto&& w : *a) {
         const double x = r.real(w, "cluster.weights");
-        if (!(x > 0) || !std::isfinite(x)) r.fail(&w, "cluster.weights", "each weight must be > 0");
+        if (!(x >= kMinWeight && x <= kMaxWeight))
+          r.fail(&w, "cluster.weights",
+                 "each weight must be in [" + format_number(kMinWeight) + ", " +
+                     format_number(kMaxWeight) + "], got " + format_number(x));
         e.weights.push_back(x);
       }
     }
@@ -260,13 +359,49 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
 
   if (auto n = root.get("run")) {
     const auto& t = r.table(*n, "run");
-    r.only(t, "run.", {"verify", "node_matrix_max", "compress", "repetitions"});
+    r.only(t, "run.", {"verify", "node_matrix_max", "compress", "repetitions", "floor_repeats"});
+    if (auto c = t.get("floor_repeats"))
+      e.floor_repeats = static_cast<std::uint32_t>(r.uint(*c, "run.floor_repeats", 0, 100));
     if (auto c = t.get("repetitions"))
       e.repetitions = static_cast<std::uint32_t>(r.uint(*c, "run.repetitions", 1, 1000));
     if (auto c = t.get("compress")) e.compress = r.boolean(*c, "run.compress");
     if (auto c = t.get("verify")) e.verify = r.boolean(*c, "run.verify");
     if (auto c = t.get("node_matrix_max"))
       e.node_matrix_max = static_cast<std::uint32_t>(r.uint(*c, "run.node_matrix_max", 0, 4096));
+  }
+
+  if (auto n = root.get("network")) {
+    const auto& t = r.table(*n, "network");
+    r.only(t, "network.", {"bandwidth", "latency"});
+    // A number, or a string with its unit; 0: use the run's own calibration.
+    auto value = [&](const char* name, double (*parse)(std::string_view), double lo, double hi,
+                     const char* range) {
+      const std::string field = std::string("network.") + name;
+      const toml::node* c = t.get(name);
+      double x = 0;
+      if (auto s = c->as_string()) {
+        try {
+          x = parse(s->get());
+        } catch (const Error& err) {
+          r.fail(c, field, err.what());
+        }
+      } else {
+        if (!c->is_number())
+          r.fail(c, field,
+                 std::string("must be a number or a string with a unit, got ") +
+                     Reader::type_name(*c));
+        x = r.real(*c, field);
+      }
+      if (!(x == 0 || (x >= lo && x <= hi)))
+        r.fail(c, field, std::string("must be 0 (use the run's calibration) or ") + range);
+      return x;
+    };
+    if (t.get("bandwidth"))
+      e.network.bandwidth = value("bandwidth", parse_bandwidth, 1e3, 1e15,
+                                  "between 1 kB/s and 1 PB/s (a number is bytes/s)");
+    if (t.get("latency"))
+      e.network.latency =
+          value("latency", parse_latency, 1e-9, 10, "between 1 ns and 10 s (a number is seconds)");
   }
 
   if (auto n = root.get("processing")) {
@@ -387,8 +522,11 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
     const auto& t = r.table(*sarr->get(i), field);
     auto* name = t.get("name");
     if (!name) r.fail(sarr->get(i), field + ".name", "missing");
-    StrategySpec s{
-        .label = "", .params = StrategyParams(r.str(*name, field + ".name")), .where = r.where(t)};
+    StrategySpec s{.label = "",
+                   .params = StrategyParams(r.str(*name, field + ".name")),
+                   .where = r.where(t),
+                   .traits = {},
+                   .state_bytes = 0};
     s.label = s.params.strategy();
     for (auto&& [k, v] : t) {
       const std::string key(k.str());
@@ -471,6 +609,15 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
       }
       e.events.push_back(std::move(ev));
     }
+  }
+
+  // A relative key trace is found beside the experiment file (or in the
+  // working folder for the built-in one and for text without a file).
+  if (!e.keys.file.empty()) {
+    std::filesystem::path path(e.keys.file);
+    if (path.is_relative() && !e.source.empty() && e.source.front() != '<')
+      path = std::filesystem::path(e.source).parent_path() / path;
+    e.keys.path = path.string();
   }
   return e;
 }
@@ -649,10 +796,8 @@ class TimelineBuilder {
 
 void validate_experiment(Experiment& e, int ranks) {
   if (e.keys.distribution == KeyDistribution::kFile && !e.keys.listed) {
-    // Relative to the experiment file's folder (or the working folder for the built-in one).
-    std::filesystem::path path(e.keys.file);
-    if (path.is_relative() && !e.source.empty() && e.source.front() != '<')
-      path = std::filesystem::path(e.source).parent_path() / path;
+    // parse_experiment() resolved it against the experiment file's folder.
+    const std::filesystem::path path(e.keys.path.empty() ? e.keys.file : e.keys.path);
     std::vector<std::uint64_t> keys;
     try {
       keys = read_key_trace(path.string());
@@ -667,7 +812,10 @@ void validate_experiment(Experiment& e, int ranks) {
     e.keys.listed = std::make_shared<const std::vector<std::uint64_t>>(std::move(keys));
   }
   const bool one_per_rank = e.nodes == 0;
-  if (one_per_rank) e.nodes = static_cast<std::uint32_t>(ranks);
+  if (one_per_rank) {
+    e.nodes = static_cast<std::uint32_t>(ranks);
+    e.one_node_per_rank = true;
+  }
   const std::string nodes_desc =
       one_per_rank ? std::to_string(e.nodes) + " nodes (one per rank; set cluster.nodes for more)"
                    : "cluster.nodes = " + std::to_string(e.nodes);
@@ -687,11 +835,13 @@ void validate_experiment(Experiment& e, int ranks) {
   for (NodeId n = 0; n < e.initial; ++n)
     initial.push_back({n, e.weights.empty() ? 1.0 : e.weights[n]});
   std::vector<PlacementTraits> traits;
-  for (const auto& s : e.strategies) {
+  for (auto& s : e.strategies) {
     try {
       auto p = make_placement(s.params);
       p->init(initial, e.nodes);
       traits.push_back(p->traits());
+      s.traits = traits.back();
+      s.state_bytes = p->state_bytes();
     } catch (const Error& err) {
       throw Error(s.where + ": " + err.what());
     }

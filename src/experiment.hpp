@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "config.hpp"
 #include "keys.hpp"
 #include "params.hpp"
 #include "placement.hpp"
-#include "config.hpp"
 
 namespace ringsim {
 
@@ -46,6 +46,17 @@ struct StrategySpec {
   std::string label;  // group name in the output; defaults to the strategy name
   StrategyParams params;
   std::string where;
+  // Filled by validate_experiment(), which builds the strategy once on the
+  // initial nodes: what it can do, and its lookup state in bytes then.
+  PlacementTraits traits;
+  std::uint64_t state_bytes = 0;
+};
+
+// [network]: the network a projected migration time assumes, per node. 0:
+// not given (use the run's own calibration).
+struct NetworkModel {
+  double bandwidth = 0;  // bytes per second
+  double latency = 0;    // seconds per message
 };
 
 struct Experiment {
@@ -56,16 +67,21 @@ struct Experiment {
   std::string description;
 
   KeySpace keys;
-  bool keys_count_given = false;  // keys.count was set (caps a key trace)
-  std::uint32_t nodes = 0;        // ring nodes in all; 0 = one per rank
-  std::uint32_t initial = 0;      // nodes active at the start; 0 = all
-  std::vector<double> weights;
-  std::uint32_t replicas = 1;  // copies of each key, on distinct nodes
+  bool keys_count_given = false;   // keys.count was set (caps a key trace)
+  std::uint32_t nodes = 0;         // ring nodes in all; 0 = one per rank
+  bool one_node_per_rank = false;  // cluster.nodes was 0: validate() set it to the rank count
+  std::uint32_t initial = 0;       // nodes active at the start; 0 = all
+  std::vector<double> weights;     // each in [kMinWeight, kMaxWeight]
+  std::uint32_t replicas = 1;      // copies of each key, on distinct nodes
+  // How logical nodes are laid on ranks: "random", "block" or "cyclic".
+  std::string mapping = "random";
   bool verify = true;
   std::uint32_t repetitions = 1;  // runs of every strategy, with seeds seed, seed + 1, ...
   std::uint32_t node_matrix_max = 256;
-  bool compress = true;  // chunked, deflated per-event arrays in the result file  // record
-                         // node-to-node moves up to this many nodes
+  bool compress = true;  // chunked, deflated per-event arrays in the result file
+  // Bare MPI_Alltoallv repeats of each event's exchange, for the exchange floor.
+  std::uint32_t floor_repeats = 5;
+  NetworkModel network;
 
   ProcessingConfig processing;  // [processing]; updates = 0: none
 
@@ -91,8 +107,24 @@ struct Experiment {
   std::vector<ResolvedEvent> timeline;
 };
 
+// The range of cluster.weights: a weight outside it is refused. Weights are
+// relative, and a spread wider than 10^4 makes some strategies' tables (ring
+// vnodes, Maglev entries) grow with the ratio.
+inline constexpr double kMinWeight = 0.01;
+inline constexpr double kMaxWeight = 100;
+
+// [network] values written as strings. Bandwidth: a number and a unit,
+// "100Gb/s", "100 Gbit/s", "12.5GB/s", "10 GiB/s", "800MB/s" (b or bit: bits,
+// B or byte: bytes; k/K, M, G, T, P decimal, Ki, Mi, Gi, Ti, Pi binary; "/s"
+// or "ps"). Latency: "2us", "2 µs", "1.5ms", "500ns", "1s". They return bytes
+// per second and seconds, and throw ringsim::Error saying what is wrong with
+// the text (without a field name) otherwise.
+double parse_bandwidth(std::string_view text);
+double parse_latency(std::string_view text);
+
 // Parses the text of an experiment file and applies `--set key.path=value`
-// overrides. Throws ringsim::Error "source:line: field: problem".
+// overrides. Throws ringsim::Error "source:line: field: problem". A relative
+// keys.file is resolved against the experiment file's folder (keys.path).
 Experiment parse_experiment(std::string_view text, const std::string& source,
                             const std::vector<std::string>& overrides = {});
 

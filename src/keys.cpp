@@ -1,8 +1,11 @@
 #include "keys.hpp"
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <unordered_set>
 
@@ -61,7 +64,35 @@ const char* to_string(KeyDistribution d) {
   return "?";
 }
 
+namespace {
+// "cannot read PATH: reason" from errno, or "" if the file opens and reads.
+std::string read_problem(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return "cannot read " + path + ": it is a folder";
+  errno = 0;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return "cannot read " + path + ": " + std::strerror(errno);
+  errno = 0;
+  std::fgetc(f);
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) return "cannot read " + path + ": " + std::strerror(err ? err : EIO);
+  return "";
+}
+}  // namespace
+
+std::string key_file_problem(const KeySpace& keys) {
+  if (keys.distribution != KeyDistribution::kFile) return "";
+  const std::string& p = keys.path.empty() ? keys.file : keys.path;
+  if (p.empty()) return "keys.file: missing: distribution = \"file\" needs keys.file = \"path\"";
+  const std::string problem = read_problem(p);
+  return problem.empty() ? "" : "keys.file: " + problem;
+}
+
 std::vector<std::uint64_t> read_key_trace(const std::string& path) {
+  if (const std::string problem = read_problem(path); !problem.empty())
+    throw Error("keys.file: " + problem);
   std::ifstream in(path);
   if (!in) throw Error("keys.file: cannot read " + path);
   std::vector<std::uint64_t> keys;

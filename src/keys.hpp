@@ -22,7 +22,8 @@ struct KeySpace {
   std::uint64_t seed = 1;
   KeyDistribution distribution = KeyDistribution::kUniform;
   std::size_t value_bytes = 8;
-  std::string file;            // kFile: the trace, one key per line
+  std::string file;            // kFile: the trace, one key per line, as written
+  std::string path;            // kFile: `file` resolved against the experiment's folder
   double zipf_exponent = 1.1;  // kZipf: s
   // kFile: the distinct keys of the trace, in order of first appearance.
   std::shared_ptr<const std::vector<std::uint64_t>> listed;
@@ -49,5 +50,13 @@ const char* to_string(KeyDistribution d);
 // 64 bits. Returns the distinct keys in order of first appearance. Throws
 // ringsim::Error naming the file if it cannot be read or holds no key.
 std::vector<std::uint64_t> read_key_trace(const std::string& path);
+
+// For a kFile key space: "" if this process can open and read the trace
+// (`path`, else `file`), otherwise one line saying why not, e.g.
+// "keys.file: cannot read /data/t.txt: No such file or directory". Reads at
+// most one byte; "" for the other distributions. Each rank calls it before
+// validate_experiment() reads the trace, so that a trace missing on some hosts
+// is reported by every rank instead of stopping one rank alone.
+std::string key_file_problem(const KeySpace& keys);
 
 }  // namespace ringsim

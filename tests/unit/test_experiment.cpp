@@ -283,6 +283,163 @@ TEST(Experiment, SetOverridesFieldsAndRejectsNonsense) {
             std::string::npos);
 }
 
+TEST(Experiment, WeightsOutsideTheirRangeAreRefused) {
+  const std::string two = "[[strategies]]\nname = \"ring\"\n[cluster]\nnodes = 2\n";
+  // Today's symptoms: 1e6 ran for minutes on gigabytes, 1e300 gave infinite disruption.
+  for (const char* w : {"1e6", "1e300", "0.001", "0", "-1", "nan", "inf"}) {
+    const auto err = error_of(two + "weights = [1, " + w + "]\n");
+    EXPECT_NE(err.find("exp.toml:5: cluster.weights: each weight must be in [0.01, 100], got "),
+              std::string::npos)
+        << w << ": " << err;
+  }
+  EXPECT_NE(error_of(two + "weights = [1, 1e6]\n").find("got 1e+06"), std::string::npos);
+  EXPECT_EQ(error_of(two + "weights = [0.01, 100]\n"), "");
+}
+
+TEST(Experiment, NameCannotLeaveTheResultsFolder) {
+  for (const char* bad : {"../../etc/evil", "a/b", "/abs", "a\\b", "..", "x..y", "", "tab\there"}) {
+    // A TOML literal string: no escapes, so a backslash is a backslash.
+    const auto err = error_of("name = '" + std::string(bad) + "'\n" + kMinimal);
+    EXPECT_EQ(err.rfind("exp.toml:1: name: must not", 0), 0u) << bad << ": " << err;
+  }
+  EXPECT_NE(error_of("name = \"../x\"\n" + kMinimal).find("'/', '\\' or '..'"), std::string::npos);
+  // The same through --set, which is how a sweep names its runs.
+  EXPECT_NE(error_of(kMinimal, 4, {"name=../../tmp/x"}).find("name: must not contain"),
+            std::string::npos);
+  Experiment ok = parse_experiment("name = \"scale-out_v2.1\"\n" + kMinimal, "exp.toml");
+  EXPECT_EQ(ok.name, "scale-out_v2.1");
+}
+
+TEST(Experiment, MappingAndFloorRepeatsHaveDefaultsAndRanges) {
+  Experiment d = parse_experiment(kMinimal, "exp.toml");
+  EXPECT_EQ(d.mapping, "random");
+  EXPECT_EQ(d.floor_repeats, 5u);
+  EXPECT_EQ(d.network.bandwidth, 0.0);
+  EXPECT_EQ(d.network.latency, 0.0);
+  for (const char* m : {"random", "block", "cyclic"}) {
+    Experiment e = parse_experiment(kMinimal + "[cluster]\nmapping = \"" + m + "\"\n", "exp.toml");
+    EXPECT_EQ(e.mapping, m);
+  }
+  EXPECT_NE(error_of(kMinimal + "[cluster]\nmapping = \"diagonal\"\n")
+                .find("exp.toml:7: cluster.mapping: must be \"random\", \"block\" or \"cyclic\", "
+                      "got \"diagonal\""),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(kMinimal + "[cluster]\nmapping = 2\n").find("cluster.mapping: must be a string"),
+      std::string::npos);
+  EXPECT_EQ(parse_experiment(kMinimal + "[run]\nfloor_repeats = 0\n", "exp.toml").floor_repeats,
+            0u);
+  EXPECT_EQ(parse_experiment(kMinimal, "exp.toml", {"run.floor_repeats=100"}).floor_repeats, 100u);
+  EXPECT_NE(error_of(kMinimal + "[run]\nfloor_repeats = 101\n")
+                .find("run.floor_repeats: must be in [0, 100], got 101"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal + "[run]\nfloor_repeats = 2.5\n").find("whole number"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal + "[run]\nfloor_repeats = -1\n").find("run.floor_repeats"),
+            std::string::npos);
+}
+
+TEST(NetworkUnits, BandwidthTellsBitsFromBytesAndDecimalFromBinary) {
+  EXPECT_DOUBLE_EQ(parse_bandwidth("100Gb/s"), 12.5e9);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("100 Gbit/s"), 12.5e9);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("100 Gbps"), 12.5e9);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("12.5GB/s"), 12.5e9);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("10 GiB/s"), 10.0 * 1024 * 1024 * 1024);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("800MB/s"), 800e6);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("1 Mib/s"), 1024.0 * 1024 / 8);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("25 kB/s"), 25e3);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("25 KiB/s"), 25.0 * 1024);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("3 TB/s"), 3e12);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("1e3 B/s"), 1e3);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("2 bytes/s"), 2);
+  EXPECT_DOUBLE_EQ(parse_bandwidth(" 16 bit/s "), 2);
+  for (const char* bad : {"fast", "100", "100 Gb", "100 mb/s", "100 gb/s", "100 GiBs", "-1Gb/s",
+                          "Gb/s", "nan Gb/s", "inf GB/s", "1 Xb/s", ""}) {
+    EXPECT_THROW(parse_bandwidth(bad), Error) << bad;
+  }
+  try {
+    parse_bandwidth("100 mb/s");
+  } catch (const Error& err) {
+    EXPECT_NE(std::string(err.what()).find("unknown unit \"mb/s\""), std::string::npos)
+        << err.what();
+  }
+}
+
+TEST(NetworkUnits, LatencyTakesSecondsToNanoseconds) {
+  EXPECT_DOUBLE_EQ(parse_latency("2us"), 2e-6);
+  EXPECT_DOUBLE_EQ(parse_latency("2 \u00b5s"), 2e-6);  // micro sign
+  EXPECT_DOUBLE_EQ(parse_latency("2 \u03bcs"), 2e-6);  // Greek mu
+  EXPECT_DOUBLE_EQ(parse_latency("1.5ms"), 1.5e-3);
+  EXPECT_DOUBLE_EQ(parse_latency("500ns"), 500e-9);
+  EXPECT_DOUBLE_EQ(parse_latency("0.25 s"), 0.25);
+  for (const char* bad : {"2", "2 minutes", "2 Us", "fast", "-2us", "us", ""}) {
+    EXPECT_THROW(parse_latency(bad), Error) << bad;
+  }
+}
+
+TEST(Experiment, NetworkTableTakesNumbersOrUnitsAndRefusesTheRest) {
+  Experiment e = parse_experiment(
+      kMinimal + "[network]\nbandwidth = \"100Gb/s\"\nlatency = \"2 \u00b5s\"\n", "exp.toml");
+  EXPECT_DOUBLE_EQ(e.network.bandwidth, 12.5e9);
+  EXPECT_DOUBLE_EQ(e.network.latency, 2e-6);
+  Experiment n =
+      parse_experiment(kMinimal + "[network]\nbandwidth = 1.25e10\nlatency = 1e-6\n", "exp.toml");
+  EXPECT_DOUBLE_EQ(n.network.bandwidth, 1.25e10);
+  EXPECT_DOUBLE_EQ(n.network.latency, 1e-6);
+  Experiment zero = parse_experiment(kMinimal + "[network]\nbandwidth = 0\nlatency = 0\n", "e");
+  EXPECT_EQ(zero.network.bandwidth, 0.0);
+  Experiment set = parse_experiment(kMinimal, "exp.toml", {"network.bandwidth=10GiB/s"});
+  EXPECT_DOUBLE_EQ(set.network.bandwidth, 10.0 * (1 << 30));
+
+  auto err = error_of(kMinimal + "[network]\nbandwidth = \"100 mb/s\"\n");
+  EXPECT_EQ(err.rfind("exp.toml:7: network.bandwidth: \"100 mb/s\": unknown unit", 0), 0u) << err;
+  err = error_of(kMinimal + "[network]\nlatency = \"2 minutes\"\n");
+  EXPECT_EQ(err.rfind("exp.toml:7: network.latency: \"2 minutes\": unknown unit", 0), 0u) << err;
+  err = error_of(kMinimal + "[network]\nlatency = -1\n");
+  EXPECT_NE(err.find("network.latency: must be 0 (use the run's calibration) or between 1 ns"),
+            std::string::npos)
+      << err;
+  err = error_of(kMinimal + "[network]\nbandwidth = \"1 b/s\"\n");
+  EXPECT_NE(err.find("network.bandwidth: must be 0"), std::string::npos) << err;
+  err = error_of(kMinimal + "[network]\nlatency = \"60s\"\n");
+  EXPECT_NE(err.find("network.latency: must be 0"), std::string::npos) << err;
+  err = error_of(kMinimal + "[network]\nbandwidth = true\n");
+  EXPECT_NE(err.find("network.bandwidth: must be a number or a string with a unit, got a boolean"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(
+      error_of(kMinimal + "[network]\nbandwith = 1e9\n").find("network.bandwith: unknown field"),
+      std::string::npos);
+}
+
+TEST(Experiment, KeyFileProblemNamesTheFileAndTheReason) {
+  KeySpace k;
+  EXPECT_EQ(key_file_problem(k), "");  // generated keys need no file
+  k.distribution = KeyDistribution::kFile;
+  k.file = "/no/such/trace.txt";
+  EXPECT_EQ(key_file_problem(k),
+            "keys.file: cannot read /no/such/trace.txt: No such file or directory");
+  k.path = std::string(RINGSIM_SOURCE_DIR) + "/experiments/data/cache-trace.txt";
+  EXPECT_EQ(key_file_problem(k), "");
+  k.path = std::string(RINGSIM_SOURCE_DIR) + "/experiments";
+  EXPECT_NE(key_file_problem(k).find("cannot read " + k.path + ": it is a folder"),
+            std::string::npos);
+
+  // parse_experiment resolves a relative trace against the experiment's folder.
+  Experiment e = parse_experiment(
+      "[keys]\ndistribution = \"file\"\nfile = \"data/cache-trace.txt\"\n[[strategies]]\nname = "
+      "\"ring\"\n",
+      std::string(RINGSIM_SOURCE_DIR) + "/experiments/trace.toml");
+  EXPECT_EQ(e.keys.file, "data/cache-trace.txt");
+  EXPECT_EQ(e.keys.path, std::string(RINGSIM_SOURCE_DIR) + "/experiments/data/cache-trace.txt");
+  EXPECT_EQ(key_file_problem(e.keys), "");
+  Experiment gone = parse_experiment(
+      "[keys]\ndistribution = \"file\"\nfile = \"nope.txt\"\n[[strategies]]\nname = \"ring\"\n",
+      "/tmp/exp.toml");
+  EXPECT_EQ(key_file_problem(gone.keys),
+            "keys.file: cannot read /tmp/nope.txt: No such file or directory");
+}
+
 }  // namespace
 }  // namespace ringsim
 
