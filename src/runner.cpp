@@ -370,6 +370,18 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
   RunStart start;
   start.experiment = &e;
   start.host = host_info(comm);
+  if (start.host.oversubscribed && rank == 0) {
+    std::string hosts;
+    for (int h = 0; h < start.host.hosts; ++h)
+      if (start.host.ranks_per_host[h] > start.host.threads_per_host[h])
+        hosts += (hosts.empty() ? "" : ", ") + std::to_string(start.host.ranks_per_host[h]) +
+                 " ranks on " + std::to_string(start.host.threads_per_host[h]) +
+                 " hardware threads";
+    std::fprintf(stderr,
+                 "ringsim: warning: oversubscribed (%s): times are not per-core; the file "
+                 "records oversubscribed = 1\n",
+                 hosts.c_str());
+  }
   start.calibration = calibrate(comm);
   start.order = strategy_orders(e);
   sink.begin_run(start);

@@ -434,6 +434,68 @@ count = 3
 // HDF5 helpers for reading the file back with the serial driver.
 bool has_member(hid_t type, const char* name) { return H5Tget_member_index(type, name) >= 0; }
 
+// A bound must bound: for every strategy, event kind and replication factor,
+// keys_min (the sum of positive load changes) never exceeds keys_moved, so
+// disruption >= 1; and bytes_moved is node-level (keys_moved x record bytes).
+TEST(MainJob, DisruptionIsAtLeastOneForEveryStrategyEventAndReplication) {
+  for (std::uint32_t r : {1u, 2u, 3u}) {
+    std::string text = "[keys]\ncount = 6000\n[cluster]\nnodes = 12\ninitial = 8\nreplicas = " +
+                       std::to_string(r) + "\n";
+    for (const auto& s : strategies()) {
+      const std::string name(s.name);
+      if (name == "bounded" && r > 1) continue;  // places by load, one replica only
+      text += "[[strategies]]\nname = \"" + name + "\"\n";
+      if (std::string(s.parameters).find("removal=") != std::string::npos)
+        text += "removal = \"swap\"\n";  // any node may leave
+    }
+    text +=
+        "[[events]]\nkind = \"add\"\ncount = 2\n[[events]]\nkind = \"remove\"\ncount = 1\n"
+        "[[events]]\nkind = \"fail\"\ncount = 2\n[[events]]\nkind = \"rejoin\"\n"
+        "[[events]]\nkind = \"churn\"\nrate = 1\nsteps = 2\nmode = \"fail\"\n";
+    Experiment e = parse_experiment(text, "bounds.toml");
+    try {
+      validate_experiment(e, world_size());
+    } catch (const Error& err) {
+      ADD_FAILURE() << err.what();
+      continue;
+    }
+    const Collected c = run_collect(e);
+    const std::uint64_t rb = 8 + e.keys.value_bytes + (r > 1 ? 1 : 0);
+    for (const auto& s : c.strategies)
+      for (const auto& ev : s.events) {
+        EXPECT_LE(ev.keys_min, ev.keys_moved) << s.label << " r=" << r << " " << ev.detail;
+        EXPECT_GE(ev.disruption(), 1.0) << s.label << " r=" << r << " " << ev.detail;
+        EXPECT_EQ(ev.bytes_moved, ev.keys_moved * rb) << s.label << " " << ev.detail;
+        EXPECT_LE(ev.bytes_exchanged, ev.bytes_moved) << s.label << " " << ev.detail;
+      }
+  }
+}
+
+// Where logical nodes live must not flatter a strategy: with nodes a multiple
+// of the ranks, cyclic placement (node n on rank n mod P) keeps every move of
+// modulo on its rank; the default random layout does not.
+TEST(MainJob, ModuloCrossesRanksUnderTheDefaultMapping) {
+  if (world_size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  for (const char* mapping : {"random", "cyclic"}) {
+    Experiment e = parse_experiment(
+        "[keys]\ncount = 40000\n[cluster]\nnodes = " + std::to_string(8 * world_size()) +
+            "\ninitial = " + std::to_string(4 * world_size()) + "\nmapping = \"" + mapping +
+            "\"\n[[strategies]]\nname = \"modulo\"\n[[events]]\nkind = \"scale\"\nto = " +
+            std::to_string(8 * world_size()) + "\n",
+        "mapping.toml");
+    validate_experiment(e, world_size());
+    const Collected c = run_collect(e);
+    for (const auto& ev : c.strategies[0].events) {
+      EXPECT_GT(ev.keys_moved, 0u);
+      EXPECT_EQ(ev.bytes_moved, ev.keys_moved * 16) << mapping;
+      if (std::string(mapping) == "random")
+        EXPECT_GT(ev.bytes_exchanged, 0u) << ev.detail;
+      else
+        EXPECT_EQ(ev.bytes_exchanged, 0u) << ev.detail;
+    }
+  }
+}
+
 RunContext test_context() {
   RunContext ctx;
   ctx.command_line = "test";
