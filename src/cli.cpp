@@ -177,6 +177,11 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
     } catch (const Error& err) {
       return print_error(rank, err.what()), kExitBadInput;
     }
+    if (resume.git_commit != git_commit())
+      return print_error(rank, "--resume: " + a.resume + " was written by ringsim " +
+                                   resume.git_commit + ", this is " + std::string(git_commit()) +
+                                   ": its rows and this build's cannot be mixed in one file"),
+             kExitBadInput;
     if (resume.ranks != world.size())
       return print_error(rank, "--resume: " + a.resume + " was written by " +
                                    std::to_string(resume.ranks) + " ranks; run it with " +

@@ -812,6 +812,7 @@ ResumeInfo read_resume_info(const std::string& partial_path, MPI_Comm comm) {
       } else {
         info.experiment_text = read_attr_string(file, "experiment_text");
         info.overrides = read_attr_string(file, "overrides");
+        info.git_commit = read_attr_string(file, "git_commit");
         const auto r = read_attr_array<std::int32_t>(file, "ranks", H5T_NATIVE_INT32);
         info.ranks = r.empty() ? 0 : r[0];
         Handle g(H5Gopen2(file, "strategies", H5P_DEFAULT), H5Gclose, "strategies");
@@ -840,7 +841,7 @@ ResumeInfo read_resume_info(const std::string& partial_path, MPI_Comm comm) {
     }
     // Serialise: error \0 text \0 overrides \0 ranks \0 (rep label)*.
     std::string s = error + '\0' + info.experiment_text + '\0' + info.overrides + '\0' +
-                    std::to_string(info.ranks) + '\0';
+                    std::to_string(info.ranks) + '\0' + info.git_commit + '\0';
     for (const auto& [k, l] : info.complete) s += std::to_string(k) + '\0' + l + '\0';
     blob.assign(s.begin(), s.end());
   }
@@ -858,13 +859,14 @@ ResumeInfo read_resume_info(const std::string& partial_path, MPI_Comm comm) {
       cur += c;
     }
   }
-  if (parts.size() < 4) throw Error("--resume: cannot read " + partial_path);
+  if (parts.size() < 5) throw Error("--resume: cannot read " + partial_path);
   if (!parts[0].empty()) throw Error(parts[0]);
   info.experiment_text = parts[1];
   info.overrides = parts[2];
   info.ranks = std::stoi(parts[3]);
+  info.git_commit = parts[4];
   info.complete.clear();
-  for (std::size_t i = 4; i + 1 < parts.size(); i += 2)
+  for (std::size_t i = 5; i + 1 < parts.size(); i += 2)
     info.complete.emplace_back(static_cast<std::uint32_t>(std::stoul(parts[i])), parts[i + 1]);
   return info;
 }

@@ -38,7 +38,8 @@ std::string complete_name(const std::string& path);
 // What a partial file says about the run it holds (for --resume).
 struct ResumeInfo {
   std::string experiment_text;
-  std::string overrides;  // one --set per line
+  std::string overrides;   // one --set per line
+  std::string git_commit;  // the build that wrote it
   int ranks = 0;
   // (repetition, label) of every strategy run that completed all its events.
   std::vector<std::pair<std::uint32_t, std::string>> complete;
