@@ -21,9 +21,9 @@ constexpr double kHeadroom = 1.1;  // the shard reserves 10% beyond its largest 
 // with 1,000 keys on one host (Open MPI 4.1, HDF5 1.10): 21-24 MiB per rank;
 // a network fabric's library (UCX) adds more.
 constexpr std::uint64_t kRuntimeBytes = std::uint64_t{32} << 20;
-// The start-up calibration: two 64 MiB memcpy buffers (its largest phase).
-// Freed before the keys are made, and reused by them.
-constexpr std::uint64_t kCalibrationBytes = std::uint64_t{128} << 20;
+// The start-up calibration (engine/calibration.cpp): one 64 MiB memcpy
+// buffer, its largest phase. Freed before the keys are made, and reused by them.
+constexpr std::uint64_t kCalibrationBytes = std::uint64_t{64} << 20;
 // One event row as the run keeps it (EventRecord and its detail text).
 constexpr std::uint64_t kEventRowBytes = 512;
 // Reading a key trace: the set of distinct keys seen and the growing vector.
@@ -216,34 +216,44 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
       const bool fail = ev.kind == EventKind::kFail;
       // The fewest: the added nodes' share arrives, the removed nodes'
       // records leave (a failure: survivors copy the lost replicas, r > 1).
-      double out = 0, in = 0;
+      // `moved`: the rank's records that change node, across ranks or not.
+      double out = 0, in = 0, moved = 0;
       if (ev.kind == EventKind::kAdd) {
         out = Sb * (changed - mine) / wa;
         in = R * mine / wa * (1 - sb);
+        moved = Sb * changed / wa;
       } else if (fail) {
         out = r > 1 ? R * changed / wb * sb * (1 - sa) : 0;
         in = r > 1 ? R * changed / wb * sa * (1 - sb) : 0;
+        moved = r > 1 ? R * changed / wb * sb : 0;
       } else {
         out = R * mine / wb * (1 - sa);
         in = R * (changed - mine) / wb * sa;
+        moved = R * mine / wb;
       }
       // About every record changes node.
       const double all_out = Sb * (1 - sa), all_in = R * sa * (1 - sb);
       if (any_near_minimal) {
         const double o = fail ? R * mine / wb * (1 - sa) : out,
-                     i = fail ? R * (changed - mine) / wb * sa : in;
+                     i = fail ? R * (changed - mine) / wb * sa : in,
+                     v = fail ? R * mine / wb : moved;
         out = std::max(out, std::min(all_out, 2 * std::max(o, out)));
         in = std::max(in, std::min(all_in, 2 * std::max(i, in)));
+        moved = std::max(moved, std::min(Sb, 2 * std::max(v, moved)));
       }
       if (any_modulo) {
         out = std::max(out, all_out);
         in = std::max(in, all_in);
+        moved = Sb;
       }
       // After a failure: a survivor bit per record, and the copies to make.
       const double extra = fail ? Sb + (r > 1 ? 24 * R * changed / wb * sb : 0) : 0;
       max_send = std::max(max_send, out * wire_rec);
       max_recv = std::max(max_recv, in * wire_rec);
-      const double plan = Sb * (4 + (any_load_aware ? 12 : 0)) + 8 * out + extra + 2 * matrix_bytes;
+      // New owners (4 bytes a record; load-aware: primaries and hashes too),
+      // the holes the leavers leave (8), and the (from, to) node pair of every
+      // move for the node-level traffic (8, in a vector that grows by doubling).
+      const double plan = Sb * (4 + (any_load_aware ? 12 : 0)) + 8 * out + 16 * moved + extra;
       max_plan = std::max(max_plan, plan);
     };
     for (const auto& [rk, xb] : before) {
@@ -270,19 +280,14 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
                     8.0 * static_cast<double>(e.processing.updates) * (1 + p);
   }
 
-  // Kept for the result file, per strategy and repetition: loads per node
-  // after every event (and the initial placement), each rank's bytes to
-  // every rank, the event rows; rank 0 also the node-to-node matrices.
+  // The per-event arrays go to the result file as they are made: an event's
+  // loads per node (before, after, the global sums), its node-level traffic
+  // sums, each rank's bytes to every rank, the node-to-node matrix (and on
+  // rank 0 its sum over ranks). Kept to the end: the event rows.
   const double T = static_cast<double>(e.timeline.size());
   const double runs = static_cast<double>(e.strategies.size()) * std::max(1u, e.repetitions);
-  const double per_run = (T + 1) * nodes * 8 + T * p * 8 + T * kEventRowBytes;
-  const double results = runs * per_run;
-  const double rank0 = matrix ? runs * T * matrix_bytes : 0;
-  // Writing: one strategy's repetitions merged, its columns laid out, and on
-  // rank 0 its matrices twice (merged, then flattened).
-  const double reps = std::max(1u, e.repetitions);
-  const double write =
-      reps * per_run + reps * T * (nodes / p + p) * 8 + (matrix ? 2 * reps * T * matrix_bytes : 0);
+  const double results = runs * T * kEventRowBytes + 100.0 * nodes + 16 * p + matrix_bytes;
+  const double rank0 = matrix_bytes;
 
   // The key trace: every rank holds the distinct keys (the vector keeps the
   // capacity it grew to); reading it needs a set of them for a moment.
@@ -322,12 +327,9 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   // Phases apart from the data (its memory is reused by them): the largest
   // counts where it exceeds the data's peak.
   const double calibration = static_cast<double>(kCalibrationBytes);
-  const double apart = std::max({write, calibration, trace_read});
+  const double apart = std::max(calibration, trace_read);
   const std::uint64_t beyond = bytes(apart - data_peak);
-  if (apart == write) {
-    est.loads_matrices += beyond;
-    if (matrix) est.rank0_extra += beyond;
-  } else if (apart == trace_read) {
+  if (apart == trace_read) {
     est.key_trace += beyond;
   } else {
     est.runtime += beyond;
