@@ -7,15 +7,23 @@ missing). Tasks whose file is failed, missing, or absent on disk are named and
 left out; the rest are analysed. Result files below a sweep folder that the
 index does not list are analysed too; files it names with another status than
 ok (say a partial result of a task that ran out of time) are not.
+
+Two kinds of file are left out with one line on stderr each, and the rest
+analysed: a file HDF5 cannot open or read (empty, truncated, corrupt):
+`analysis: cannot read FILE: ...`; and a stale `<out>.partial.h5` beside its
+complete `<out>.h5` (left by an earlier, stopped run; the complete file is the run):
+`analysis: note: ...`. Files that read but are not ringsim results, or have a
+schema version this reader does not know, still stop the analysis.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import sys
 from pathlib import Path
 
-from .reader import NotARingsimResult, Run, load
+from .reader import NotARingsimResult, Run, UnreadableFile, load
 
 INDEX = "index.csv"
 
@@ -55,6 +63,22 @@ class Inputs:
     runs: list[Run]
     missing: list[MissingTask]
     sweeps: list[Path]  # folders whose index.csv was read
+    unreadable: list[str] = dataclasses.field(default_factory=list)  # "FILE: why", left out
+    notes: list[str] = dataclasses.field(default_factory=list)  # what was left out and why, one line each
+
+
+PARTIAL = ".partial.h5"
+
+
+def _complete_of(path: Path) -> Path | None:
+    """results/x.partial.h5 -> results/x.h5; None for any other name."""
+    if not path.name.endswith(PARTIAL) or path.name == PARTIAL:
+        return None
+    return path.with_name(path.name[: -len(PARTIAL)] + ".h5")
+
+
+def _warn(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def _read_index(folder: Path) -> tuple[list[Path], list[MissingTask], set[Path]]:
@@ -84,8 +108,11 @@ def _read_index(folder: Path) -> tuple[list[Path], list[MissingTask], set[Path]]
     return present, missing, named
 
 
-def collect(paths) -> Inputs:
-    """Loads every result named by the paths; raises InputError or NotARingsimResult."""
+def collect(paths, warn=_warn) -> Inputs:
+    """Loads every result named by the paths; raises InputError or NotARingsimResult.
+
+    Files that cannot be read, and stale partial files beside their complete ones, are
+    left out; `warn` gets one line for each (stderr by default), and Inputs says which."""
     files: list[Path] = []
     missing: list[MissingTask] = []
     sweeps: list[Path] = []
@@ -119,10 +146,28 @@ def collect(paths) -> Inputs:
         if key not in seen:
             seen.add(key)
             unique.append(f)
-    runs = []
+    runs, unreadable, notes = [], [], []
     for f in unique:
         try:
             runs.append(load(f))
+        except UnreadableFile as e:
+            text = " ".join(str(e).split())  # one line
+            unreadable.append(text)
+            notes.append(f"cannot read {text}; left out")
+            warn(f"analysis: cannot read {text}")
         except NotARingsimResult as e:
             raise NotARingsimResult(" ".join(str(e).split())) from None  # one line
-    return Inputs(runs, missing, sweeps)
+    # A partial file left from an earlier, stopped run of the same output is not a
+    # second repetition: its complete file holds the run.
+    complete = {r.path.resolve() for r in runs}
+    kept = []
+    for r in runs:
+        whole = _complete_of(r.path)
+        if whole is not None and whole.resolve() in complete:
+            notes.append(f"{r.path}: a stale partial result beside its complete {whole.name}; ignored")
+            warn(f"analysis: note: {notes[-1]}")
+        else:
+            kept.append(r)
+    if not kept:  # every file was unreadable
+        raise InputError(f"no readable result file among the inputs ({len(unreadable)} could not be read)")
+    return Inputs(kept, missing, sweeps, unreadable, notes)

@@ -27,6 +27,10 @@ class NotARingsimResult(ValueError):
     """The file is not a ringsim result, or has a schema this reader does not know."""
 
 
+class UnreadableFile(NotARingsimResult):
+    """HDF5 cannot open or read the file: empty, truncated, corrupt, or still being written."""
+
+
 def _text(value):
     """HDF5 fixed-length strings arrive as bytes; numbers and arrays pass through."""
     if isinstance(value, bytes):
@@ -72,14 +76,32 @@ class Run:
         return self._arrays.get((label, "migration_" + level))
 
 
+def _reason(e: Exception) -> str:
+    text = " ".join(str(e).split())
+    return f"{type(e).__name__}: {text}" if isinstance(e, KeyError) or not text else text
+
+
 def load(path: str | Path) -> Run:
+    """Reads one result file. Raises UnreadableFile when HDF5 cannot open or read it, and
+    NotARingsimResult when it reads but is not a ringsim result this reader knows."""
     path = Path(path)
     if not path.is_file():
         raise NotARingsimResult(f"{path}: no such file")
     try:
         f = h5py.File(path, "r")
     except OSError as e:
-        raise NotARingsimResult(f"{path}: not an HDF5 file ({e})") from None
+        detail = "an empty file" if path.stat().st_size == 0 else "not an HDF5 file"
+        raise UnreadableFile(f"{path}: {detail} ({_reason(e)})") from None
+    try:
+        return _read(path, f)
+    except NotARingsimResult:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, IndexError, RuntimeError) as e:
+        # Opens, but a part is damaged or missing (a truncated or half-written file).
+        raise UnreadableFile(f"{path}: damaged or incomplete HDF5 file ({_reason(e)})") from None
+
+
+def _read(path: Path, f: h5py.File) -> Run:
     with f:
         if "schema_version" not in f.attrs or "strategies" not in f:
             raise NotARingsimResult(f"{path}: not a ringsim result (no schema_version or /strategies)")
