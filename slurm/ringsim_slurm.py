@@ -10,6 +10,10 @@
                                                  entries; prints extra --set values, one per line
     ringsim_slurm.py tag FILE                    adds the slurm_* root attributes from the environment
     ringsim_slurm.py gather SWEEP DIR            writes DIR/index.csv; exit 1 if a task is not ok
+    ringsim_slurm.py pending SWEEP INDEX_CSV     the tasks the index marks failed or missing, one per line
+    ringsim_slurm.py ranges N...                 task numbers as a job array's list: 1-3,7
+    ringsim_slurm.py supersede DIR TASK          renames a task's earlier result files and record
+                                                 (*.superseded) before it runs again
 
 A sweep file (TOML) is the product experiments x strategies x nodes; tasks are
 numbered in that order (the experiment varies slowest):
@@ -52,11 +56,14 @@ def load_sweep(path):
     """(name, tasks) of a sweep file; each task a dict index, experiment (Path), strategy, nodes, set."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise UsageError(f"sweep file {path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise UsageError(f"sweep file {path}: not a text (TOML) file: byte {e.object[e.start]:#04x} "
+                         f"at offset {e.start} is not UTF-8") from None
     except tomllib.TOMLDecodeError as e:
-        raise UsageError(f"sweep file {path}: {e}") from None
+        raise UsageError(f"sweep file {path}: not TOML: {e}") from None
     unknown = set(data) - SWEEP_FIELDS
     if unknown:
         raise UsageError(f"sweep file {path}: unknown field(s) {', '.join(sorted(unknown))} "
@@ -116,13 +123,16 @@ def split_strategy_blocks(text):
 def derive(experiment, strategy, out):
     experiment = Path(experiment)
     try:
-        text = experiment.read_text()
+        text = experiment.read_text(encoding="utf-8")
     except OSError as e:
         raise UsageError(f"experiment file {experiment}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise UsageError(f"experiment file {experiment}: not a text (TOML) file: byte "
+                         f"{e.object[e.start]:#04x} at offset {e.start} is not UTF-8") from None
     try:
         parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise UsageError(f"experiment file {experiment}: {e}") from None
+        raise UsageError(f"experiment file {experiment}: not TOML: {e}") from None
     entries = parsed.get("strategies", [])
     other, blocks = split_strategy_blocks(text)
     if len(blocks) != len(entries):
@@ -278,6 +288,62 @@ def gather(sweep, folder):
     return 1 if bad else 0
 
 
+# ---- resume: which tasks to run again ---------------------------------------------------
+
+def pending(sweep, index):
+    """Task numbers that index.csv marks failed or missing (ascending)."""
+    _, tasks = load_sweep(sweep)
+    index = Path(index)
+    try:
+        with index.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, csv.Error, UnicodeDecodeError) as e:
+        raise UsageError(f"{index}: cannot read the sweep index ({e})") from None
+    if rows and not {"task", "status"} <= set(rows[0]):
+        raise UsageError(f"{index}: no 'task' and 'status' columns: not a sweep index")
+    status = {}
+    for row in rows:
+        task = (row.get("task") or "").strip()
+        if not re.fullmatch(r"\d+", task) or int(task) >= len(tasks):
+            raise UsageError(f"{index}: task {task!r} is not one of the sweep's {len(tasks)} tasks")
+        status[int(task)] = (row.get("status") or "").strip().lower()
+    # A task the index does not list never got a record: missing too.
+    return [t["index"] for t in tasks if status.get(t["index"], "missing") in ("failed", "missing")]
+
+
+def ranges(numbers):
+    """[1, 2, 3, 7] -> '1-3,7'."""
+    numbers = sorted(set(numbers))
+    parts, i = [], 0
+    while i < len(numbers):
+        j = i
+        while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
+            j += 1
+        parts.append(str(numbers[i]) if i == j else f"{numbers[i]}-{numbers[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def supersede(folder, task):
+    """Renames the files of a task's earlier attempt (its result, its partial result) and its
+    status record to *.superseded, so that a sweep folder holds one attempt per task."""
+    folder = Path(folder)
+    status = folder / "tasks" / f"{task}.status"
+    record = read_record(status)
+    if record is None:
+        return
+    name = record.get("file", "")
+    moved = []
+    candidates = [name, name[:-3] + ".partial.h5"] if name.endswith(".h5") else []
+    for n in candidates:
+        if n and (folder / n).is_file():
+            (folder / n).replace(folder / (n + ".superseded"))
+            moved.append(n)
+    status.replace(status.with_name(status.name + ".superseded"))
+    what = f" and {', '.join(moved)}" if moved else ""
+    print(f"ringsim_slurm: task {task}: the earlier attempt's record{what} renamed *.superseded")
+
+
 def main(argv):
     if len(argv) < 2:
         raise UsageError("usage: see the top of slurm/ringsim_slurm.py")
@@ -306,6 +372,13 @@ def main(argv):
         tag(args[0])
     elif cmd == "gather" and len(args) == 2:
         return gather(*args)
+    elif cmd == "pending" and len(args) == 2:
+        for t in pending(*args):
+            print(t)
+    elif cmd == "ranges" and args and all(re.fullmatch(r"\d+", a) for a in args):
+        print(ranges(int(a) for a in args))
+    elif cmd == "supersede" and len(args) == 2 and re.fullmatch(r"\d+", args[1]):
+        supersede(args[0], int(args[1]))
     else:
         raise UsageError(f"unknown command or wrong arguments: {' '.join(argv[1:])}")
     return 0

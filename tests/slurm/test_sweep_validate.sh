@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# slurm/sweep.sh checks every task before it submits anything, and --resume
+# resubmits only the failed and missing tasks. No Slurm is needed: a fake
+# `sbatch` first on PATH records its calls, and in the refusal cases it fails
+# the test if it is called at all.
+# Usage: test_sweep_validate.sh RINGSIM_BINARY SOURCE_DIR
+# Exit: 0 pass, 1 fail.
+set -euo pipefail
+
+[ $# -eq 2 ] || {
+  echo "usage: $0 RINGSIM_BINARY SOURCE_DIR" >&2
+  exit 2
+}
+bin=$(realpath "$1")
+src=$(realpath "$2")
+tmp=$(mktemp -d /tmp/ringsim-sweep-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+failures=0
+pass() { echo "PASS: $*"; }
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+# The fake sbatch: appends its arguments (one per line, then a blank line) to
+# $tmp/calls, prints a job id (101, 102, ...), or fails loudly when forbidden.
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/sbatch" <<'EOF'
+#!/bin/bash
+calls=$FAKE_SBATCH_DIR/calls
+if [ -e "$FAKE_SBATCH_DIR/forbidden" ]; then
+  echo "sbatch called in a refusal case: $*" >>"$FAKE_SBATCH_DIR/violations"
+  exit 1
+fi
+n=$(($(grep -c '^$' "$calls" 2>/dev/null || true) + 101))
+printf '%s\n' "$@" >>"$calls"
+echo >>"$calls"
+echo "$n"
+EOF
+chmod +x "$tmp/bin/sbatch"
+export PATH="$tmp/bin:$PATH" FAKE_SBATCH_DIR=$tmp
+export RINGSIM_BIN=$bin RINGSIM_ROOT=$src RINGSIM_RESULTS=$tmp/results RINGSIM_PYTHON=/usr/bin/python3
+unset RINGSIM_RANKS RINGSIM_ARRAY_LIMIT
+if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+sweep_sh=("$src/slurm/sweep.sh")
+default=$src/experiments/default.toml
+
+# refuse NAME PATTERN SWEEP_FILE [sweep.sh arguments]: exit 2, one stderr line per bad
+# task matching PATTERN (all lines must be sweep.sh errors), and no sbatch call.
+refuse() {
+  local what=$1 pattern=$2 lines=$3 rc=0
+  shift 3
+  touch "$tmp/forbidden"
+  rm -f "$tmp/violations"
+  bash "${sweep_sh[@]}" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  rm -f "$tmp/forbidden"
+  if [ -e "$tmp/violations" ]; then
+    fail "$what: sbatch was called: $(cat "$tmp/violations")"
+  elif [ "$rc" -ne 2 ]; then
+    fail "$what: exit code $rc, expected 2; stderr: $(cat "$tmp/err")"
+  elif [ "$(wc -l <"$tmp/err")" -ne "$lines" ] || grep -qv '^sweep.sh: error: ' "$tmp/err"; then
+    fail "$what: expected $lines line(s) 'sweep.sh: error: ...', got: $(cat "$tmp/err")"
+  elif ! grep -qE -- "$pattern" "$tmp/err"; then
+    fail "$what: stderr lacks /$pattern/: $(cat "$tmp/err")"
+  else
+    pass "$what: $(head -n 1 "$tmp/err")"
+  fi
+}
+
+sweep_file() { # NAME BODY...
+  local f=$tmp/$1.toml
+  shift
+  printf '%s\n' "$@" >"$f"
+  echo "$f"
+}
+
+# ---- refusals: nothing is submitted ---------------------------------------------------
+f=$(sweep_file missing-exp 'experiments = ["no-such-experiment.toml"]' 'strategies = ["ring"]')
+refuse "missing experiment" "task 0 \(experiment no-such-experiment, strategy ring, nodes as in the experiment\): experiment file not found: $tmp/no-such-experiment.toml" 1 "$f"
+
+f=$(sweep_file typo "experiments = [\"$default\"]" 'strategies = ["ring", "rign"]')
+refuse "strategy typo" "task 1 \(experiment default, strategy rign, nodes as in the experiment\): .*unknown strategy 'rign'" 1 "$f"
+
+f=$(sweep_file bad-set "experiments = [\"$default\"]" 'strategies = ["ring"]' 'set = ["keys.count=abc"]')
+refuse "bad --set" "task 0 .*keys\.count: must be a number" 1 "$f"
+
+f=$(sweep_file too-few "experiments = [\"$default\"]" 'strategies = ["ring", "anchor"]' 'nodes = [4, 2]')
+refuse "nodes below cluster.initial" "task [13] \(experiment default, strategy (ring|anchor), nodes 2\): cluster\.initial = 3 active nodes is more than the cluster\.nodes = 2" 2 "$f"
+if grep -q "task [02] " "$tmp/err"; then fail "nodes below cluster.initial: a good task was named: $(cat "$tmp/err")"; fi
+
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR' >"$tmp/binary.toml"
+refuse "binary sweep file" "sweep file $tmp/binary.toml: not a text \(TOML\) file" 1 "$tmp/binary.toml"
+
+printf 'experiments = ["a.toml"\nthis is not toml\n' >"$tmp/not-toml.toml"
+refuse "sweep file that is not TOML" "sweep file $tmp/not-toml.toml: not TOML" 1 "$tmp/not-toml.toml"
+
+printf '\xff\xfe binary' >"$tmp/binary-exp.toml"
+f=$(sweep_file binary-exp-sweep "experiments = [\"$tmp/binary-exp.toml\"]" 'strategies = ["ring"]')
+refuse "binary experiment file" "task 0 .*experiment file $tmp/binary-exp.toml: not a text \(TOML\) file" 1 "$f"
+
+f=$(sweep_file ok "experiments = [\"$default\"]" 'strategies = ["ring", "jump-swap"]' 'nodes = [4, 8]' 'set = ["keys.count=20000"]')
+RINGSIM_BIN=$tmp/no-such-binary refuse "missing binary" "ringsim binary not found: $tmp/no-such-binary" 1 "$f"
+
+# The rank count is the job's: an experiment with one node per rank and 5 active at
+# the start needs at least 5 ranks; the job script's default is 4 per node on 1 node.
+printf '[keys]\ncount = 1000\n[cluster]\ninitial = 5\n[[strategies]]\nname = "ring"\n' >"$tmp/per-rank.toml"
+f=$(sweep_file ranks "experiments = [\"$tmp/per-rank.toml\"]" 'strategies = ["ring"]')
+refuse "rank count of the job script" "cluster\.initial = 5 active nodes is more than the 4 nodes \(one per rank" 1 "$f"
+refuse "rank count from -n" "more than the 3 nodes \(one per rank" 1 "$f" -n 3
+rm -f "$tmp/calls"
+rc=0
+bash "${sweep_sh[@]}" "$f" -N 2 --ntasks-per-node=3 >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  fail "rank count: 6 ranks (-N 2 --ntasks-per-node=3) should validate: exit $rc, $(cat "$tmp/err")"
+else
+  pass "rank count: -N 2 --ntasks-per-node=3 validates for 6 ranks"
+fi
+
+f=$(sweep_file ok "experiments = [\"$default\"]" 'strategies = ["ring", "jump-swap"]' 'nodes = [4, 8]' 'set = ["keys.count=20000"]')
+rm -f "$tmp/calls"
+rc=0
+bash "${sweep_sh[@]}" "$f" -p big -o 'logs/%x-%A_%a.out' >"$tmp/out" 2>"$tmp/err" || rc=$?
+# Calls are separated by blank lines: the array, then the gather job.
+array_call=$(awk 'BEGIN{RS=""} NR==1' "$tmp/calls" 2>/dev/null || true)
+gather_call=$(awk 'BEGIN{RS=""} NR==2' "$tmp/calls" 2>/dev/null || true)
+folder=$tmp/results/ok/101
+if [ "$rc" -ne 0 ]; then
+  fail "good sweep: exit code $rc: $(cat "$tmp/err")"
+elif [ "$(grep -c '^$' "$tmp/calls")" -ne 2 ]; then
+  fail "good sweep: expected 2 sbatch calls, got: $(cat "$tmp/calls")"
+elif ! grep -qx -- '--array=0-3' <<<"$array_call" || ! grep -qx -- "--sweep" <<<"$array_call" ||
+  ! grep -qx -- "-p" <<<"$array_call"; then
+  fail "good sweep: array call: $array_call"
+elif ! grep -qx -- '--dependency=afterany:101' <<<"$gather_call" ||
+  ! grep -qx -- '--gather' <<<"$gather_call"; then
+  fail "good sweep: gather call: $gather_call"
+elif [ "$(grep -E -- '^(-o|--output=)' <<<"$gather_call" | tail -n 1)" != "--output=$folder/gather-%j.out" ]; then
+  # The user's -o names array files (%A_%a); the gather job's own --output comes later and wins.
+  fail "good sweep: the gather job's output is not its own: $(grep -E -- '^(-o|--output|-e|--error)' <<<"$gather_call" | tr '\n' ' ')"
+elif ! grep -qx -- "--error=$folder/gather-%j.out" <<<"$gather_call"; then
+  fail "good sweep: the gather job's stderr is not its own"
+elif [ ! -f "$folder/submission.txt" ] || ! cmp -s "$f" "$folder/sweep.toml"; then
+  fail "good sweep: no record of the submission in $folder"
+else
+  pass "good sweep: 4 tasks validated, array 0-3 and a gather job with its own output file submitted"
+fi
+
+# ---- --resume: only the failed and missing tasks, into the same folder ------------------
+cat >"$folder/index.csv" <<EOF
+task,status,file,experiment,strategy,nodes,job_id,array_job_id,exit_code,events,message
+0,ok,default_ring_nodes4_job101_0_1x4.h5,default,ring,4,101,101,0,4,
+1,failed,default_ring_nodes8_job101_1_1x4.partial.h5,default,ring,8,102,101,4,2,stopped early
+2,missing,,default,jump-swap,4,,,,,no record
+3,ok,default_jump-swap_nodes8_job101_3_1x4.h5,default,jump-swap,8,104,101,0,4,
+EOF
+touch -d '-10 seconds' "$folder/index.csv"
+rm -f "$tmp/calls"
+rc=0
+bash "${sweep_sh[@]}" --resume "$folder" -t 4:00:00 >"$tmp/out" 2>"$tmp/err" || rc=$?
+array_call=$(awk 'BEGIN{RS=""} NR==1' "$tmp/calls" 2>/dev/null || true)
+gather_call=$(awk 'BEGIN{RS=""} NR==2' "$tmp/calls" 2>/dev/null || true)
+if [ "$rc" -ne 0 ]; then
+  fail "resume: exit code $rc: $(cat "$tmp/err")"
+elif ! grep -qx -- '--array=1-2' <<<"$array_call"; then
+  fail "resume: expected --array=1-2 (tasks 1 failed, 2 missing), got: $(grep -- --array <<<"$array_call")"
+elif ! grep -qx -- '-p' <<<"$array_call" || ! grep -qx -- '-t' <<<"$array_call"; then
+  fail "resume: the first submission's options (-p big) and the new ones (-t) should both apply: $array_call"
+elif [ "$(grep -A1 -x -- '--folder' <<<"$array_call" | tail -n 1)" != "$folder" ]; then
+  fail "resume: the tasks do not write into $folder: $array_call"
+elif [ "$(tail -n 1 <<<"$gather_call")" != "$folder" ] || ! grep -qx -- "--dependency=afterany:101" <<<"$gather_call"; then
+  fail "resume: the gather job does not rewrite $folder/index.csv after the new array: $gather_call"
+else
+  pass "resume: tasks 1 and 2 resubmitted into the same folder, gathered after"
+fi
+
+# Before the resumed tasks are gathered, a second resume would submit them again: refused.
+refuse "resume before the last one is gathered" "the last resume has not been gathered yet" 1 --resume "$folder"
+
+# Gathered, every task ok: nothing to do.
+sed -i 's/,failed,/,ok,/; s/,missing,/,ok,/' "$folder/index.csv"
+touch -d '+2 seconds' "$folder/index.csv"
+touch "$tmp/forbidden"
+rc=0
+out=$(bash "${sweep_sh[@]}" --resume "$folder" 2>&1) || rc=$?
+rm -f "$tmp/forbidden"
+if [ "$rc" -ne 0 ] || [ -e "$tmp/violations" ] || ! grep -q "nothing to resume" <<<"$out"; then
+  fail "resume with every task ok: exit $rc, $out"
+else
+  pass "resume with every task ok: $out"
+fi
+
+# A resumed task that starts renames its earlier attempt's files before it writes a record.
+mkdir -p "$tmp/sup/tasks"
+printf 'task=1\nstate=failed\nfile=x_1.h5\n' >"$tmp/sup/tasks/1.status"
+touch "$tmp/sup/x_1.partial.h5"
+/usr/bin/python3 "$src/slurm/ringsim_slurm.py" supersede "$tmp/sup" 1 >/dev/null
+if [ -e "$tmp/sup/x_1.partial.h5" ] || [ ! -e "$tmp/sup/x_1.partial.h5.superseded" ] ||
+  [ -e "$tmp/sup/tasks/1.status" ]; then
+  fail "supersede: $(ls -R "$tmp/sup")"
+else
+  pass "supersede: the earlier partial file and record renamed *.superseded"
+fi
+
+# Changed sweep file: the task numbers may no longer match the index.
+echo 'description = "edited"' >>"$f"
+refuse "resume after the sweep file changed" "changed since it was submitted" 1 --resume "$folder"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all checks passed"
