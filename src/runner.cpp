@@ -145,44 +145,67 @@ class StrategyRun {
   // One event, from the membership change to its figures in the sink.
   void event(std::size_t ei, StopToken& stop, ResultSink& sink) {
     const ResolvedEvent& ev = e_.timeline[ei];
-    const std::uint32_t r = e_.replicas;
     EventRecord rec;
     rec.repetition = rep_;
     rec.event = static_cast<std::uint32_t>(ei);
     rec.kind = ev.kind;
     rec.detail = ev.describe();
     rec.nodes_before = cluster_.membership().active_count();
-    std::vector<std::uint64_t> before = loads_;
-
-    // A failure: the failed nodes' records vanish before anything else.
-    if (ev.kind == EventKind::kFail) {
-      const LocalFailureStats f =
-          redist_.drop_failed(shard_, cluster_.placement(), cluster_.membership(), ev.nodes);
-      std::uint64_t local[4] = {f.keys_lost, f.records_lost, f.lost_digest, f.to_recreate};
-      std::uint64_t sums[4];
-      MPI_Allreduce(local, sums, 4, MPI_UINT64_T, MPI_SUM, comm_);
-      keys_alive_ -= sums[0];
-      verifier_.lose(sums[1], sums[2]);
-      rec.keys_lost = sums[0];
-      rec.keys_ideal = sums[3];                 // only the lost replicas of surviving keys
-      for (NodeId n : ev.nodes) before[n] = 0;  // their records are gone, not moved
-    } else if (ev.kind == EventKind::kRemove) {
+    std::vector<std::uint64_t> before = loads_;  // becomes the loads the moves start from
+    if (ev.kind == EventKind::kFail) drop_failed(ev, rec, before);
+    if (ev.kind == EventKind::kRemove)
       for (NodeId n : ev.nodes) rec.keys_ideal += before[n];
-    }
 
     LocalEventFigures mine;
+    update_cluster(ev, rec, mine);
+    LocalMoveStats st = migrate(ei, rec, mine);
+    std::vector<std::uint64_t> node_moves = project(rec, st);
+    measure_loads(rec, before);
+    if (e_.processing.updates) process(ei, rec, stop);
+
+    std::vector<std::uint64_t> to_rank(st.records_to_rank.size());
+    for (std::size_t k = 0; k < to_rank.size(); ++k)
+      to_rank[k] = st.records_to_rank[k] * redist_.record_bytes();
+    sr_.events.push_back(std::move(rec));
+    const bool matrix = e_.nodes <= e_.node_matrix_max && rank_ == 0;
+    sink.event(
+        {&spec_.label, &sr_.events.back(), &loads_, &to_rank, matrix ? &node_moves : nullptr});
+  }
+
+  StrategyResult& result() { return sr_; }
+
+ private:
+  // A failure: the failed nodes' records vanish before anything else.
+  void drop_failed(const ResolvedEvent& ev, EventRecord& rec, std::vector<std::uint64_t>& before) {
+    const LocalFailureStats f =
+        redist_.drop_failed(shard_, cluster_.placement(), cluster_.membership(), ev.nodes);
+    std::uint64_t local[4] = {f.keys_lost, f.records_lost, f.lost_digest, f.to_recreate};
+    std::uint64_t sums[4];
+    MPI_Allreduce(local, sums, 4, MPI_UINT64_T, MPI_SUM, comm_);
+    keys_alive_ -= sums[0];
+    verifier_.lose(sums[1], sums[2]);
+    rec.keys_lost = sums[0];
+    rec.keys_ideal = sums[3];                 // only the lost replicas of surviving keys
+    for (NodeId n : ev.nodes) before[n] = 0;  // their records are gone, not moved
+  }
+
+  // The membership and the strategy change together.
+  void update_cluster(const ResolvedEvent& ev, EventRecord& rec, LocalEventFigures& mine) {
     const double tu = MPI_Wtime();
     const double added_weight = cluster_.apply(ev);
     cluster_.rebalance(shard_, keys_, comm_);
     mine.t_update = MPI_Wtime() - tu;
     rec.nodes_after = cluster_.membership().active_count();
     rec.keys_total = keys_alive_;
-    const std::uint64_t records = keys_alive_ * r;
+    const std::uint64_t records = keys_alive_ * e_.replicas;
     if (ev.kind == EventKind::kAdd)
       rec.keys_ideal = static_cast<std::uint64_t>(std::llround(
           static_cast<double>(records) * added_weight / cluster_.membership().active_weight()));
+  }
 
-    // The redistribution, timed phase by phase from a common start.
+  // The redistribution, timed phase by phase from a common start, verified,
+  // and its figures reduced over ranks.
+  LocalMoveStats migrate(std::size_t ei, EventRecord& rec, LocalEventFigures& mine) {
     const std::size_t local_records = shard_.size();
     MPI_Barrier(comm_);
     PhaseTimer timer;
@@ -209,8 +232,6 @@ class StrategyRun {
     const double sent = static_cast<double>(st.records_sent) * rb;
     const double received = static_cast<double>(st.records_received) * rb;
     const bool inter = cal_.hosts > 1;
-    const double alpha = inter ? cal_.alpha_inter : cal_.alpha_intra;
-    const double beta = inter ? cal_.beta_inter : cal_.beta_intra;
     mine.exchange_model =
         model_exchange_seconds(cal_, st.records_sent * redist_.record_bytes(),
                                st.records_received * redist_.record_bytes(), st.peer_ranks, inter);
@@ -260,16 +281,19 @@ class StrategyRun {
     rec.t_plan_bound = all.plan_bound;
     rec.state_bytes = cluster_.placement().state_bytes();
 
-    // Node-level traffic: the projection to a cluster of one node per machine.
+    return st;
+  }
+
+  // Node-level traffic: the projection to a cluster of one node per machine,
+  // and the node-to-node matrix (on rank 0, when it is recorded).
+  std::vector<std::uint64_t> project(EventRecord& rec, LocalMoveStats& st) {
     const bool node_matrix = e_.nodes <= e_.node_matrix_max;
     std::vector<std::uint64_t> dense;
     if (node_matrix) dense.assign(std::size_t{e_.nodes} * e_.nodes, 0);
-    const double bandwidth = e_.network.bandwidth > 0 ? e_.network.bandwidth : beta;
-    const double latency =
-        e_.network.bandwidth > 0 || e_.network.latency > 0 ? e_.network.latency : alpha;
+    const ProjectionNetwork net = projection_network(e_, cal_);
     const NodeTraffic traffic =
-        node_traffic(st.node_pairs, redist_.record_bytes(), e_.nodes, bandwidth, latency, comm_,
-                     node_matrix ? &dense : nullptr);
+        node_traffic(st.node_pairs, redist_.record_bytes(), e_.nodes, net.bandwidth, net.latency,
+                     comm_, node_matrix ? &dense : nullptr);
     rec.t_projected = traffic.projected_seconds;
     std::vector<std::uint64_t> dense_total;
     if (node_matrix) {
@@ -278,7 +302,12 @@ class StrategyRun {
                  MPI_SUM, 0, comm_);
     }
 
-    // Loads after the event.
+    return dense_total;
+  }
+
+  // Loads after the event, their shape, and the fewest moves that make them.
+  void measure_loads(EventRecord& rec, const std::vector<std::uint64_t>& before) {
+    const std::uint64_t records = keys_alive_ * e_.replicas;
     loads_ = global_loads(shard_, e_.nodes, comm_);
     const Membership& m = cluster_.membership();
     for (NodeId n : m.active_nodes()) rec.load_max = std::max(rec.load_max, loads_[n]);
@@ -295,35 +324,28 @@ class StrategyRun {
     for (auto l : loads_) found += l;
     rec.keys_duplicated = found > records ? found - records : 0;
     rec.keys_min = min_moves(before, loads_);
-
-    if (e_.processing.updates) {
-      // Between events: updates under the distributed locks, checked value by
-      // value; the checksum follows the changed values.
-      const bool here = ei == 0 && rank_ == ranks_ - 1;
-      const ProcessingStats ps = run_processing_round(
-          shard_, keys_, cluster_.placement(), m, e_.processing, std::uint64_t{rep_} * 1000003 + ei,
-          comm_, here && opt_.fault == Fault::kLostUpdate,
-          here && opt_.fault == Fault::kLockTimeout, &stop);
-      verifier_.change_checksum(ps.checksum_delta);
-      rec.updates = ps.updates;
-      rec.update_reads = ps.reads;
-      rec.updates_missed = ps.missed;
-      rec.t_process = ps.seconds;
-      rec.update_p50_us = ps.latency_p50_us;
-      rec.update_p99_us = ps.latency_p99_us;
-    }
-
-    std::vector<std::uint64_t> to_rank(st.records_to_rank.size());
-    for (std::size_t k = 0; k < to_rank.size(); ++k)
-      to_rank[k] = st.records_to_rank[k] * redist_.record_bytes();
-    sr_.events.push_back(std::move(rec));
-    sink.event({&spec_.label, &sr_.events.back(), &loads_, &to_rank,
-                node_matrix && rank_ == 0 ? &dense_total : nullptr});
   }
 
-  StrategyResult& result() { return sr_; }
+  // Between events: updates under the distributed locks, checked value by
+  // value; the checksum follows the changed values.
+  void process(std::size_t ei, EventRecord& rec, StopToken& stop) {
+    const Membership& m = cluster_.membership();
+    // Between events: updates under the distributed locks, checked value by
+    // value; the checksum follows the changed values.
+    const bool here = ei == 0 && rank_ == ranks_ - 1;
+    const ProcessingStats ps = run_processing_round(
+        shard_, keys_, cluster_.placement(), m, e_.processing, std::uint64_t{rep_} * 1000003 + ei,
+        comm_, here && opt_.fault == Fault::kLostUpdate, here && opt_.fault == Fault::kLockTimeout,
+        &stop);
+    verifier_.change_checksum(ps.checksum_delta);
+    rec.updates = ps.updates;
+    rec.update_reads = ps.reads;
+    rec.updates_missed = ps.missed;
+    rec.t_process = ps.seconds;
+    rec.update_p50_us = ps.latency_p50_us;
+    rec.update_p99_us = ps.latency_p99_us;
+  }
 
- private:
   static int ranks_of(MPI_Comm c) {
     int n = 1;
     MPI_Comm_size(c, &n);

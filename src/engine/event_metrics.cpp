@@ -80,6 +80,19 @@ std::uint64_t min_moves(const std::vector<std::uint64_t>& before,
   return gained;
 }
 
+ProjectionNetwork projection_network(const Experiment& e, const Calibration& c) {
+  const bool inter = c.hosts > 1;
+  ProjectionNetwork n;
+  n.bandwidth =
+      e.network.bandwidth > 0 ? e.network.bandwidth : (inter ? c.beta_inter : c.beta_intra);
+  n.latency = e.network.latency > 0 ? e.network.latency : (inter ? c.alpha_inter : c.alpha_intra);
+  n.source = e.network.bandwidth > 0 && e.network.latency > 0 ? "[network]"
+             : e.network.bandwidth > 0 ? "[network] bandwidth, calibrated latency"
+             : e.network.latency > 0   ? "calibrated bandwidth, [network] latency"
+                                       : "calibration";
+  return n;
+}
+
 NodeTraffic node_traffic(std::vector<std::uint64_t>& pairs, std::uint64_t record_bytes,
                          std::uint32_t nodes, double bandwidth, double latency, MPI_Comm comm,
                          std::vector<std::uint64_t>* dense_moves) {

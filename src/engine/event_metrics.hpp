@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/calibration.hpp"
+#include "experiment.hpp"
 #include "keys.hpp"
 #include "membership.hpp"
 #include "shard.hpp"
@@ -58,6 +60,15 @@ struct NodeTraffic {
   std::uint64_t max_node_bytes = 0;  // max over nodes of max(bytes out, bytes in)
   std::uint32_t max_peers = 0;
 };
+// The network the projection assumes: each of [network]'s bandwidth and
+// latency when given, else the calibrated point-to-point figure (across hosts
+// when the job spans hosts).
+struct ProjectionNetwork {
+  double bandwidth = 0, latency = 0;  // bytes/s per node, s per message
+  const char* source = "calibration";
+};
+ProjectionNetwork projection_network(const Experiment& e, const Calibration& c);
+
 NodeTraffic node_traffic(std::vector<std::uint64_t>& pairs, std::uint64_t record_bytes,
                          std::uint32_t nodes, double bandwidth, double latency, MPI_Comm comm,
                          std::vector<std::uint64_t>* dense_moves = nullptr);

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "build_info.hpp"
+#include "engine/event_metrics.hpp"
 #include "error.hpp"
 
 namespace ringsim {
@@ -625,15 +626,10 @@ void H5Stream::begin_run(const RunStart& start) {
 
   // The network the projection assumes: given in [network], else calibrated.
   const Calibration& c = start.calibration;
-  const bool inter = c.hosts > 1;
-  const double bw =
-      e.network.bandwidth > 0 ? e.network.bandwidth : (inter ? c.beta_inter : c.beta_intra);
-  const double lat = e.network.bandwidth > 0 || e.network.latency > 0
-                         ? e.network.latency
-                         : (inter ? c.alpha_inter : c.alpha_intra);
-  attr_scalar(f, "network_bandwidth", H5T_NATIVE_DOUBLE, bw);
-  attr_scalar(f, "network_latency", H5T_NATIVE_DOUBLE, lat);
-  attr_string(f, "network_source", e.network.bandwidth > 0 ? "[network]" : "calibration");
+  const ProjectionNetwork net = projection_network(e, c);
+  attr_scalar(f, "network_bandwidth", H5T_NATIVE_DOUBLE, net.bandwidth);
+  attr_scalar(f, "network_latency", H5T_NATIVE_DOUBLE, net.latency);
+  attr_string(f, "network_source", net.source);
   {
     Handle cg(H5Gcreate2(f, "calibration", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
               "calibration");
