@@ -50,7 +50,9 @@ def run_compare(args) -> int:
         inputs = collect(args.paths)
     except (InputError, NotARingsimResult) as e:
         return _error(str(e))
-    notes = []
+    # Files left out (unreadable, or a stale partial beside its complete run)
+    # were named on stderr by collect(); the report names them too.
+    notes = list(inputs.notes)
     if inputs.missing:
         named = "; ".join(m.describe() for m in inputs.missing)
         notes.append(f"{len(inputs.missing)} sweep task(s) without a result, left out: {named}")
