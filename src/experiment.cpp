@@ -10,9 +10,9 @@
 #include <sstream>
 #include <utility>
 
+#include "engine/membership.hpp"
 #include "error.hpp"
 #include "hash.hpp"
-#include "membership.hpp"
 #include "registry.hpp"
 
 namespace ringsim {

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "membership.hpp"
+#include "engine/membership.hpp"
 
 namespace ringsim {
 namespace {

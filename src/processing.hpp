@@ -57,10 +57,10 @@
 #include <string>
 
 #include "config.hpp"
+#include "engine/membership.hpp"
+#include "engine/shard.hpp"
 #include "keys.hpp"
-#include "membership.hpp"
 #include "placement.hpp"
-#include "shard.hpp"
 
 namespace ringsim {
 

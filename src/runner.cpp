@@ -21,13 +21,13 @@
 #include "engine/event_metrics.hpp"
 #include "engine/host_info.hpp"
 #include "engine/key_source.hpp"
+#include "engine/redistribution.hpp"
 #include "engine/stop_token.hpp"
 #include "engine/verifier.hpp"
 #include "hash.hpp"
 #include "output/progress.hpp"
 #include "output/sink.hpp"
 #include "processing.hpp"
-#include "redistribution.hpp"
 
 namespace ringsim {
 namespace {

@@ -8,10 +8,10 @@
 #include <memory>
 #include <vector>
 
+#include "engine/membership.hpp"
+#include "engine/shard.hpp"
 #include "experiment.hpp"
-#include "membership.hpp"
 #include "placement.hpp"
-#include "shard.hpp"
 
 namespace ringsim {
 

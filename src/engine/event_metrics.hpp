@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "engine/calibration.hpp"
+#include "engine/membership.hpp"
+#include "engine/shard.hpp"
 #include "experiment.hpp"
 #include "keys.hpp"
-#include "membership.hpp"
-#include "shard.hpp"
 
 namespace ringsim {
 

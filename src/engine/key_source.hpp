@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/shard.hpp"
 #include "keys.hpp"
-#include "shard.hpp"
 
 namespace ringsim {
 

@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "checksum.hpp"
-#include "replicas.hpp"
+#include "engine/replicas.hpp"
 
 namespace ringsim {
 

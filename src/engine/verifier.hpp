@@ -11,11 +11,11 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/membership.hpp"
+#include "engine/shard.hpp"
 #include "error.hpp"
 #include "keys.hpp"
-#include "membership.hpp"
 #include "placement.hpp"
-#include "shard.hpp"
 
 namespace ringsim {
 

@@ -17,15 +17,15 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/membership.hpp"
+#include "engine/shard.hpp"
 #include "engine/stop_token.hpp"
 #include "error.hpp"
 #include "experiment.hpp"
 #include "lock_suite.hpp"
-#include "membership.hpp"
 #include "mpi_test_util.hpp"
 #include "processing.hpp"
 #include "registry.hpp"
-#include "shard.hpp"
 
 namespace ringsim {
 namespace {

@@ -13,14 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/membership.hpp"
+#include "engine/shard.hpp"
 #include "error.hpp"
 #include "experiment.hpp"
 #include "locks/rma_lock.hpp"
-#include "membership.hpp"
 #include "mpi_test_util.hpp"
 #include "processing.hpp"
 #include "registry.hpp"
-#include "shard.hpp"
 
 namespace {
 std::atomic<int> g_win_frees{0}, g_comm_frees{0};

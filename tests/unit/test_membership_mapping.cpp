@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/membership.hpp"
 #include "error.hpp"
 #include "hash.hpp"
-#include "membership.hpp"
 
 namespace ringsim {
 namespace {

@@ -1,4 +1,4 @@
-#include "replicas.hpp"
+#include "engine/replicas.hpp"
 
 #include <algorithm>
 

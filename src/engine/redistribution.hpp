@@ -19,11 +19,11 @@
 #include <memory>
 #include <vector>
 
+#include "engine/membership.hpp"
 #include "engine/phase_timer.hpp"
+#include "engine/shard.hpp"
 #include "keys.hpp"
-#include "membership.hpp"
 #include "placement.hpp"
-#include "shard.hpp"
 
 namespace ringsim {
 

@@ -1,4 +1,4 @@
-#include "redistribution.hpp"
+#include "engine/redistribution.hpp"
 
 #include <bit>
 #include <climits>
@@ -7,8 +7,8 @@
 #include <string>
 
 #include "checksum.hpp"
+#include "engine/replicas.hpp"
 #include "error.hpp"
-#include "replicas.hpp"
 
 namespace ringsim {
 

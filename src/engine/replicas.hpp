@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "membership.hpp"
+#include "engine/membership.hpp"
 #include "placement.hpp"
 
 namespace ringsim {

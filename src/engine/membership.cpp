@@ -1,4 +1,4 @@
-#include "membership.hpp"
+#include "engine/membership.hpp"
 
 #include <cstdint>
 #include <numeric>
