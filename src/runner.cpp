@@ -236,8 +236,13 @@ class StrategyRun {
         model_exchange_seconds(cal_, st.records_sent * redist_.record_bytes(),
                                st.records_received * redist_.record_bytes(), st.peer_ranks, inter);
     if (cal_.memcpy_bytes_per_s > 0) {
-      mine.pack_bound = sent / cal_.memcpy_bytes_per_s;
-      mine.apply_bound = received / cal_.memcpy_bytes_per_s;
+      // Bytes each phase must touch, in memcpy terms (a copied byte is read
+      // once and written once): pack reads every local record's new owner
+      // (4 bytes) and copies the records that leave; apply copies the records
+      // that arrive and reads and writes every local record's owner.
+      const double owners = 4.0 * static_cast<double>(local_records);
+      mine.pack_bound = (owners / 2 + sent) / cal_.memcpy_bytes_per_s;
+      mine.apply_bound = (owners + received) / cal_.memcpy_bytes_per_s;
     }
     mine.plan_bound = static_cast<double>(local_records) * sr_.lookup_ns * 1e-9;
     mine.keys_moved = st.keys_moved;
