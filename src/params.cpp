@@ -86,4 +86,14 @@ void StrategyParams::finish() const {
   }
 }
 
+std::string StrategyParams::text() const {
+  std::string out;
+  for (const auto& [k, v] : values_) {
+    std::ostringstream os;
+    std::visit([&](const auto& x) { os << x; }, v);
+    out += (out.empty() ? "" : " ") + k + '=' + os.str();
+  }
+  return out;
+}
+
 }  // namespace ringsim

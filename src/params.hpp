@@ -37,6 +37,8 @@ class StrategyParams {
 
   const std::string& strategy() const { return strategy_; }
   const std::map<std::string, Value>& values() const { return values_; }
+  // "key=value" pairs separated by spaces, as given (the result file's `params`).
+  std::string text() const;
 
  private:
   std::string where(const std::string& key) const;

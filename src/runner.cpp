@@ -11,10 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <optional>
-#include <sstream>
 #include <thread>
-#include <variant>
 
 #include "engine/calibration.hpp"
 #include "engine/cluster.hpp"
@@ -31,17 +28,6 @@
 
 namespace ringsim {
 namespace {
-
-std::string params_text(const StrategyParams& p) {
-  std::ostringstream os;
-  bool first = true;
-  for (const auto& [k, v] : p.values()) {
-    os << (first ? "" : " ") << k << '=';
-    std::visit([&](const auto& x) { os << x; }, v);
-    first = false;
-  }
-  return os.str();
-}
 
 // ns per lookup over up to 2^20 local key hashes, min over ranks.
 double measure_lookup_ns(const Shard& shard, const KeySpace& keys, const Placement& p,
@@ -108,7 +94,7 @@ class StrategyRun {
     sr_.repetition = rep;
     sr_.label = spec.label;
     sr_.strategy = spec.params.strategy();
-    sr_.params = params_text(spec.params);
+    sr_.params = spec.params.text();
   }
 
   // Generates and places this rank's share, in rounds with a stop check

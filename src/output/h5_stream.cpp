@@ -8,9 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
 #include <stdexcept>
-#include <variant>
 
 #include "build_info.hpp"
 #include "engine/event_metrics.hpp"
@@ -672,13 +670,7 @@ void H5Stream::begin_run(const RunStart& start) {
         Handle(H5Gcreate2(s.strategies, spec.label.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                H5Gclose, "group");
     attr_string(g.g, "strategy", spec.params.strategy());
-    std::string params;
-    for (const auto& [k, v] : spec.params.values()) {
-      std::ostringstream os;
-      std::visit([&](const auto& x) { os << x; }, v);
-      params += (params.empty() ? "" : " ") + k + '=' + os.str();
-    }
-    attr_string(g.g, "params", params);
+    attr_string(g.g, "params", spec.params.text());
     attr_array(g.g, "repetitions_completed", H5T_STD_U32LE, H5T_NATIVE_UINT32,
                std::vector<std::uint32_t>{0});
     attr_array(g.g, "t_initial", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, g.t_initial);
