@@ -19,13 +19,11 @@ extern "C" void on_stop_signal(int sig) {
       auto n = ::write(2, kNow, sizeof kNow - 1);
     ::_exit(4);
   }
+  // The first signal only sets the flag: the collective check says "stopping"
+  // when it sees it (an aborting job, which mpirun also sends SIGTERM, never
+  // reaches a safe point to claim one).
   g_signal = sig;
   g_stop_requested = 1;
-  static const char kMsg[] =
-      "ringsim: stop requested: stopping at the next safe point (a second signal stops at "
-      "once)\n";
-  if (g_is_rank0) [[maybe_unused]]
-    auto n = ::write(2, kMsg, sizeof kMsg - 1);
 }
 
 }  // namespace
