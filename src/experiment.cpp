@@ -359,15 +359,23 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
 
   if (auto n = root.get("run")) {
     const auto& t = r.table(*n, "run");
-    r.only(t, "run.", {"verify", "node_matrix_max", "compress", "repetitions", "floor_repeats"});
+    if (auto c = t.get("node_matrix_max"))
+      r.fail(c, "run.node_matrix_max",
+             "is no longer a setting: node-to-node traffic is always stored, as sparse rows "
+             "(delete the line)");
+    r.only(t, "run.", {"verify", "compress", "repetitions", "floor_repeats", "exchange"});
+    if (auto c = t.get("exchange")) {
+      e.exchange = r.str(*c, "run.exchange");
+      if (e.exchange != "alltoallv" && e.exchange != "sparse")
+        r.fail(c, "run.exchange",
+               "must be \"alltoallv\" or \"sparse\", got \"" + e.exchange + "\"");
+    }
     if (auto c = t.get("floor_repeats"))
       e.floor_repeats = static_cast<std::uint32_t>(r.uint(*c, "run.floor_repeats", 0, 100));
     if (auto c = t.get("repetitions"))
       e.repetitions = static_cast<std::uint32_t>(r.uint(*c, "run.repetitions", 1, 1000));
     if (auto c = t.get("compress")) e.compress = r.boolean(*c, "run.compress");
     if (auto c = t.get("verify")) e.verify = r.boolean(*c, "run.verify");
-    if (auto c = t.get("node_matrix_max"))
-      e.node_matrix_max = static_cast<std::uint32_t>(r.uint(*c, "run.node_matrix_max", 0, 4096));
   }
 
   if (auto n = root.get("network")) {

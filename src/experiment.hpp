@@ -77,7 +77,11 @@ struct Experiment {
   std::string mapping = "random";
   bool verify = true;
   std::uint32_t repetitions = 1;  // runs of every strategy, with seeds seed, seed + 1, ...
-  std::uint32_t node_matrix_max = 256;
+  // How each event's records cross ranks: "alltoallv" (MPI_Alltoall of the
+  // counts, then MPI_Alltoallv over all ranks) or "sparse" (each rank learns
+  // who sends to it by a non-blocking consensus and exchanges with those
+  // peers only).
+  std::string exchange = "alltoallv";
   bool compress = true;  // chunked, deflated per-event arrays in the result file
   // Bare MPI_Alltoallv repeats of each event's exchange, for the exchange floor.
   std::uint32_t floor_repeats = 5;

@@ -179,8 +179,7 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
 
   // Events: the send and receive buffers keep their largest size, and each
   // event plans every local record (its new owner, 4 bytes).
-  const bool matrix = nodes <= e.node_matrix_max;
-  const double matrix_bytes = matrix ? 8.0 * nodes * nodes : 0;
+  const double matrix_bytes = 0;  // node traffic is stored sparse (see the per-event arrays)
   double max_send = 0, max_recv = 0, max_plan = 0;
   for (const auto& ev : e.timeline) {
     const double wb = w.total();
@@ -459,7 +458,7 @@ std::optional<std::string> check_memory(const Experiment& e, int ranks, int rank
          << "more cluster.nodes would spread them";
     else
       os << "the per-node arrays and the runtime (" << format_bytes(far.per_rank_bytes)
-         << " per rank) do not shrink with more ranks; fewer events, a lower run.node_matrix_max "
+         << " per rank) do not shrink with more ranks; fewer events "
             "or fewer ranks per host would help";
   } else {
     while (hi - lo > 1) {  // the fewest ranks that fit, between lo (no) and hi (yes)

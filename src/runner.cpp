@@ -145,7 +145,7 @@ class StrategyRun {
     LocalEventFigures mine;
     update_cluster(ev, rec, mine);
     LocalMoveStats st = migrate(ei, rec, mine);
-    std::vector<std::uint64_t> node_moves = project(rec, st);
+    project(rec, st);
     measure_loads(rec, before);
     if (e_.processing.updates) process(ei, rec, stop);
 
@@ -153,9 +153,7 @@ class StrategyRun {
     for (std::size_t k = 0; k < to_rank.size(); ++k)
       to_rank[k] = st.records_to_rank[k] * redist_.record_bytes();
     sr_.events.push_back(std::move(rec));
-    const bool matrix = e_.nodes <= e_.node_matrix_max && rank_ == 0;
-    sink.event(
-        {&spec_.label, &sr_.events.back(), &loads_, &to_rank, matrix ? &node_moves : nullptr});
+    sink.event({&spec_.label, &sr_.events.back(), &loads_, &to_rank, nullptr});
   }
 
   StrategyResult& result() { return sr_; }
@@ -275,25 +273,12 @@ class StrategyRun {
     return st;
   }
 
-  // Node-level traffic: the projection to a cluster of one node per machine,
-  // and the node-to-node matrix (on rank 0, when it is recorded).
-  std::vector<std::uint64_t> project(EventRecord& rec, LocalMoveStats& st) {
-    const bool node_matrix = e_.nodes <= e_.node_matrix_max;
-    std::vector<std::uint64_t> dense;
-    if (node_matrix) dense.assign(std::size_t{e_.nodes} * e_.nodes, 0);
+  // Node-level traffic: the projection to a cluster of one node per machine.
+  void project(EventRecord& rec, LocalMoveStats& st) {
     const ProjectionNetwork net = projection_network(e_, cal_);
-    const NodeTraffic traffic =
-        node_traffic(st.node_pairs, redist_.record_bytes(), e_.nodes, net.bandwidth, net.latency,
-                     comm_, node_matrix ? &dense : nullptr);
+    const NodeTraffic traffic = node_traffic(st.node_pairs, redist_.record_bytes(), e_.nodes,
+                                             net.bandwidth, net.latency, comm_);
     rec.t_projected = traffic.projected_seconds;
-    std::vector<std::uint64_t> dense_total;
-    if (node_matrix) {
-      dense_total.resize(rank_ == 0 ? dense.size() : 0);
-      MPI_Reduce(dense.data(), dense_total.data(), static_cast<int>(dense.size()), MPI_UINT64_T,
-                 MPI_SUM, 0, comm_);
-    }
-
-    return dense_total;
   }
 
   // Loads after the event, their shape, and the fewest moves that make them.

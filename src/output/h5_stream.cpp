@@ -679,8 +679,6 @@ void H5Stream::begin_run(const RunStart& start) {
     g.events = create_rows(g.g, "events", s.etype, {}, false, 64);
     g.loads = create_rows(g.g, "loads", H5T_STD_U64LE, {N}, e.compress);
     g.ranks = create_rows(g.g, "migration_ranks", H5T_STD_U64LE, {P, P}, e.compress);
-    if (e.nodes <= e.node_matrix_max)
-      g.nodes = create_rows(g.g, "migration_nodes", H5T_STD_U64LE, {N, N}, e.compress);
     g.initial = create_rows(g.g, "initial_loads", H5T_STD_U64LE, {N}, e.compress);
     s.groups.emplace_back(spec.label, std::move(g));
   }

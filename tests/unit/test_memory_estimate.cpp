@@ -25,8 +25,6 @@ count = 10_000_000
 [cluster]
 nodes = 8
 initial = 7
-[run]
-node_matrix_max = 0
 [[strategies]]
 name = "ring"
 [[events]]
@@ -81,16 +79,6 @@ TEST(MemoryEstimate, ModuloNeedsLargerExchangeBuffersThanARing) {
   // But no more than the whole share out and in (16 bytes a record on the wire
   // each way) with per-record bookkeeping: under 64 bytes a record.
   EXPECT_LT(D(mod.exchange_buffers), 64 * D(mod.largest_share));
-}
-
-TEST(MemoryEstimate, NodeMatricesOnEveryRankAndTheirSumOnRankZero) {
-  const Experiment off = validated(kRing, 4);
-  const Experiment on = validated(kRing, 4, {"run.node_matrix_max=256"});
-  const MemoryEstimate a = estimate_memory(off, 4), b = estimate_memory(on, 4);
-  EXPECT_EQ(a.rank0_extra, 0u);
-  // 8 nodes: an 8 x 8 matrix of uint64 per event on every rank, and rank 0's sum of them.
-  EXPECT_EQ(b.rank0_extra, 8u * 8 * 8);
-  EXPECT_EQ(b.loads_matrices - a.loads_matrices, 2u * 8 * 8 * 8);
 }
 
 TEST(MemoryEstimate, ProcessingAddsTheWindowStore) {
@@ -160,36 +148,6 @@ TEST(CheckMemory, OneNodePerRankSpreadsWithTheRanks) {
   const auto refusal = check_memory(e, 4, 4, std::uint64_t{16} << 30);
   ASSERT_TRUE(refusal.has_value());
   EXPECT_NE(refusal->find("it would fit on about "), std::string::npos) << *refusal;
-}
-
-TEST(CheckMemory, PerNodeArraysThatNeverFitAreNamed) {
-  // 4096 nodes with node-to-node matrices (128 MiB each, and their sum on rank 0): more
-  // ranks do not make them smaller.
-  const Experiment e = validated(R"(
-[keys]
-count = 1000
-[cluster]
-nodes = 4096
-initial = 2048
-[run]
-node_matrix_max = 4096
-[[strategies]]
-name = "ring"
-[[events]]
-kind = "scale"
-to = 4096
-[[events]]
-kind = "churn"
-rate = 1
-steps = 20
-)",
-                                 4);
-  const auto refusal = check_memory(e, 4, 4, std::uint64_t{512} << 20);
-  ASSERT_TRUE(refusal.has_value());
-  EXPECT_NE(refusal->find("would not fit at 4 ranks per host on any number of hosts"),
-            std::string::npos)
-      << *refusal;
-  EXPECT_NE(refusal->find("the per-node arrays and the runtime"), std::string::npos) << *refusal;
 }
 
 TEST(FormatBytes, BinaryUnits) {
