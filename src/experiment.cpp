@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -632,17 +633,58 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
 
 namespace {
 
+// A set of node ids in [0, n) that finds its k-th smallest member and
+// inserts or erases one in O(log n) (a Fenwick tree of 0/1 counts).
+class OrderedNodeSet {
+ public:
+  explicit OrderedNodeSet(std::uint32_t n) : tree_(std::size_t{n} + 1, 0) {
+    for (top_ = 1; top_ * 2 <= n; top_ *= 2) {
+    }
+  }
+  std::uint32_t size() const { return size_; }
+  void insert(NodeId v) { update(v, +1); }
+  void erase(NodeId v) { update(v, -1); }
+  // The k-th smallest member, k < size().
+  NodeId kth(std::uint32_t k) const {
+    std::size_t pos = 0;
+    std::uint32_t rest = k + 1;
+    for (std::size_t step = top_; step > 0; step /= 2) {
+      if (pos + step < tree_.size() && tree_[pos + step] < rest) {
+        pos += step;
+        rest -= tree_[pos];
+      }
+    }
+    return static_cast<NodeId>(pos);  // the 1-based position pos + 1 holds node pos
+  }
+
+ private:
+  void update(NodeId v, int delta) {
+    size_ = static_cast<std::uint32_t>(static_cast<int>(size_) + delta);
+    for (std::size_t i = std::size_t{v} + 1; i < tree_.size(); i += i & (~i + 1))
+      tree_[i] = static_cast<std::uint32_t>(static_cast<int>(tree_[i]) + delta);
+  }
+  std::vector<std::uint32_t> tree_;
+  std::size_t top_ = 1;
+  std::uint32_t size_ = 0;
+};
+
 // Expands the [[events]] entries into add/remove/fail steps against a
-// membership that every strategy shares, checking each step.
+// membership that every strategy shares, checking each step. Each step costs
+// O(k log N) for k nodes changing among N.
 class TimelineBuilder {
  public:
   TimelineBuilder(const Experiment& e, int ranks, const std::vector<PlacementTraits>& traits,
                   std::string nodes_desc)
-      : e_(e), traits_(traits), nodes_desc_(std::move(nodes_desc)), m_(e.nodes, ranks, e.weights) {
-    for (NodeId n = 0; n < e.initial; ++n) {
-      m_.activate(n);
-      join_order_.push_back(n);
-    }
+      : e_(e),
+        traits_(traits),
+        nodes_desc_(std::move(nodes_desc)),
+        m_(e.nodes, ranks, e.weights),
+        active_(e.nodes),
+        inactive_(e.nodes),
+        joined_at_(e.nodes, 0),
+        left_at_(e.nodes, 0) {
+    for (NodeId n = 0; n < e.nodes; ++n) inactive_.insert(n);
+    for (NodeId n = 0; n < e.initial; ++n) activate(n);
   }
 
   void expand(std::size_t i) {
@@ -665,15 +707,18 @@ class TimelineBuilder {
         if (departed_.size() < count)
           throw Error(at_ + "cannot rejoin " + std::to_string(count) + " node(s): only " +
                       std::to_string(departed_.size()) + " have left");
-        back.assign(departed_.end() - count, departed_.end());
+        // The `count` most recent departures, oldest of them first.
+        auto it = departed_.end();
+        for (std::uint32_t k = 0; k < count; ++k) --it;
+        for (; it != departed_.end(); ++it) back.push_back(it->second);
       }
       join(back, "rejoin");
     } else if (ev.kind == "restart") {
       // Rolling restart: one node at a time leaves gracefully and comes back.
       std::vector<NodeId> who = ev.nodes;
       if (who.empty()) {
-        who = m_.active_nodes();
-        if (ev.count) who.resize(std::min<std::size_t>(ev.count, who.size()));
+        const std::uint32_t k = ev.count ? std::min(ev.count, active_.size()) : active_.size();
+        for (std::uint32_t j = 0; j < k; ++j) who.push_back(active_.kth(j));
       }
       for (std::size_t k = 0; k < who.size(); ++k) {
         const std::string origin =
@@ -695,9 +740,12 @@ class TimelineBuilder {
       const std::string origin = "scale to " + std::to_string(ev.to);
       if (ev.to > now) join(lowest_inactive(ev.to - now), origin);
       // Scaling in removes the most recently joined nodes (valid for LIFO strategies too).
-      if (ev.to < now)
-        leave(EventKind::kRemove,
-              std::vector<NodeId>(join_order_.end() - (now - ev.to), join_order_.end()), origin);
+      if (ev.to < now) {
+        std::vector<NodeId> last;
+        auto it = join_order_.end();
+        for (std::uint32_t k = 0; k < now - ev.to; ++k) last.push_back((--it)->second);
+        leave(EventKind::kRemove, std::move(last), origin);
+      }
       if (ev.to == now) throw Error(at_ + "already " + std::to_string(now) + " active nodes");
     }
   }
@@ -705,75 +753,97 @@ class TimelineBuilder {
   std::vector<ResolvedEvent> timeline;
 
  private:
+  void activate(NodeId n) {
+    m_.activate(n);
+    active_.insert(n);
+    inactive_.erase(n);
+    joined_at_[n] = ++clock_;
+    join_order_.emplace(clock_, n);
+  }
+
+  void deactivate(NodeId n) {
+    m_.deactivate(n);
+    active_.erase(n);
+    inactive_.insert(n);
+    join_order_.erase(joined_at_[n]);
+    left_at_[n] = ++clock_;
+    departed_.emplace(clock_, n);
+  }
+
   std::vector<NodeId> lowest_inactive(std::uint32_t k) {
-    const auto idle = m_.inactive_nodes();
-    if (idle.size() < k)
+    if (inactive_.size() < k)
       throw Error(at_ + "cannot add " + std::to_string(k) + " node(s): only " +
-                  std::to_string(idle.size()) + " inactive of " + nodes_desc_);
-    return {idle.begin(), idle.begin() + k};
+                  std::to_string(inactive_.size()) + " inactive of " + nodes_desc_);
+    std::vector<NodeId> out;
+    out.reserve(k);
+    for (std::uint32_t j = 0; j < k; ++j) out.push_back(inactive_.kth(j));
+    return out;
   }
 
   // k distinct nodes drawn from `pool` with the seed and the event index: the
-  // same for every strategy and every rank count.
-  std::vector<NodeId> draw(std::vector<NodeId> pool, std::uint32_t k) {
+  // same for every strategy and every rank count. Each draw takes the
+  // (r mod size)-th smallest of the nodes not drawn yet.
+  std::vector<NodeId> draw(OrderedNodeSet& pool, std::uint32_t k) {
     std::vector<NodeId> out;
+    out.reserve(k);
     for (std::uint32_t j = 0; j < k; ++j) {
       const std::uint64_t r = hash_pair(e_.keys.seed, (index_ << 32) | draws_++, 0x6576656e7473ULL);
-      const std::size_t pick = r % pool.size();
-      out.push_back(pool[pick]);
-      pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(pick));
+      const NodeId pick = pool.kth(static_cast<std::uint32_t>(r % pool.size()));
+      out.push_back(pick);
+      pool.erase(pick);
     }
+    for (NodeId n : out) pool.insert(n);  // drawing changes no membership
     std::sort(out.begin(), out.end());
     return out;
   }
 
   std::vector<NodeId> random_active(std::uint32_t k) {
-    const auto pool = m_.active_nodes();
-    if (pool.size() <= k)
-      throw Error(at_ + "cannot take " + std::to_string(k) + " of " + std::to_string(pool.size()) +
-                  " active node(s) away: at least one must stay");
-    return draw(pool, k);
+    if (active_.size() <= k)
+      throw Error(at_ + "cannot take " + std::to_string(k) + " of " +
+                  std::to_string(active_.size()) + " active node(s) away: at least one must stay");
+    return draw(active_, k);
   }
 
   std::vector<NodeId> random_inactive(std::uint32_t k) {
-    const auto pool = m_.inactive_nodes();
-    if (pool.size() < k)
+    if (inactive_.size() < k)
       throw Error(at_ + "cannot add " + std::to_string(k) + " node(s): only " +
-                  std::to_string(pool.size()) + " inactive of " + nodes_desc_);
-    return draw(pool, k);
+                  std::to_string(inactive_.size()) + " inactive of " + nodes_desc_);
+    return draw(inactive_, k);
   }
 
   void join(const std::vector<NodeId>& nodes, const std::string& origin) {
     for (NodeId n : nodes) {
       if (m_.active(n)) throw Error(at_ + "node " + std::to_string(n) + " is already active");
-      m_.activate(n);
-      join_order_.push_back(n);
-      if (auto it = std::find(departed_.begin(), departed_.end(), n); it != departed_.end())
-        departed_.erase(it);
+      if (left_at_[n] != 0) departed_.erase(left_at_[n]);
+      left_at_[n] = 0;
+      activate(n);
     }
     timeline.push_back({EventKind::kAdd, nodes, origin});
   }
 
   void leave(EventKind kind, std::vector<NodeId> nodes, const std::string& origin) {
+    for (NodeId n : nodes)
+      if (!m_.active(n)) throw Error(at_ + "node " + std::to_string(n) + " is not active");
     // Nodes leave most recently joined first, so that LIFO-only strategies can
     // follow when the leaving nodes are the last to have joined.
-    auto joined = [&](NodeId n) {
-      return std::find(join_order_.begin(), join_order_.end(), n) - join_order_.begin();
-    };
     std::sort(nodes.begin(), nodes.end(),
-              [&](NodeId a, NodeId b) { return joined(a) > joined(b); });
-    // LIFO-only strategies: the leaving nodes must be the most recently added.
-    const std::set<NodeId> leaving(nodes.begin(), nodes.end());
-    const bool lifo =
-        std::all_of(join_order_.end() -
-                        static_cast<std::ptrdiff_t>(std::min(leaving.size(), join_order_.size())),
-                    join_order_.end(), [&](NodeId n) { return leaving.count(n) != 0; });
-    for (NodeId n : nodes) {
-      if (!m_.active(n)) throw Error(at_ + "node " + std::to_string(n) + " is not active");
-      m_.deactivate(n);
-      join_order_.erase(std::find(join_order_.begin(), join_order_.end(), n));
-      departed_.push_back(n);
+              [&](NodeId a, NodeId b) { return joined_at_[a] > joined_at_[b]; });
+    for (std::size_t k = 1; k < nodes.size(); ++k)
+      if (nodes[k] == nodes[k - 1])
+        throw Error(at_ + "node " + std::to_string(nodes[k]) + " is listed twice");
+    // LIFO-only strategies: the leaving nodes must be the most recently added,
+    // i.e. the k latest joins are exactly the k leaving nodes.
+    bool lifo = true;
+    {
+      auto it = join_order_.end();
+      for (NodeId n : nodes) {
+        if (it == join_order_.begin() || (--it)->second != n) {
+          lifo = false;
+          break;
+        }
+      }
     }
+    for (NodeId n : nodes) deactivate(n);
     if (m_.active_count() == 0) throw Error(at_ + "would take every active node away");
     if (m_.active_count() < e_.replicas)
       throw Error(at_ + "leaves " + std::to_string(m_.active_count()) +
@@ -794,8 +864,11 @@ class TimelineBuilder {
   const std::vector<PlacementTraits>& traits_;
   std::string nodes_desc_;
   Membership m_;
-  std::vector<NodeId> join_order_;  // active nodes, oldest first
-  std::vector<NodeId> departed_;    // nodes that left, most recent last
+  OrderedNodeSet active_, inactive_;
+  std::uint64_t clock_ = 0;                         // one tick per join or departure
+  std::vector<std::uint64_t> joined_at_, left_at_;  // tick of a node's last join / departure
+  std::map<std::uint64_t, NodeId> join_order_;      // active nodes by join tick
+  std::map<std::uint64_t, NodeId> departed_;        // departed nodes by departure tick
   std::string at_;
   std::uint64_t index_ = 0, draws_ = 0;
 };
@@ -803,22 +876,7 @@ class TimelineBuilder {
 }  // namespace
 
 void validate_experiment(Experiment& e, int ranks) {
-  if (e.keys.distribution == KeyDistribution::kFile && !e.keys.listed) {
-    // parse_experiment() resolved it against the experiment file's folder.
-    const std::filesystem::path path(e.keys.path.empty() ? e.keys.file : e.keys.path);
-    std::vector<std::uint64_t> keys;
-    try {
-      keys = read_key_trace(path.string());
-    } catch (const Error& err) {
-      throw Error(e.source + ": " + err.what());
-    }
-    if (e.keys_count_given && e.keys.count > keys.size())
-      throw Error(e.source + ": keys.count = " + std::to_string(e.keys.count) + " but " +
-                  path.string() + " holds only " + std::to_string(keys.size()) + " distinct keys");
-    if (!e.keys_count_given) e.keys.count = keys.size();
-    keys.resize(e.keys.count);
-    e.keys.listed = std::make_shared<const std::vector<std::uint64_t>>(std::move(keys));
-  }
+  load_key_trace(e.keys, e.keys_count_given, e.source);
   const bool one_per_rank = e.nodes == 0;
   if (one_per_rank) {
     e.nodes = static_cast<std::uint32_t>(ranks);

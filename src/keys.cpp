@@ -111,4 +111,22 @@ std::vector<std::uint64_t> read_key_trace(const std::string& path) {
   return keys;
 }
 
+void load_key_trace(KeySpace& ks, bool count_given, const std::string& source) {
+  if (ks.distribution != KeyDistribution::kFile || ks.listed) return;
+  // parse_experiment() resolved it against the experiment file's folder.
+  const std::string path = ks.path.empty() ? ks.file : ks.path;
+  std::vector<std::uint64_t> keys;
+  try {
+    keys = read_key_trace(path);
+  } catch (const Error& err) {
+    throw Error(source + ": " + err.what());
+  }
+  if (count_given && ks.count > keys.size())
+    throw Error(source + ": keys.count = " + std::to_string(ks.count) + " but " + path +
+                " holds only " + std::to_string(keys.size()) + " distinct keys");
+  if (!count_given) ks.count = keys.size();
+  keys.resize(ks.count);
+  ks.listed = std::make_shared<const std::vector<std::uint64_t>>(std::move(keys));
+}
+
 }  // namespace ringsim

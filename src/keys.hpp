@@ -51,6 +51,12 @@ const char* to_string(KeyDistribution d);
 // ringsim::Error naming the file if it cannot be read or holds no key.
 std::vector<std::uint64_t> read_key_trace(const std::string& path);
 
+// For a kFile key space without its keys yet: reads the trace and keeps its
+// first keys.count distinct keys (all of them when `count_given` is false,
+// setting keys.count). Throws ringsim::Error prefixed by `source`. A no-op for
+// the other distributions.
+void load_key_trace(KeySpace& keys, bool count_given, const std::string& source);
+
 // For a kFile key space: "" if this process can open and read the trace
 // (`path`, else `file`), otherwise one line saying why not, e.g.
 // "keys.file: cannot read /data/t.txt: No such file or directory". Reads at
