@@ -49,6 +49,58 @@ def quantile(sorted_values: np.ndarray, q: float) -> float:
     return a + frac * (b - a)
 
 
+# Latency percentiles: ONE rule, the nearest rank, the same as src/engine/histogram.hpp
+# (nearest_rank, percentile_of, LatencyHistogram::percentile). For 0 <= q <= 1 over n > 0 values:
+# k = ceil(q n), where q n is first taken down to the integer below it when it lies within a relative
+# 1e-12 above one (0.07 * 100 is 7.000000000000001 in doubles and gives k = 7), clamped to [1, n]; the
+# percentile is the k-th smallest value. From a stored histogram: the midpoint of the bucket holding the
+# k-th smallest value, clamped to [min, max]. NaN for no values (C++ reports 0).
+# (quantile above is numpy's interpolation, for the median and quartiles of repeated measurements.)
+
+# The histogram layout of src/engine/histogram.hpp: 64 equal buckets per power of two from 2^-10 us
+# to 2^40 us, 3200 in all; bucket i = (e + 10) * 64 + j covers [2^e (1 + j/64), 2^e (1 + (j+1)/64)).
+HISTOGRAM_MIN_EXPONENT = -10
+HISTOGRAM_MAX_EXPONENT = 40
+HISTOGRAM_SUB_BUCKETS = 64
+
+
+def nearest_rank(q: float, n: int) -> int:
+    """The 1-based rank k of the q-th percentile of n values (0 if n == 0)."""
+    if n == 0:
+        return 0
+    x = q * float(n)
+    k = math.ceil(x - x * 1e-12) if not math.isnan(x) else 1
+    return int(min(max(k, 1), n))
+
+
+def percentile(values, q: float) -> float:
+    """The nearest-rank percentile of raw values (the rule above); NaN if there are none."""
+    v = np.sort(np.asarray(values, dtype=float))
+    if v.size == 0:
+        return math.nan
+    return float(v[nearest_rank(q, v.size) - 1])
+
+
+def histogram_bucket_value(i: int, min_exponent: int = HISTOGRAM_MIN_EXPONENT,
+                           sub_buckets: int = HISTOGRAM_SUB_BUCKETS) -> float:
+    """The representative value (midpoint) of bucket i, in microseconds."""
+    e, j = divmod(int(i), sub_buckets)
+    return math.ldexp(1.0 + (j + 0.5) / sub_buckets, e + min_exponent)
+
+
+def histogram_percentile(counts, q: float, min_us: float, max_us: float,
+                         min_exponent: int = HISTOGRAM_MIN_EXPONENT,
+                         sub_buckets: int = HISTOGRAM_SUB_BUCKETS) -> float:
+    """The q-th percentile from stored bucket counts and the exact min and max (the rule above)."""
+    c = np.asarray(counts, dtype=np.uint64)
+    n = int(c.sum())
+    if n == 0:
+        return math.nan
+    k = nearest_rank(q, n)
+    i = int(np.searchsorted(np.cumsum(c), k, side="left"))
+    return float(min(max(histogram_bucket_value(i, min_exponent, sub_buckets), min_us), max_us))
+
+
 def summarize(values) -> Summary:
     v = np.sort(np.asarray([x for x in values if not _is_nan(x)], dtype=float))
     if v.size == 0:

@@ -5,7 +5,8 @@ import math
 import pytest
 
 from conftest import ROOT  # noqa: F401  (puts the repository on sys.path)
-from analysis.stats import _u_counts, mann_whitney_u, rank_average, smallest_p, summarize
+from analysis.stats import (HISTOGRAM_SUB_BUCKETS, _u_counts, histogram_bucket_value, histogram_percentile,
+                            mann_whitney_u, nearest_rank, percentile, rank_average, smallest_p, summarize)
 
 
 def test_ties_share_the_mean_of_their_ranks():
@@ -98,3 +99,50 @@ def test_summary_agrees_with_numpy_and_keeps_infinity():
         s = summarize([1.0, 2.0, math.inf])
         assert (s.q1, s.median, s.q3) == (1.5, 2.0, math.inf)
         assert summarize([math.nan, 3.0]).median == 3.0
+
+
+# The fixed list and expected numbers of tests/unit/test_histogram.cpp (NearestRankRuleOnTheSharedList):
+# C++ and Python give the same percentiles, from raw values and from a histogram with the same layout.
+SHARED = [0.3, 5.0, 1.25, 2.0, 9.5, 4.0, 7.0, 3.5, 0.8, 6.0]
+QS = [0.0, 0.1, 0.25, 0.5, 0.9, 0.99, 1.0]
+# Nearest rank: sorted 0.3 0.8 1.25 2 3.5 4 5 6 7 9.5; k = 1 1 3 5 9 10 10.
+EXACT = [0.3, 0.3, 1.25, 3.5, 7.0, 9.5, 9.5]
+# Bucket midpoints clamped to [0.3, 9.5]: 0.3 (midpoint 0.298828125), 1.2578125, 3.515625, 7.03125, 9.5 (9.5625).
+FROM_HISTOGRAM = [0.3, 0.3, 1.2578125, 3.515625, 7.03125, 9.5, 9.5]
+
+
+def _bucket_of(v):
+    """The C++ bucket index (histogram.hpp), for values inside the layout."""
+    m, e = math.frexp(v)
+    return (e - 1 + 10) * HISTOGRAM_SUB_BUCKETS + int((2 * m - 1) * HISTOGRAM_SUB_BUCKETS)
+
+
+def test_percentiles_agree_with_cpp():
+    assert [percentile(SHARED, q) for q in QS] == EXACT
+    counts = [0] * 3200
+    for v in SHARED:
+        counts[_bucket_of(v)] += 1
+    assert [histogram_percentile(counts, q, min(SHARED), max(SHARED)) for q in QS] == FROM_HISTOGRAM
+
+
+def test_nearest_rank_rule():
+    assert nearest_rank(0.5, 0) == 0
+    assert (nearest_rank(0.0, 10), nearest_rank(1.0, 10), nearest_rank(0.5, 3)) == (1, 10, 2)
+    assert 0.07 * 100 > 7  # binary floating point; the rule still takes the 7th value
+    assert nearest_rank(0.07, 100) == 7
+    assert nearest_rank(0.99, 100) == 99
+    assert nearest_rank(0.999, 1_000_000_000) == 999_000_000
+    assert percentile([], 0.5) != percentile([], 0.5)  # NaN
+    assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.0  # the 2nd value, not the interpolated 2.5
+
+
+def test_histogram_percentile_from_stored_counts():
+    assert histogram_bucket_value(0) == math.ldexp(1 + 0.5 / 64, -10)
+    assert histogram_bucket_value(10 * 64) == 1 + 0.5 / 64  # the bucket [1, 1 + 1/64)
+    counts = [0] * 3200
+    counts[10 * 64] = 3   # three values in [1, 1.015625)
+    counts[10 * 64 + 64] = 1  # one in [2, 2.03125)
+    assert histogram_percentile(counts, 0.5, 1.0, 2.01) == 1 + 0.5 / 64
+    assert histogram_percentile(counts, 0.75, 1.0, 2.01) == 1 + 0.5 / 64
+    assert histogram_percentile(counts, 0.76, 1.0, 2.01) == 2.01  # midpoint 2.015625 clamped to the max
+    assert math.isnan(histogram_percentile([0] * 3200, 0.5, 0, 0))
