@@ -1,5 +1,6 @@
 #include "engine/redistribution.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <climits>
 #include <cstring>
@@ -11,6 +12,47 @@
 #include "error.hpp"
 
 namespace ringsim {
+
+namespace {
+
+// Tags on the sparse method's own communicator: the counts of consecutive
+// events alternate between two tags; the records have a third.
+constexpr int kCountTag = 1;
+constexpr int kRecordTag = 3;
+
+}  // namespace
+
+ExchangeMethod parse_exchange(std::string_view name) {
+  if (name == "alltoallv") return ExchangeMethod::kAlltoallv;
+  if (name == "sparse") return ExchangeMethod::kSparse;
+  throw Error("run.exchange must be \"alltoallv\" or \"sparse\", got \"" + std::string(name) +
+              "\"");
+}
+
+const char* to_string(ExchangeMethod m) {
+  return m == ExchangeMethod::kSparse ? "sparse" : "alltoallv";
+}
+
+void check_exchange_limits(int rank, std::span<const std::uint64_t> counts, bool sending,
+                           ExchangeMethod method, std::uint64_t limit) {
+  const std::string me = "rank " + std::to_string(rank) + " would ";
+  const std::string verb = sending ? "send " : "receive ";
+  std::uint64_t displacement = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    const std::uint64_t c = counts[r];
+    if (c > limit)
+      throw Error(me + verb + std::to_string(c) + " records " + (sending ? "to" : "from") +
+                  " rank " + std::to_string(r) + ", more than the limit of " +
+                  std::to_string(limit) + " records in one MPI message; use more ranks");
+    if (method == ExchangeMethod::kAlltoallv && c > 0 && displacement > limit) {
+      const std::uint64_t total = std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
+      throw Error(me + verb + std::to_string(total) +
+                  " records in one MPI_Alltoallv, whose displacements stop at " +
+                  std::to_string(limit) + " records; use more ranks or run.exchange = \"sparse\"");
+    }
+    displacement += c;
+  }
+}
 
 Redistributor::Redistributor(MPI_Comm comm, const KeySpace& keys, std::uint32_t replicas)
     : comm_(comm),
@@ -24,18 +66,20 @@ Redistributor::Redistributor(MPI_Comm comm, const KeySpace& keys, std::uint32_t 
   // to 2^31 - 1 records whatever the value size.
   MPI_Type_contiguous(static_cast<int>(record_bytes_), MPI_BYTE, &record_type_);
   MPI_Type_commit(&record_type_);
-  send_counts_.resize(ranks_);
-  send_displs_.resize(ranks_);
-  recv_counts_.resize(ranks_);
-  recv_displs_.resize(ranks_);
-  cursor_.resize(ranks_);
-  wide_.resize(ranks_);
+  const auto p = static_cast<std::size_t>(ranks_);
+  wide_.resize(p);
+  recv_counts_.resize(p);
+  send_displs_.resize(p);
+  recv_displs_.resize(p);
+  cursor_.resize(p);
 }
 
 Redistributor::~Redistributor() {
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (!finalized && record_type_ != MPI_DATATYPE_NULL) MPI_Type_free(&record_type_);
+  if (finalized) return;
+  if (record_type_ != MPI_DATATYPE_NULL) MPI_Type_free(&record_type_);
+  if (sparse_comm_ != MPI_COMM_NULL) MPI_Comm_free(&sparse_comm_);
 }
 
 void Redistributor::release_buffers() {
@@ -160,41 +204,53 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   survivors_.clear();
   st.replicas_created = copies.size();
   for (const Copy& c : copies) ++wide_[node_rank_[c.owner]];
-  wide_[rank_] = 0;
-  st.records_sent = 0;
-  for (int r = 0; r < ranks_; ++r) {
-    if (wide_[r] > static_cast<std::uint64_t>(INT_MAX))
-      throw Error("rank " + std::to_string(rank_) + " would send " + std::to_string(wide_[r]) +
-                  " records to rank " + std::to_string(r) +
-                  ", more than MPI_Alltoallv can count; use more ranks");
-    send_counts_[r] = static_cast<int>(wide_[r]);
-    st.records_sent += wide_[r];
-  }
+  const auto me = static_cast<std::size_t>(rank_);
+  wide_[me] = 0;
+  st.records_sent = std::accumulate(wide_.begin(), wide_.end(), std::uint64_t{0});
+  // Before any collective: a rank over the limit throws alone, and the
+  // terminate handler ends the job.
+  check_exchange_limits(rank_, wide_, true, opt.exchange, opt.count_limit);
   timer.stop(Phase::kPlan);
 
-  // counts: how many records each rank will receive from each.
+  // counts: how many records this rank will receive from each rank.
   timer.start(Phase::kCounts);
-  MPI_Alltoall(send_counts_.data(), 1, MPI_INT, recv_counts_.data(), 1, MPI_INT, comm_);
+  if (opt.exchange == ExchangeMethod::kSparse)
+    counts_sparse();
+  else
+    counts_alltoall();
   timer.stop(Phase::kCounts);
 
   // pack: records leaving this rank, grouped by destination rank, and the
   // receive buffer made ready, so that the exchange is the payload alone.
   timer.start(Phase::kPack);
-  std::uint64_t incoming = 0;
-  for (int r = 0; r < ranks_; ++r) {
-    incoming += static_cast<std::uint64_t>(recv_counts_[r]);
-    st.peer_ranks += r != rank_ && (send_counts_[r] > 0 || recv_counts_[r] > 0);
-  }
+  // The receive side's limits: one rank may see them alone, after the
+  // counts; it throws before the exchange, which the others then wait in
+  // until the terminate handler ends the job.
+  check_exchange_limits(rank_, recv_counts_, false, opt.exchange, opt.count_limit);
+  const std::uint64_t incoming =
+      std::accumulate(recv_counts_.begin(), recv_counts_.end(), std::uint64_t{0});
+  for (std::size_t r = 0; r < wide_.size(); ++r)
+    st.peer_ranks += r != me && (wide_[r] > 0 || recv_counts_[r] > 0);
   st.records_received = incoming;
-  if (incoming > static_cast<std::uint64_t>(INT_MAX))
-    throw Error("rank " + std::to_string(rank_) + " would receive " + std::to_string(incoming) +
-                " records, more than MPI_Alltoallv can address; use more ranks");
-  std::exclusive_scan(send_counts_.begin(), send_counts_.end(), send_displs_.begin(), 0);
-  std::exclusive_scan(recv_counts_.begin(), recv_counts_.end(), recv_displs_.begin(), 0);
+  std::exclusive_scan(wide_.begin(), wide_.end(), send_displs_.begin(), std::uint64_t{0});
+  std::exclusive_scan(recv_counts_.begin(), recv_counts_.end(), recv_displs_.begin(),
+                      std::uint64_t{0});
+  if (opt.exchange == ExchangeMethod::kAlltoallv) {
+    // Within the limit (checked above); an empty peer's displacement is 0.
+    const std::size_t p = wide_.size();
+    int_send_counts_.resize(p);
+    int_send_displs_.resize(p);
+    int_recv_displs_.resize(p);
+    for (std::size_t r = 0; r < p; ++r) {
+      int_send_counts_[r] = static_cast<int>(wide_[r]);
+      int_send_displs_[r] = wide_[r] ? static_cast<int>(send_displs_[r]) : 0;
+      int_recv_displs_[r] = recv_counts_[r] ? static_cast<int>(recv_displs_[r]) : 0;
+    }
+  }
   send_buf_.ensure(st.records_sent * record_bytes_, false);
   std::copy(send_displs_.begin(), send_displs_.end(), cursor_.begin());
   auto pack_record = [&](std::size_t i, std::uint8_t replica, int r) {
-    std::byte* rec = send_buf_.data() + static_cast<std::size_t>(cursor_[r]++) * record_bytes_;
+    std::byte* rec = send_buf_.data() + cursor_[static_cast<std::size_t>(r)]++ * record_bytes_;
     std::memcpy(rec, &shard.keys[i], sizeof(std::uint64_t));
     std::memcpy(rec + sizeof(std::uint64_t), shard.values.data() + i * vb, vb);
     if (replicas_ > 1) std::memcpy(rec + sizeof(std::uint64_t) + vb, &replica, 1);
@@ -210,17 +266,22 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
       ++st.copies_sent;
     }
   }
-  st.records_to_rank.assign(send_counts_.begin(), send_counts_.end());
+  st.records_to_rank.assign(wide_.begin(), wide_.end());
   recv_buf_.ensure(incoming * record_bytes_, true);
   timer.stop(Phase::kPack);
 
   // exchange: the records, after a barrier, so that the phase measures the
   // transfer and not the wait for the slowest packer (that wait is in the
   // pack phase's span and imbalance, and in the event's critical path).
+  auto exchange = [&] {
+    if (opt.exchange == ExchangeMethod::kSparse)
+      exchange_sparse();
+    else
+      exchange_alltoallv();
+  };
   MPI_Barrier(comm_);
   timer.start(Phase::kExchange);
-  MPI_Alltoallv(send_buf_.data(), send_counts_.data(), send_displs_.data(), record_type_,
-                recv_buf_.data(), recv_counts_.data(), recv_displs_.data(), record_type_, comm_);
+  exchange();
   timer.stop(Phase::kExchange);
 
   // apply: local copies are appended (their source records are still in
@@ -277,17 +338,98 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   }
   timer.stop(Phase::kApply);
 
-  // The exchange floor: the same buffers through the bare call again (the
-  // receive buffer gets the same bytes; apply has already read it).
+  // The exchange floor: the same buffers through the same method's bare
+  // exchange again (the receive buffer gets the same bytes; apply has
+  // already read it).
   st.floor_seconds.resize(opt.floor_repeats);
   for (std::uint32_t k = 0; k < opt.floor_repeats; ++k) {
     MPI_Barrier(comm_);
     const double t = MPI_Wtime();
-    MPI_Alltoallv(send_buf_.data(), send_counts_.data(), send_displs_.data(), record_type_,
-                  recv_buf_.data(), recv_counts_.data(), recv_displs_.data(), record_type_, comm_);
+    exchange();
     st.floor_seconds[k] = MPI_Wtime() - t;
   }
   return st;
+}
+
+void Redistributor::counts_alltoall() {
+  const std::size_t p = wide_.size();
+  int_send_counts_.resize(p);
+  int_recv_counts_.resize(p);
+  for (std::size_t r = 0; r < p; ++r) int_send_counts_[r] = static_cast<int>(wide_[r]);
+  MPI_Alltoall(int_send_counts_.data(), 1, MPI_INT, int_recv_counts_.data(), 1, MPI_INT, comm_);
+  for (std::size_t r = 0; r < p; ++r)
+    recv_counts_[r] = static_cast<std::uint64_t>(int_recv_counts_[r]);
+}
+
+void Redistributor::counts_sparse() {
+  if (sparse_comm_ == MPI_COMM_NULL) MPI_Comm_dup(comm_, &sparse_comm_);
+  const int tag = kCountTag + static_cast<int>(sparse_events_++ & 1);
+  // A synchronous send of its 64-bit count to every rank this rank sends to:
+  // such a send completes only once the receiver has matched it.
+  send_peers_.clear();
+  for (std::size_t r = 0; r < wide_.size(); ++r)
+    if (wide_[r] > 0) send_peers_.push_back(static_cast<int>(r));
+  requests_.assign(send_peers_.size(), MPI_REQUEST_NULL);
+  for (std::size_t k = 0; k < send_peers_.size(); ++k) {
+    const int r = send_peers_[k];
+    MPI_Issend(&wide_[static_cast<std::size_t>(r)], 1, MPI_UINT64_T, r, tag, sparse_comm_,
+               &requests_[k]);
+  }
+  // Take counts as they come; once this rank's sends are all matched, enter
+  // a non-blocking barrier; when the barrier completes every rank's sends
+  // have been matched, so every count meant for this rank has arrived.
+  std::fill(recv_counts_.begin(), recv_counts_.end(), 0);
+  recv_peers_.clear();
+  MPI_Request barrier = MPI_REQUEST_NULL;
+  bool in_barrier = false;
+  for (;;) {
+    int arrived = 0;
+    MPI_Status status;
+    MPI_Iprobe(MPI_ANY_SOURCE, tag, sparse_comm_, &arrived, &status);
+    if (arrived) {
+      std::uint64_t count = 0;
+      MPI_Recv(&count, 1, MPI_UINT64_T, status.MPI_SOURCE, tag, sparse_comm_, MPI_STATUS_IGNORE);
+      recv_counts_[static_cast<std::size_t>(status.MPI_SOURCE)] = count;
+      recv_peers_.push_back(status.MPI_SOURCE);
+      continue;
+    }
+    int done = 0;
+    if (!in_barrier) {
+      MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE);
+      if (done) {
+        MPI_Ibarrier(sparse_comm_, &barrier);
+        in_barrier = true;
+      }
+    } else {
+      MPI_Test(&barrier, &done, MPI_STATUS_IGNORE);
+      if (done) break;
+    }
+  }
+  // Records are laid out by source rank, ascending, as MPI_Alltoallv lays them.
+  std::sort(recv_peers_.begin(), recv_peers_.end());
+}
+
+void Redistributor::exchange_alltoallv() {
+  MPI_Alltoallv(send_buf_.data(), int_send_counts_.data(), int_send_displs_.data(), record_type_,
+                recv_buf_.data(), int_recv_counts_.data(), int_recv_displs_.data(), record_type_,
+                comm_);
+}
+
+void Redistributor::exchange_sparse() {
+  // Receives first, so that arriving records land in place.
+  requests_.assign(recv_peers_.size() + send_peers_.size(), MPI_REQUEST_NULL);
+  std::size_t k = 0;
+  for (const int r : recv_peers_) {
+    const auto i = static_cast<std::size_t>(r);
+    MPI_Irecv(recv_buf_.data() + recv_displs_[i] * record_bytes_, static_cast<int>(recv_counts_[i]),
+              record_type_, r, kRecordTag, sparse_comm_, &requests_[k++]);
+  }
+  for (const int r : send_peers_) {
+    const auto i = static_cast<std::size_t>(r);
+    MPI_Isend(send_buf_.data() + send_displs_[i] * record_bytes_, static_cast<int>(wide_[i]),
+              record_type_, r, kRecordTag, sparse_comm_, &requests_[k++]);
+  }
+  MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
 }
 
 }  // namespace ringsim

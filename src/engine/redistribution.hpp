@@ -1,9 +1,26 @@
 // Redistribution after a membership event: every rank computes the new owner
-// of each local record and counts them by destination rank (plan), exchanges
-// the counts with MPI_Alltoall (counts), packs the records that leave the rank
-// by destination (pack), sends them with MPI_Alltoallv (exchange), and
-// rebuilds its shard (apply). Only moved records
-// cross the wire, and no rank ever holds more than its own share.
+// of each local record and counts them by destination rank (plan), tells the
+// receivers their counts (counts), packs the records that leave the rank by
+// destination (pack), sends them (exchange), and rebuilds its shard (apply).
+// Only moved records cross the wire, and no rank ever holds more than its own
+// share.
+//
+// Two exchange methods (ExchangeMethod): the dense one, MPI_Alltoall of the
+// counts and MPI_Alltoallv of the records over all ranks, costs O(ranks) per
+// rank whoever moves; the sparse one learns who sends to this rank with a
+// non-blocking consensus (NBX: synchronous sends of the counts to the
+// destinations, probes, and a non-blocking barrier once those sends are
+// matched; Hoefler, Siebert, Lumsdaine, PPoPP 2010), then sends and receives
+// the records with the peers involved only. Both give the same shards, in the
+// same order (records arrive grouped by source rank, ascending).
+//
+// Every count and displacement is 64-bit. Where one that must be handed to
+// MPI as an int would exceed RedistributeOptions::count_limit (INT_MAX), the
+// rank that sees it throws ringsim::Error naming itself, the count and the
+// limit, before it enters any further collective: nothing catches it, and
+// ringsim's terminate handler aborts the job. The dense method passes
+// per-peer counts and displacements to MPI; the sparse one only per-peer
+// counts, so it has no limit on a rank's total.
 //
 // With replication (r copies of each key on distinct nodes, see replicas.hpp)
 // a record is one replica. After a failure, the failed nodes' records are
@@ -14,9 +31,12 @@
 
 #include <mpi.h>
 
+#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "engine/membership.hpp"
@@ -27,13 +47,39 @@
 
 namespace ringsim {
 
+// How an event's records cross ranks (run.exchange).
+enum class ExchangeMethod {
+  kAlltoallv,  // MPI_Alltoall of the counts, MPI_Alltoallv of the records
+  kSparse,     // NBX consensus of the counts, MPI_Isend / MPI_Irecv with the peers only
+};
+
+// "alltoallv" or "sparse"; anything else throws Error naming the value.
+ExchangeMethod parse_exchange(std::string_view name);
+const char* to_string(ExchangeMethod m);
+
+// The largest count or displacement an MPI call takes (an int).
+inline constexpr std::uint64_t kMpiCountLimit = INT_MAX;
+
+// Throws Error if `method` would hand MPI a count or displacement above
+// `limit` for these per-rank record counts: `counts[r]` records this rank
+// (`rank`) sends to rank r (sending) or receives from it (!sending). Counts
+// above the limit per peer fail for either method, displacements (the records
+// for lower ranks) only for kAlltoallv. Local: no MPI call.
+void check_exchange_limits(int rank, std::span<const std::uint64_t> counts, bool sending,
+                           ExchangeMethod method, std::uint64_t limit = kMpiCountLimit);
+
 struct RedistributeOptions {
-  // After apply, the same buffers go through a bare MPI_Alltoallv this many
-  // times, each after a barrier (the exchange floor).
+  // The same on every rank.
+  ExchangeMethod exchange = ExchangeMethod::kAlltoallv;
+  // After apply, the same buffers go through the same method's bare payload
+  // exchange this many times, each after a barrier (the exchange floor).
   std::uint32_t floor_repeats = 0;
   // Record (from node, to node) of every moved or copied record, for the
   // node-level traffic (projection, node matrix).
   bool node_pairs = false;
+  // The count and displacement limit (see check_exchange_limits); tests lower
+  // it to reach the guard with a few records.
+  std::uint64_t count_limit = kMpiCountLimit;
 };
 
 // What one rank saw; the runner reduces these over ranks.
@@ -81,7 +127,8 @@ class Redistributor {
   // replica, and re-creates replicas lost in the last drop_failed. Records
   // whose owner is kNoNode (fresh from the generator) count as moved.
   // The phases are timed with `timer` (plan, counts, pack, exchange, apply);
-  // the caller resets it after the barrier that starts the event.
+  // the caller resets it after the barrier that starts the event. Collective
+  // over the communicator, with the same opt.exchange on every rank.
   LocalMoveStats redistribute(Shard& shard, const Placement& placement, const Membership& m,
                               PhaseTimer& timer, const RedistributeOptions& opt = {});
 
@@ -92,8 +139,21 @@ class Redistributor {
  private:
   NodeId owner_of(const Placement& p, const Membership& m, std::uint64_t hash,
                   std::uint32_t replica, NodeId* all) const;
+  // counts: fills recv_counts_ from the send counts in wide_.
+  void counts_alltoall();
+  void counts_sparse();
+  // exchange: the packed send buffer into the receive buffer.
+  void exchange_alltoallv();
+  void exchange_sparse();
 
   MPI_Comm comm_;
+  // The sparse method's own communicator (duplicated at its first use, which
+  // is collective), so that its point-to-point messages never meet others.
+  MPI_Comm sparse_comm_ = MPI_COMM_NULL;
+  // Events so far with the sparse method: consecutive events use different
+  // tags, so that a rank still in one event's consensus never takes the
+  // next event's counts from a rank that is ahead.
+  std::uint64_t sparse_events_ = 0;
   const KeySpace& keys_;
   std::uint32_t replicas_;
   int rank_ = 0, ranks_ = 1;
@@ -125,7 +185,15 @@ class Redistributor {
   std::vector<std::uint64_t> wide_;
   std::vector<int> node_rank_;
   std::vector<std::size_t> holes_;
-  std::vector<int> send_counts_, send_displs_, recv_counts_, recv_displs_, cursor_;
+  // Per rank, in records: wide_ (send counts), recv_counts_, and both
+  // displacements; cursor_ packs.
+  std::vector<std::uint64_t> recv_counts_, send_displs_, recv_displs_, cursor_;
+  // The dense method's int copies for MPI.
+  std::vector<int> int_send_counts_, int_send_displs_, int_recv_counts_, int_recv_displs_;
+  // The sparse method's peers, ascending: the ranks this rank sends to and
+  // receives from (non-zero counts), and its requests.
+  std::vector<int> send_peers_, recv_peers_;
+  std::vector<MPI_Request> requests_;
   RawBuffer send_buf_, recv_buf_;
 };
 
