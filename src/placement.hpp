@@ -72,7 +72,28 @@ class Placement {
   virtual void lookup_many(std::span<const std::uint64_t> hashes, NodeId* out) const = 0;
   virtual void add_node(const NodeSpec& node) = 0;
   virtual void remove_node(NodeId node) = 0;
-  // Memory held by the strategy's lookup state, in bytes.
+  // One membership change of several nodes. The result must be exactly the
+  // state that add_node / remove_node called for each node in the given order
+  // would give (the same owner for every hash, the same state_bytes()), only
+  // cheaper: a strategy whose single change rebuilds O(state) overrides these
+  // to rebuild once per batch. The defaults are that loop. Order matters for
+  // strategies whose result depends on it (LIFO removal in jump and its kin,
+  // anchor's and memento's stack of removed buckets): the simulator passes
+  // joining nodes in the event's order and leaving nodes most recently joined
+  // first. An empty batch changes nothing. On bad input (a node not active,
+  // listed twice, beyond a capacity) a batch throws ringsim::Error as the
+  // loop would; the state after such an error is unspecified.
+  virtual void add_nodes(std::span<const NodeSpec> nodes) {
+    for (const auto& n : nodes) add_node(n);
+  }
+  virtual void remove_nodes(std::span<const NodeId> nodes) {
+    for (NodeId n : nodes) remove_node(n);
+  }
+  // The bytes of the strategy's lookup state: the elements its arrays hold
+  // (their size, or a capacity reserved up front), never spare capacity left
+  // by growth, so that the figure depends on the state alone and not on how
+  // the vectors grew (a batch and the same changes one by one report the
+  // same).
   virtual std::size_t state_bytes() const = 0;
   virtual PlacementTraits traits() const = 0;
 

@@ -1,11 +1,63 @@
 #include "engine/cluster.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "key_counter.hpp"
 #include "registry.hpp"
 
 namespace ringsim {
+
+namespace {
+
+// Active weight in fixed point, 2^-60 units: every weight ringsim accepts
+// ([kMinWeight, kMaxWeight], so >= 2^-7) is an exact multiple of 2^-60, and
+// 2^24 nodes of weight 100 stay below 2^91, so sums are exact and do not
+// depend on the order of additions and subtractions.
+__extension__ typedef unsigned __int128 WeightSum;
+
+WeightSum fixed_weight(double w) { return static_cast<WeightSum>(std::ldexp(w, 60)); }
+
+double share(WeightSum mine, WeightSum total) {
+  return total == 0 ? 0.0 : static_cast<double>(mine) / static_cast<double>(total);
+}
+
+// The largest share of rank `rank` from `start` over the timeline: the
+// weights of rank's active nodes and of all active nodes, kept as each event
+// changes them.
+double largest_share_from(const Membership& start, const std::vector<ResolvedEvent>& timeline,
+                          int rank) {
+  std::vector<char> active(start.nodes(), 0);
+  WeightSum mine = 0, total = 0;
+  for (NodeId n = 0; n < start.nodes(); ++n) {
+    if (!start.active(n)) continue;
+    active[n] = 1;
+    const WeightSum w = fixed_weight(start.weight(n));
+    total += w;
+    if (start.rank_of(n) == rank) mine += w;
+  }
+  double most = share(mine, total);
+  for (const auto& ev : timeline) {
+    const bool joins = ev.kind == EventKind::kAdd;
+    for (NodeId v : ev.nodes) {
+      if (active[v] == (joins ? 1 : 0)) continue;  // no change, as in Membership
+      active[v] = joins ? 1 : 0;
+      const WeightSum w = fixed_weight(start.weight(v));
+      const bool here = start.rank_of(v) == rank;
+      if (joins) {
+        total += w;
+        if (here) mine += w;
+      } else {
+        total -= w;
+        if (here) mine -= w;
+      }
+    }
+    most = std::max(most, share(mine, total));
+  }
+  return most;
+}
+
+}  // namespace
 
 Cluster::Cluster(const Experiment& e, const StrategySpec& spec, int ranks)
     : m_(e.nodes, ranks, e.weights, parse_mapping(e.mapping), e.keys.seed),
@@ -16,15 +68,18 @@ Cluster::Cluster(const Experiment& e, const StrategySpec& spec, int ranks)
 
 double Cluster::apply(const ResolvedEvent& ev) {
   double added = 0;
-  for (NodeId n : ev.nodes) {
-    if (ev.kind == EventKind::kAdd) {
+  if (ev.kind == EventKind::kAdd) {
+    std::vector<NodeSpec> joining;
+    joining.reserve(ev.nodes.size());
+    for (NodeId n : ev.nodes) {
       m_.activate(n);
-      p_->add_node(m_.spec(n));
+      joining.push_back(m_.spec(n));
       added += m_.weight(n);
-    } else {
-      m_.deactivate(n);
-      p_->remove_node(n);
     }
+    p_->add_nodes(joining);
+  } else {
+    for (NodeId n : ev.nodes) m_.deactivate(n);
+    p_->remove_nodes(ev.nodes);
   }
   return added;
 }
@@ -42,24 +97,13 @@ void Cluster::rebalance(const Shard& shard, const KeySpace& keys, MPI_Comm comm)
 }
 
 double Cluster::largest_share(const std::vector<ResolvedEvent>& timeline, int rank) const {
-  Membership future = m_;
-  auto my_share = [&] {
-    double mine = 0;
-    for (NodeId v : future.active_nodes())
-      if (future.rank_of(v) == rank) mine += future.weight(v);
-    return mine / future.active_weight();
-  };
-  double most = my_share();
-  for (const auto& ev : timeline) {
-    for (NodeId v : ev.nodes) {
-      if (ev.kind == EventKind::kAdd)
-        future.activate(v);
-      else
-        future.deactivate(v);
-    }
-    most = std::max(most, my_share());
-  }
-  return most;
+  return largest_share_from(m_, timeline, rank);
+}
+
+double largest_share(const Experiment& e, int ranks, int rank) {
+  Membership m(e.nodes, ranks, e.weights, parse_mapping(e.mapping), e.keys.seed);
+  for (NodeId n = 0; n < e.initial; ++n) m.activate(n);
+  return largest_share_from(m, e.timeline, rank);
 }
 
 }  // namespace ringsim

@@ -25,7 +25,9 @@ class Cluster {
   const Placement& placement() const { return *p_; }
   bool load_aware() const { return p_->traits().load_aware; }
 
-  // Applies the event to the membership and the strategy; returns the
+  // Applies the event to the membership and the strategy, with one batched
+  // add_nodes / remove_nodes call for all of its nodes (in the event's
+  // order: leaving nodes come most recently joined first); returns the
   // weight added (0 for removals and failures).
   double apply(const ResolvedEvent& ev);
 
@@ -34,12 +36,23 @@ class Cluster {
   void rebalance(const Shard& shard, const KeySpace& keys, MPI_Comm comm);
 
   // The largest share (by weight) of all records that this rank's nodes
-  // hold at any point of the timeline.
+  // hold at any point of the timeline, from this cluster's current
+  // membership. Superseded by the free function largest_share below, which
+  // needs no Cluster (one call per run instead of one per strategy and
+  // repetition); the same value.
   double largest_share(const std::vector<ResolvedEvent>& timeline, int rank) const;
 
  private:
   Membership m_;
   std::unique_ptr<Placement> p_;
 };
+
+// The largest share (by weight) of all records that rank `rank`'s nodes hold
+// at any point of e.timeline, with e's initial membership and node layout on
+// `ranks` ranks (the layout Cluster uses). O(nodes + nodes changed over the
+// timeline): the per-rank and total active weights are kept as events change
+// them, summed exactly (in fixed point), so the value does not depend on the
+// order of the additions.
+double largest_share(const Experiment& e, int ranks, int rank);
 
 }  // namespace ringsim

@@ -85,8 +85,8 @@ class AnchorPlacement final : public PlacementBase<AnchorPlacement> {
     bucket_of_node_[node] = kNoBucket;
   }
 
-  // The anchor arrays, the removed stack and the two directions of the
-  // bucket <-> node map.
+  // The anchor arrays, the removed stack (reserved at its full size a up
+  // front) and the two directions of the bucket <-> node map.
   std::size_t state_bytes() const override {
     return (A_.capacity() + K_.capacity() + W_.capacity() + L_.capacity() + R_.capacity() +
             node_of_bucket_.capacity() + bucket_of_node_.capacity()) *

@@ -18,9 +18,13 @@
 // search on the position with one collective count per step (64 steps).
 #include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "error.hpp"
+#include "hash.hpp"
 #include "placement.hpp"
+#include "placement/node_batch.hpp"
 #include "placement/ring_points.hpp"
 
 namespace ringsim {
@@ -59,9 +63,32 @@ class BoundedLoadsPlacement final : public PlacementBase<BoundedLoadsPlacement> 
     invalidate();
   }
 
+  // A batch: the new points merged into the sorted ring in one pass.
+  void add_nodes(std::span<const NodeSpec> nodes) override {
+    if (nodes.empty()) return;  // the loop would not invalidate the assignment
+    std::vector<std::pair<std::uint64_t, NodeId>> fresh;
+    for (const auto& n : nodes) {
+      set_weight(n);
+      for (std::int64_t r = 0; r < point_count(n); ++r)
+        fresh.emplace_back(hash_pair(n.id, static_cast<std::uint64_t>(r), kPointSeed), n.id);
+    }
+    points_.insert_sorted(std::move(fresh));
+    invalidate();
+  }
+
+  // A batch: one pass drops the points of every leaving node.
+  void remove_nodes(std::span<const NodeId> nodes) override {
+    if (nodes.empty()) return;
+    const NodeBatch leaving(nodes);
+    points_.remove_if([&leaving](NodeId owner) { return leaving.contains(owner); });
+    for (NodeId node : nodes)
+      if (node < weights_.size()) weights_[node] = 0.0;
+    invalidate();
+  }
+
   std::size_t state_bytes() const override {
-    return points_.bytes() + weights_.capacity() * sizeof(double) +
-           seg_end_.capacity() * sizeof(std::uint64_t) + seg_owner_.capacity() * sizeof(NodeId);
+    return points_.bytes() + weights_.size() * sizeof(double) +
+           seg_end_.size() * sizeof(std::uint64_t) + seg_owner_.size() * sizeof(NodeId);
   }
 
   PlacementTraits traits() const override {
@@ -74,12 +101,16 @@ class BoundedLoadsPlacement final : public PlacementBase<BoundedLoadsPlacement> 
   void rebalance(const KeyHashCounter& keys) override;
 
  private:
-  void place(const NodeSpec& n) {
+  std::int64_t point_count(const NodeSpec& n) const {
+    return std::max<std::int64_t>(std::llround(static_cast<double>(vnodes_) * n.weight), 1);
+  }
+  void set_weight(const NodeSpec& n) {
     if (n.id >= weights_.size()) weights_.resize(n.id + 1, 0.0);
     weights_[n.id] = n.weight;
-    points_.add(n.id,
-                std::max<std::int64_t>(std::llround(static_cast<double>(vnodes_) * n.weight), 1),
-                kPointSeed);
+  }
+  void place(const NodeSpec& n) {
+    set_weight(n);
+    points_.add(n.id, point_count(n), kPointSeed);
   }
   void invalidate() {
     seg_end_.clear();

@@ -83,7 +83,7 @@ class DxPlacement final : public PlacementBase<DxPlacement> {
     --active_count_;
   }
 
-  std::size_t state_bytes() const override { return active_.capacity() * sizeof(std::uint64_t); }
+  std::size_t state_bytes() const override { return active_.size() * sizeof(std::uint64_t); }
   PlacementTraits traits() const override {
     return {.weighted = false, .removal = Removal::kAny, .minimal_disruption = true};
   }

@@ -21,6 +21,7 @@
 #include "error.hpp"
 #include "placement.hpp"
 #include "placement/jump_hash.hpp"
+#include "placement/node_batch.hpp"
 
 namespace ringsim {
 namespace {
@@ -53,7 +54,19 @@ class JumpPlacement final : public PlacementBase<JumpPlacement> {
     throw Error("jump: cannot remove node " + std::to_string(node) + ", it is not active");
   }
 
-  std::size_t state_bytes() const override { return buckets_.capacity() * sizeof(NodeId); }
+  // removal=swap: one pass finds every leaving node, which then takes the
+  // last bucket's node as in remove_node. removal=lifo removes from the top
+  // in O(1) per node.
+  void remove_nodes(std::span<const NodeId> nodes) override {
+    if (!swap_) {
+      for (NodeId n : nodes) remove_node(n);
+      return;
+    }
+    if (const auto missing = swap_remove(buckets_, nodes, [](std::size_t, std::size_t) {}))
+      throw Error("jump: cannot remove node " + std::to_string(*missing) + ", it is not active");
+  }
+
+  std::size_t state_bytes() const override { return buckets_.size() * sizeof(NodeId); }
   PlacementTraits traits() const override {
     if (swap_) return {.weighted = false, .removal = Removal::kAny, .minimal_disruption = false};
     return {.weighted = false, .removal = Removal::kLastAdded, .minimal_disruption = true};

@@ -23,10 +23,13 @@
 // M much larger than the number of nodes (it uses M > 100 N).
 #include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "error.hpp"
 #include "hash.hpp"
 #include "placement.hpp"
+#include "placement/node_batch.hpp"
 
 namespace ringsim {
 namespace {
@@ -74,9 +77,68 @@ class MaglevPlacement final : public PlacementBase<MaglevPlacement> {
     rebuild();
   }
 
+  // A batch: the new nodes merged into the ascending ids in one pass, one
+  // table population.
+  void add_nodes(std::span<const NodeSpec> nodes) override {
+    if (nodes.empty()) return;
+    if (ids_.size() + nodes.size() > m_) {
+      throw Error("maglev: cannot add " + std::to_string(nodes.size()) + " node(s) to " +
+                  std::to_string(ids_.size()) + ", table_size " + std::to_string(m_) +
+                  " has room for fewer");
+    }
+    std::vector<NodeSpec> fresh(nodes.begin(), nodes.end());
+    std::sort(fresh.begin(), fresh.end(),
+              [](const NodeSpec& a, const NodeSpec& b) { return a.id < b.id; });
+    std::vector<NodeId> ids;
+    std::vector<double> weights;
+    ids.reserve(ids_.size() + fresh.size());
+    weights.reserve(ids.capacity());
+    std::size_t i = 0;
+    for (const NodeSpec& n : fresh) {
+      while (i < ids_.size() && ids_[i] < n.id) {
+        ids.push_back(ids_[i]);
+        weights.push_back(weights_[i++]);
+      }
+      if ((i < ids_.size() && ids_[i] == n.id) || (!ids.empty() && ids.back() == n.id))
+        throw Error("maglev: node " + std::to_string(n.id) + " is already active");
+      ids.push_back(n.id);
+      weights.push_back(n.weight);
+    }
+    ids.insert(ids.end(), ids_.begin() + static_cast<std::ptrdiff_t>(i), ids_.end());
+    weights.insert(weights.end(), weights_.begin() + static_cast<std::ptrdiff_t>(i),
+                   weights_.end());
+    ids_ = std::move(ids);
+    weights_ = std::move(weights);
+    rebuild();
+  }
+
+  // A batch: one pass drops every leaving node, one table population.
+  void remove_nodes(std::span<const NodeId> nodes) override {
+    if (nodes.empty()) return;
+    NodeBatch leaving(nodes);
+    if (leaving.repeated())
+      throw Error("maglev: cannot remove node " + std::to_string(NodeBatch::first_repeated(nodes)) +
+                  " twice");
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < ids_.size(); ++i) {
+      if (leaving.contains(ids_[i])) {
+        leaving.found(ids_[i]);
+        continue;
+      }
+      ids_[out] = ids_[i];
+      weights_[out] = weights_[i];
+      ++out;
+    }
+    if (const auto n = leaving.missing(nodes))
+      throw Error("maglev: cannot remove node " + std::to_string(*n) + ", it is not active");
+    ids_.resize(out);
+    weights_.resize(out);
+    rebuild();
+  }
+
   std::size_t state_bytes() const override {
-    return table_.capacity() * sizeof(NodeId) + ids_.capacity() * sizeof(NodeId) +
-           weights_.capacity() * sizeof(double);
+    return table_.size() * sizeof(NodeId) + ids_.size() * sizeof(NodeId) +
+           weights_.size() * sizeof(double);
   }
   PlacementTraits traits() const override {
     return {.weighted = true, .removal = Removal::kAny, .minimal_disruption = false};

@@ -87,7 +87,7 @@ class ReplacementSet {
     return out;
   }
 
-  std::size_t bytes() const { return slots_.capacity() * sizeof(Entry); }
+  std::size_t bytes() const { return slots_.size() * sizeof(Entry); }
 
  private:
   static constexpr std::size_t kMinSlots = 16;
@@ -181,8 +181,8 @@ class MementoPlacement final : public PlacementBase<MementoPlacement> {
 
   // The replacement set, the b-array's node ids and the node -> bucket index.
   std::size_t state_bytes() const override {
-    return removed_.bytes() + node_of_bucket_.capacity() * sizeof(NodeId) +
-           bucket_of_node_.capacity() * sizeof(std::uint32_t);
+    return removed_.bytes() + node_of_bucket_.size() * sizeof(NodeId) +
+           bucket_of_node_.size() * sizeof(std::uint32_t);
   }
   PlacementTraits traits() const override {
     return {.weighted = false, .removal = Removal::kAny, .minimal_disruption = true};

@@ -5,6 +5,7 @@
 
 #include "error.hpp"
 #include "placement.hpp"
+#include "placement/node_batch.hpp"
 
 namespace ringsim {
 namespace {
@@ -18,7 +19,15 @@ class ModuloPlacement final : public PlacementBase<ModuloPlacement> {
   void remove_node(NodeId node) override {
     active_.erase(std::remove(active_.begin(), active_.end(), node), active_.end());
   }
-  std::size_t state_bytes() const override { return active_.capacity() * sizeof(NodeId); }
+  // A batch: one order-keeping pass drops every leaving node.
+  void remove_nodes(std::span<const NodeId> nodes) override {
+    if (nodes.empty()) return;
+    const NodeBatch leaving(nodes);
+    active_.erase(std::remove_if(active_.begin(), active_.end(),
+                                 [&leaving](NodeId n) { return leaving.contains(n); }),
+                  active_.end());
+  }
+  std::size_t state_bytes() const override { return active_.size() * sizeof(NodeId); }
   PlacementTraits traits() const override {
     return {.weighted = false, .removal = Removal::kAny, .minimal_disruption = false};
   }

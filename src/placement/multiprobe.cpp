@@ -20,10 +20,13 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "error.hpp"
 #include "hash.hpp"
 #include "placement.hpp"
+#include "placement/node_batch.hpp"
 #include "placement/ring_points.hpp"
 
 namespace ringsim {
@@ -74,6 +77,31 @@ class MultiProbePlacement final : public PlacementBase<MultiProbePlacement> {
       throw Error("multiprobe: cannot remove node " + std::to_string(node) + ", it is not active");
   }
 
+  // A batch: the new points merged into the sorted ones in one pass.
+  void add_nodes(std::span<const NodeSpec> nodes) override {
+    std::vector<std::pair<std::uint64_t, NodeId>> fresh;
+    for (const auto& n : nodes)
+      for_each_point(n, [&](std::uint64_t pos) { fresh.emplace_back(pos, n.id); });
+    ring_.insert_sorted(std::move(fresh));
+  }
+
+  // A batch: one pass drops the points of every leaving node. Every active
+  // node has a point, so a node without one is not active.
+  void remove_nodes(std::span<const NodeId> nodes) override {
+    if (nodes.empty()) return;
+    NodeBatch leaving(nodes);
+    if (leaving.repeated())
+      throw Error("multiprobe: cannot remove node " +
+                  std::to_string(NodeBatch::first_repeated(nodes)) + " twice");
+    ring_.remove_if([&leaving](NodeId owner) {
+      if (!leaving.contains(owner)) return false;
+      leaving.found(owner);
+      return true;
+    });
+    if (const auto n = leaving.missing(nodes))
+      throw Error("multiprobe: cannot remove node " + std::to_string(*n) + ", it is not active");
+  }
+
   std::size_t state_bytes() const override { return ring_.bytes(); }
   PlacementTraits traits() const override {
     return {.weighted = true, .removal = Removal::kAny, .minimal_disruption = true};
@@ -82,12 +110,14 @@ class MultiProbePlacement final : public PlacementBase<MultiProbePlacement> {
  private:
   // Point r of a node; point 0 is the node's single point of the unweighted
   // algorithm.
-  void place(const NodeSpec& n) {
+  template <class F>
+  void for_each_point(const NodeSpec& n, const F& f) const {
     const auto count = std::max<std::int64_t>(std::llround(double(points_) * n.weight), 1);
     for (std::int64_t r = 0; r < count; ++r)
-      ring_.add_at(
-          r == 0 ? hash_u64(n.id, kPointSeed) : hash_pair(n.id, std::uint64_t(r), kPointSeed),
-          n.id);
+      f(r == 0 ? hash_u64(n.id, kPointSeed) : hash_pair(n.id, std::uint64_t(r), kPointSeed));
+  }
+  void place(const NodeSpec& n) {
+    for_each_point(n, [&](std::uint64_t pos) { ring_.add_at(pos, n.id); });
   }
 
   std::uint32_t probes_;

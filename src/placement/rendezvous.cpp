@@ -20,6 +20,7 @@
 #include "error.hpp"
 #include "hash.hpp"
 #include "placement.hpp"
+#include "placement/node_batch.hpp"
 
 namespace ringsim {
 namespace {
@@ -98,9 +99,35 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
     throw Error("rendezvous: cannot remove node " + std::to_string(node) + ", it is not active");
   }
 
+  // A batch: one check of the weights instead of one per node.
+  void add_nodes(std::span<const NodeSpec> nodes) override {
+    for (const auto& n : nodes) {
+      ids_.push_back(n.id);
+      weights_.push_back(n.weight);
+      salts_.push_back(hash_u64(n.id, kScoreSeed));
+    }
+    update_uniform();
+  }
+
+  // A batch: one pass finds every leaving node, which then swaps with the
+  // last as in remove_node; one check of the weights.
+  void remove_nodes(std::span<const NodeId> nodes) override {
+    if (nodes.empty()) return;
+    const auto missing = swap_remove(ids_, nodes, [&](std::size_t from, std::size_t to) {
+      weights_[to] = weights_[from];
+      salts_[to] = salts_[from];
+    });
+    if (missing)
+      throw Error("rendezvous: cannot remove node " + std::to_string(*missing) +
+                  ", it is not active");
+    weights_.resize(ids_.size());
+    salts_.resize(ids_.size());
+    update_uniform();
+  }
+
   std::size_t state_bytes() const override {
-    return ids_.capacity() * sizeof(NodeId) + weights_.capacity() * sizeof(double) +
-           salts_.capacity() * sizeof(std::uint64_t);
+    return ids_.size() * sizeof(NodeId) + weights_.size() * sizeof(double) +
+           salts_.size() * sizeof(std::uint64_t);
   }
   PlacementTraits traits() const override {
     return {.weighted = true, .removal = Removal::kAny, .minimal_disruption = true};

@@ -21,6 +21,7 @@
 #include "error.hpp"
 #include "hash.hpp"
 #include "placement.hpp"
+#include "placement/node_batch.hpp"
 
 namespace ringsim {
 namespace {
@@ -66,9 +67,53 @@ class RingPlacement final : public PlacementBase<RingPlacement> {
   void add_node(const NodeSpec& node) override {
     std::vector<Point> fresh;
     append_points(node, fresh);
+    merge(std::move(fresh));
+  }
+
+  void remove_node(NodeId node) override {
+    drop([node](NodeId owner) { return owner == node; });
+  }
+
+  // A batch: every new point merged in one pass, one index rebuild.
+  void add_nodes(std::span<const NodeSpec> nodes) override {
+    if (nodes.empty()) return;
+    std::vector<Point> fresh;
+    for (const auto& n : nodes) append_points(n, fresh);
+    merge(std::move(fresh));
+  }
+
+  // A batch: one pass drops the points of every leaving node, one index
+  // rebuild.
+  void remove_nodes(std::span<const NodeId> nodes) override {
+    if (nodes.empty()) return;
+    const NodeBatch leaving(nodes);
+    drop([&leaving](NodeId owner) { return leaving.contains(owner); });
+  }
+
+  std::size_t state_bytes() const override {
+    return positions_.size() * sizeof(std::uint64_t) + owners_.size() * sizeof(NodeId) +
+           first_.size() * sizeof(std::uint32_t);
+  }
+  PlacementTraits traits() const override {
+    return {.weighted = true, .removal = Removal::kAny, .minimal_disruption = true};
+  }
+
+ private:
+  // (position, node id): sorting pairs breaks the (improbable) tie of two
+  // equal positions by node id, the same way on every rank.
+  using Point = std::pair<std::uint64_t, NodeId>;
+
+  void append_points(const NodeSpec& node, std::vector<Point>& out) const {
+    const auto points =
+        static_cast<std::int64_t>(std::llround(static_cast<double>(vnodes_) * node.weight));
+    for (std::int64_t r = 0; r < std::max<std::int64_t>(points, 1); ++r)
+      out.emplace_back(hash_pair(node.id, static_cast<std::uint64_t>(r), kPointSeed), node.id);
+  }
+
+  // Merges new points into the sorted ones from the back: the same order as
+  // sorting everything again, in linear time. Then rebuilds the index.
+  void merge(std::vector<Point> fresh) {
     std::sort(fresh.begin(), fresh.end());
-    // Merge from the back into the grown arrays: the same order as sorting
-    // everything again, in linear time.
     owners_.pop_back();  // the wrap-around entry
     std::size_t old_size = positions_.size();
     positions_.resize(old_size + fresh.size());
@@ -90,11 +135,14 @@ class RingPlacement final : public PlacementBase<RingPlacement> {
     rebuild_index();
   }
 
-  void remove_node(NodeId node) override {
+  // Drops, in one pass, the points whose owner `leaving` accepts, then
+  // rebuilds the index.
+  template <class Leaving>
+  void drop(const Leaving& leaving) {
     owners_.pop_back();  // the wrap-around entry
     std::size_t out = 0;
     for (std::size_t i = 0; i < owners_.size(); ++i) {
-      if (owners_[i] == node) continue;
+      if (leaving(owners_[i])) continue;
       positions_[out] = positions_[i];
       owners_[out] = owners_[i];
       ++out;
@@ -102,26 +150,6 @@ class RingPlacement final : public PlacementBase<RingPlacement> {
     positions_.resize(out);
     owners_.resize(out);
     rebuild_index();
-  }
-
-  std::size_t state_bytes() const override {
-    return positions_.capacity() * sizeof(std::uint64_t) + owners_.capacity() * sizeof(NodeId) +
-           first_.capacity() * sizeof(std::uint32_t);
-  }
-  PlacementTraits traits() const override {
-    return {.weighted = true, .removal = Removal::kAny, .minimal_disruption = true};
-  }
-
- private:
-  // (position, node id): sorting pairs breaks the (improbable) tie of two
-  // equal positions by node id, the same way on every rank.
-  using Point = std::pair<std::uint64_t, NodeId>;
-
-  void append_points(const NodeSpec& node, std::vector<Point>& out) const {
-    const auto points =
-        static_cast<std::int64_t>(std::llround(static_cast<double>(vnodes_) * node.weight));
-    for (std::int64_t r = 0; r < std::max<std::int64_t>(points, 1); ++r)
-      out.emplace_back(hash_pair(node.id, static_cast<std::uint64_t>(r), kPointSeed), node.id);
   }
 
   // Recomputes the bucket table for the current points and appends the

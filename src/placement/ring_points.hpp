@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "hash.hpp"
@@ -27,6 +28,48 @@ class RingPoints {
   void add_at(std::uint64_t position, NodeId node) {
     positions_.push_back(position);
     owners_.push_back(node);
+  }
+
+  // Adds the points of a batch, (position, node) pairs in any order, into
+  // the sorted points: the same arrays as add_at() for each and sort(), but
+  // the existing points are merged in one linear pass from the back.
+  void insert_sorted(std::vector<std::pair<std::uint64_t, NodeId>> fresh) {
+    std::sort(fresh.begin(), fresh.end());
+    std::size_t old_size = positions_.size();
+    positions_.resize(old_size + fresh.size());
+    owners_.resize(old_size + fresh.size());
+    std::size_t out = positions_.size();
+    std::size_t f = fresh.size();
+    while (f > 0) {
+      --out;
+      if (old_size > 0 &&
+          std::pair{positions_[old_size - 1], owners_[old_size - 1]} > fresh[f - 1]) {
+        --old_size;
+        positions_[out] = positions_[old_size];
+        owners_[out] = owners_[old_size];
+      } else {
+        --f;
+        positions_[out] = fresh[f].first;
+        owners_[out] = fresh[f].second;
+      }
+    }
+  }
+
+  // Removes, in one pass, every point whose owner `leaving` accepts; returns
+  // how many went.
+  template <class Leaving>
+  std::size_t remove_if(const Leaving& leaving) {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < owners_.size(); ++i) {
+      if (leaving(owners_[i])) continue;
+      positions_[out] = positions_[i];
+      owners_[out] = owners_[i];
+      ++out;
+    }
+    const std::size_t removed = owners_.size() - out;
+    positions_.resize(out);
+    owners_.resize(out);
+    return removed;
   }
 
   void remove(NodeId node) {
@@ -71,7 +114,7 @@ class RingPoints {
   const std::vector<NodeId>& owners() const { return owners_; }
   std::size_t size() const { return positions_.size(); }
   std::size_t bytes() const {
-    return positions_.capacity() * sizeof(std::uint64_t) + owners_.capacity() * sizeof(NodeId);
+    return positions_.size() * sizeof(std::uint64_t) + owners_.size() * sizeof(NodeId);
   }
 
  private:
