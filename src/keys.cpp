@@ -1,5 +1,7 @@
 #include "keys.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -23,8 +25,21 @@ constexpr std::uint64_t kValueSalt = 0x76616c7565736565ULL;  // "valuesee"
 std::uint64_t KeySpace::key(std::uint64_t index) const {
   // Zipf keys are the uniform ones; only their request rates differ.
   if (distribution == KeyDistribution::kSequential) return index;
-  if (distribution == KeyDistribution::kFile) return (*listed)[index];
+  if (distribution == KeyDistribution::kFile) {
+    if (!holds(index)) {
+      const std::uint64_t n = listed ? listed->size() : 0;
+      throw Error("key index " + std::to_string(index) + " of the trace is not held here (this " +
+                  "rank holds [" + std::to_string(listed_first) + ", " +
+                  std::to_string(listed_first + n) + ")); resolve_trace_keys() asks its rank");
+    }
+    return (*listed)[index - listed_first];
+  }
   return mix64(index ^ mix64(seed ^ kKeySalt));
+}
+
+bool KeySpace::holds(std::uint64_t index) const {
+  if (distribution != KeyDistribution::kFile) return true;
+  return listed && index >= listed_first && index - listed_first < listed->size();
 }
 
 double KeySpace::popularity(std::uint64_t k) const {
@@ -90,23 +105,121 @@ std::string key_file_problem(const KeySpace& keys) {
   return problem.empty() ? "" : "keys.file: " + problem;
 }
 
-std::vector<std::uint64_t> read_key_trace(const std::string& path) {
+std::uint64_t trace_line_key(std::string_view line) {
+  std::uint64_t k = 0;
+  const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), k);
+  if (ec != std::errc() || end != line.data() + line.size() || line.empty())
+    k = hash_bytes(line.data(), line.size(), 0);
+  return k;
+}
+
+std::string trace_line_too_long(const std::string& path, std::uint64_t line) {
+  return "keys.file: " + path + ": line " + std::to_string(line) + " is longer than " +
+         std::to_string(kMaxTraceLineBytes) + " bytes (one key per line)";
+}
+
+namespace {
+constexpr std::size_t kTraceBufferBytes = std::size_t{1} << 20;
+}  // namespace
+
+TraceReader::TraceReader(const std::string& path, std::uint64_t begin) {
   if (const std::string problem = read_problem(path); !problem.empty())
     throw Error("keys.file: " + problem);
-  std::ifstream in(path);
-  if (!in) throw Error("keys.file: cannot read " + path);
+  errno = 0;
+  f_ = std::fopen(path.c_str(), "rb");
+  if (!f_) throw Error("keys.file: cannot read " + path + ": " + std::strerror(errno));
+  buf_.resize(kTraceBufferBytes);
+  struct stat st {};
+  if (::fstat(::fileno(f_), &st) != 0 || st.st_size < 0) {
+    problem_ = std::strerror(errno ? errno : EIO);
+    return;
+  }
+  size_ = static_cast<std::uint64_t>(st.st_size);
+  if (begin == 0 || begin >= size_) {
+    next_ = std::min(begin, size_);
+    return;
+  }
+  // The line that holds byte begin - 1 is someone else's: skip past its end.
+  if (::fseeko(f_, static_cast<off_t>(begin - 1), SEEK_SET) != 0) {
+    problem_ = std::strerror(errno ? errno : EIO);
+    return;
+  }
+  next_ = begin - 1;
+  while (pos_ < len_ || fill()) {
+    const char* b = buf_.data() + pos_;
+    const auto* nl = static_cast<const char*>(std::memchr(b, '\n', len_ - pos_));
+    const std::size_t n = nl ? static_cast<std::size_t>(nl - b) + 1 : len_ - pos_;
+    pos_ += n;
+    next_ += n;
+    if (nl) return;
+  }
+}
+
+TraceReader::~TraceReader() {
+  if (f_) std::fclose(f_);
+}
+
+bool TraceReader::fill() {
+  pos_ = 0;
+  len_ = std::fread(buf_.data(), 1, buf_.size(), f_);
+  if (len_ == 0 && std::ferror(f_)) problem_ = std::strerror(errno ? errno : EIO);
+  return len_ > 0;
+}
+
+bool TraceReader::next(std::uint64_t limit, std::uint64_t& offset, std::string_view& line) {
+  while (problem_.empty() && next_ < limit && next_ < size_) {
+    offset = next_;
+    long_.clear();
+    std::string_view text;
+    for (;;) {
+      if (pos_ == len_ && !fill()) {
+        if (!problem_.empty()) return false;
+        text = long_;  // the file's last line, without a line end
+        break;
+      }
+      const char* b = buf_.data() + pos_;
+      const auto* nl = static_cast<const char*>(std::memchr(b, '\n', len_ - pos_));
+      const std::size_t n = nl ? static_cast<std::size_t>(nl - b) : len_ - pos_;
+      if (long_.size() + n > kMaxTraceLineBytes) {
+        too_long_ = true;
+        problem_ = "too long";
+        return false;
+      }
+      const std::size_t used = n + (nl ? 1 : 0);
+      pos_ += used;
+      next_ += used;
+      if (nl && long_.empty()) {
+        text = std::string_view(b, n);
+        break;
+      }
+      long_.append(b, n);
+      if (nl) {
+        text = long_;
+        break;
+      }
+    }
+    ++lines_;
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.empty()) continue;
+    line = text;
+    return true;
+  }
+  return false;
+}
+
+std::vector<std::uint64_t> read_key_trace(const std::string& path) {
+  TraceReader reader(path, 0);
   std::vector<std::uint64_t> keys;
   std::unordered_set<std::uint64_t> seen;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    std::uint64_t k = 0;
-    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), k);
-    if (ec != std::errc() || end != line.data() + line.size())
-      k = hash_bytes(line.data(), line.size(), 0);
+  std::uint64_t offset = 0;
+  std::string_view line;
+  while (reader.next(UINT64_MAX, offset, line)) {
+    const std::uint64_t k = trace_line_key(line);
     if (seen.insert(k).second) keys.push_back(k);
   }
+  if (reader.too_long()) throw Error(trace_line_too_long(path, reader.lines() + 1));
+  if (!reader.problem().empty())
+    throw Error("keys.file: cannot read " + path + ": " + reader.problem());
   if (keys.empty()) throw Error("keys.file: " + path + " holds no key (one key per line)");
   return keys;
 }
@@ -126,7 +239,9 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source) {
                 " holds only " + std::to_string(keys.size()) + " distinct keys");
   if (!count_given) ks.count = keys.size();
   keys.resize(ks.count);
+  keys.shrink_to_fit();
   ks.listed = std::make_shared<const std::vector<std::uint64_t>>(std::move(keys));
+  ks.listed_first = 0;
 }
 
 }  // namespace ringsim

@@ -4,9 +4,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ringsim {
@@ -25,13 +27,21 @@ struct KeySpace {
   std::string file;            // kFile: the trace, one key per line, as written
   std::string path;            // kFile: `file` resolved against the experiment's folder
   double zipf_exponent = 1.1;  // kZipf: s
-  // kFile: the distinct keys of the trace, in order of first appearance.
+  // kFile: the trace's distinct keys in order of first appearance, those with
+  // indices [listed_first, listed_first + listed->size()). The serial
+  // load_key_trace() keeps all of them (listed_first = 0); the collective one
+  // (engine/key_trace.hpp) keeps this rank's share only.
   std::shared_ptr<const std::vector<std::uint64_t>> listed;
+  std::uint64_t listed_first = 0;
 
   // The key with index i. Uniform keys are a bijection of the index, so no two
   // indices share a key; sequential keys are the index itself; file keys are
-  // the trace's distinct keys in order.
+  // the trace's distinct keys in order, and this rank knows only the listed
+  // ones: for another index key() throws ringsim::Error (resolve_trace_keys()
+  // in engine/key_trace.hpp asks the rank that holds it).
   std::uint64_t key(std::uint64_t index) const;
+  // kFile: whether key(index) is known here (always true otherwise).
+  bool holds(std::uint64_t index) const;
   // Relative request rate of a key: 1 / (index + 1)^s for kZipf, 1 otherwise.
   double popularity(std::uint64_t key) const;
   // The 64-bit hash that placement strategies see.
@@ -45,16 +55,69 @@ struct KeySpace {
 
 const char* to_string(KeyDistribution d);
 
-// Reads a key trace: one key per line; a line of decimal digits that fits in
-// 64 bits is that number, any other non-empty line is a string key hashed to
-// 64 bits. Returns the distinct keys in order of first appearance. Throws
-// ringsim::Error naming the file if it cannot be read or holds no key.
+// A key trace has one key per line ('\n' ends a line, a '\r' before it is
+// dropped, empty lines are skipped); a line of decimal digits that fits in 64
+// bits is that number, any other line is a string key hashed to 64 bits. A
+// line may hold at most kMaxTraceLineBytes bytes.
+constexpr std::size_t kMaxTraceLineBytes = std::size_t{1} << 20;
+
+// The key a trace line (without its line end) names.
+std::uint64_t trace_line_key(std::string_view line);
+
+// Reads the lines of a trace that start in a byte range, in order, through a
+// buffer of fixed size: memory does not grow with the trace.
+class TraceReader {
+ public:
+  // Opens `path` and finds the first line that starts at or after byte
+  // `begin` (the line holding byte begin - 1 belongs to whoever reads the
+  // range before). Throws ringsim::Error ("keys.file: cannot read ...").
+  TraceReader(const std::string& path, std::uint64_t begin);
+  ~TraceReader();
+  TraceReader(const TraceReader&) = delete;
+  TraceReader& operator=(const TraceReader&) = delete;
+
+  // The next line (its first byte's offset, its text without the line end)
+  // that starts before byte `limit`; false when there is none, at the end of
+  // the file, or after a problem (see problem()). Empty lines are counted
+  // and skipped. The text is valid until the next call.
+  bool next(std::uint64_t limit, std::uint64_t& offset, std::string_view& line);
+  // Lines started so far, empty ones included (at a problem: the lines
+  // before the line that has it).
+  std::uint64_t lines() const { return lines_; }
+  // The file's size in bytes.
+  std::uint64_t size() const { return size_; }
+  // "" or what went wrong, without the path or line number: "too long" for a
+  // line of more than kMaxTraceLineBytes bytes, else the read error.
+  const std::string& problem() const { return problem_; }
+  bool too_long() const { return too_long_; }
+
+ private:
+  bool fill();
+  std::FILE* f_ = nullptr;
+  std::vector<char> buf_;
+  std::size_t pos_ = 0, len_ = 0;  // unread bytes: buf_[pos_, len_)
+  std::uint64_t next_ = 0;         // offset of the next line's first byte
+  std::uint64_t size_ = 0, lines_ = 0;
+  std::string long_;  // a line that crosses the buffer's end
+  std::string problem_;
+  bool too_long_ = false;
+};
+
+// The message for a line longer than kMaxTraceLineBytes: "keys.file: PATH:
+// line N is longer than ... bytes (one key per line)"; `line` counts from 1.
+std::string trace_line_too_long(const std::string& path, std::uint64_t line);
+
+// Reads a key trace and returns its distinct keys in order of first
+// appearance. Throws ringsim::Error naming the file if it cannot be read,
+// holds no key or has a line that is too long.
 std::vector<std::uint64_t> read_key_trace(const std::string& path);
 
 // For a kFile key space without its keys yet: reads the trace and keeps its
 // first keys.count distinct keys (all of them when `count_given` is false,
-// setting keys.count). Throws ringsim::Error prefixed by `source`. A no-op for
-// the other distributions.
+// setting keys.count), every one on this process. Throws ringsim::Error
+// prefixed by `source`. A no-op for the other distributions and when
+// keys.listed is set (the collective load_key_trace() in engine/key_trace.hpp
+// has loaded this rank's share).
 void load_key_trace(KeySpace& keys, bool count_given, const std::string& source);
 
 // For a kFile key space: "" if this process can open and read the trace

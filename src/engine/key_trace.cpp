@@ -1,14 +1,375 @@
 #include "engine/key_trace.hpp"
 
+#include <algorithm>
+#include <climits>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "error.hpp"
+#include "hash.hpp"
+
 namespace ringsim {
+
+namespace {
+
+constexpr std::uint64_t kOwnerSalt = 0x74726163656f776eULL;  // "traceown"
+constexpr std::uint64_t kSlotSalt = 0x7472616365736c6fULL;   // "traceslo"
+// Bins of first offsets: 1024 per rank, at most 2^20 (8 MiB summed over the
+// ranks). A bin of w bytes holds at most w / 2 first lines.
+constexpr std::uint64_t kBinsPerRank = 1024;
+constexpr std::uint64_t kMaxBins = std::uint64_t{1} << 20;
+
+struct Pair {
+  std::uint64_t a, b;
+};
+
+int comm_rank(MPI_Comm comm) {
+  int r = 0;
+  MPI_Comm_rank(comm, &r);
+  return r;
+}
+
+int comm_size(MPI_Comm comm) {
+  int n = 1;
+  MPI_Comm_size(comm, &n);
+  return n;
+}
+
+// The first of part r of [0, total) split into n parts: floor(total r / n),
+// as KeySpace::share_begin.
+std::uint64_t part_begin(std::uint64_t total, int r, int n) {
+  const auto p = static_cast<std::uint64_t>(n), q = static_cast<std::uint64_t>(r);
+  return total / p * q + total % p * q / p;
+}
+
+// The part (of n) of [0, total) that holds i < total.
+int part_of(std::uint64_t total, std::uint64_t i, int n) {
+  int lo = 0, hi = n - 1;  // part_begin(lo) <= i < part_begin(hi + 1)
+  while (lo < hi) {
+    const int mid = lo + (hi - lo + 1) / 2;
+    if (part_begin(total, mid, n) <= i)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+// Collective: the problem of the first rank that has one, on every rank,
+// prefixed "rank R: " unless R is 0; "" if no rank has one.
+std::string agree(const std::string& mine, MPI_Comm comm) {
+  const int rank = comm_rank(comm), ranks = comm_size(comm);
+  int first = mine.empty() ? ranks : rank, who = ranks;
+  MPI_Allreduce(&first, &who, 1, MPI_INT, MPI_MIN, comm);
+  if (who == ranks) return "";
+  unsigned long long len = rank == who ? mine.size() : 0;
+  MPI_Bcast(&len, 1, MPI_UNSIGNED_LONG_LONG, who, comm);
+  std::string msg = rank == who ? mine : std::string(len, ' ');
+  MPI_Bcast(msg.data(), static_cast<int>(len), MPI_CHAR, who, comm);
+  return who == 0 ? msg : "rank " + std::to_string(who) + ": " + msg;
+}
+
+int as_count(std::uint64_t n) {
+  if (n > static_cast<std::uint64_t>(INT_MAX))
+    throw Error("key trace: " + std::to_string(n) +
+                " items in one exchange, more than MPI counts can address");
+  return static_cast<int>(n);
+}
+
+// Collective: MPI_Alltoallv of `send` (grouped by destination, scounts[d]
+// items for rank d), receiving rcounts[s] items from rank s.
+template <class T>
+std::vector<T> alltoallv(const std::vector<T>& send, const std::vector<int>& scounts,
+                         const std::vector<int>& rcounts, MPI_Datatype type, MPI_Comm comm) {
+  const std::size_t n = scounts.size();
+  std::vector<int> sdispl(n), rdispl(n);
+  std::uint64_t s = 0, r = 0;
+  for (std::size_t d = 0; d < n; ++d) {
+    sdispl[d] = as_count(s);
+    rdispl[d] = as_count(r);
+    s += static_cast<std::uint64_t>(scounts[d]);
+    r += static_cast<std::uint64_t>(rcounts[d]);
+  }
+  as_count(s);
+  std::vector<T> recv(as_count(r));
+  MPI_Alltoallv(send.data(), scounts.data(), sdispl.data(), type, recv.data(), rcounts.data(),
+                rdispl.data(), type, comm);
+  return recv;
+}
+
+// Collective: items[j] to rank dest[j]; returns what this rank receives,
+// grouped by source rank, each source's items in its order. `placed` (if
+// given) gets where items[j] stood in the send buffer, `scounts` and
+// `rcounts` the counts per rank.
+template <class T>
+std::vector<T> exchange(std::span<const T> items, std::span<const int> dest, MPI_Datatype type,
+                        MPI_Comm comm, std::vector<std::size_t>* placed = nullptr,
+                        std::vector<int>* scounts_out = nullptr,
+                        std::vector<int>* rcounts_out = nullptr) {
+  const auto ranks = static_cast<std::size_t>(comm_size(comm));
+  std::vector<std::uint64_t> count(ranks, 0);
+  for (int d : dest) ++count[static_cast<std::size_t>(d)];
+  std::vector<int> scounts(ranks), rcounts(ranks);
+  std::vector<std::size_t> at(ranks);
+  std::size_t sum = 0;
+  for (std::size_t d = 0; d < ranks; ++d) {
+    scounts[d] = as_count(count[d]);
+    at[d] = sum;
+    sum += count[d];
+  }
+  std::vector<T> send(items.size());
+  if (placed) placed->resize(items.size());
+  for (std::size_t j = 0; j < items.size(); ++j) {
+    const std::size_t pos = at[static_cast<std::size_t>(dest[j])]++;
+    send[pos] = items[j];
+    if (placed) (*placed)[j] = pos;
+  }
+  MPI_Alltoall(scounts.data(), 1, MPI_INT, rcounts.data(), 1, MPI_INT, comm);
+  std::vector<T> recv = alltoallv(send, scounts, rcounts, type, comm);
+  if (scounts_out) *scounts_out = std::move(scounts);
+  if (rcounts_out) *rcounts_out = std::move(rcounts);
+  return recv;
+}
+
+// Keys and the smallest offset seen for each: open addressing, at most 70%
+// full, 16 bytes a slot.
+class FirstSeen {
+ public:
+  void insert(std::uint64_t key, std::uint64_t offset) {
+    if ((size_ + 1) * 10 > keys_.size() * 7) grow();
+    std::size_t s = slot(key);
+    while (offsets_[s] != kEmpty && keys_[s] != key) s = (s + 1) & mask_;
+    if (offsets_[s] == kEmpty) {
+      keys_[s] = key;
+      offsets_[s] = offset;
+      ++size_;
+    } else if (offset < offsets_[s]) {
+      offsets_[s] = offset;
+    }
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    for (std::size_t s = 0; s < keys_.size(); ++s)
+      if (offsets_[s] != kEmpty) f(keys_[s], offsets_[s]);
+  }
+  std::size_t size() const { return size_; }
+  // Empties the table and keeps its slots.
+  void clear() {
+    std::fill(offsets_.begin(), offsets_.end(), kEmpty);
+    size_ = 0;
+  }
+  void release() {
+    keys_ = {};
+    offsets_ = {};
+    size_ = 0;
+    mask_ = 0;
+  }
+
+ private:
+  static constexpr std::uint64_t kEmpty = UINT64_MAX;
+  std::size_t slot(std::uint64_t key) const {
+    return static_cast<std::size_t>(mix64(key ^ kSlotSalt)) & mask_;
+  }
+  void grow() {
+    std::vector<std::uint64_t> keys = std::move(keys_), offsets = std::move(offsets_);
+    const std::size_t cap = std::max<std::size_t>(64, keys.size() * 2);
+    keys_.assign(cap, 0);
+    offsets_.assign(cap, kEmpty);
+    mask_ = cap - 1;
+    size_ = 0;
+    for (std::size_t s = 0; s < keys.size(); ++s)
+      if (offsets[s] != kEmpty) insert(keys[s], offsets[s]);
+  }
+  std::vector<std::uint64_t> keys_, offsets_;
+  std::size_t size_ = 0, mask_ = 0;
+};
+
+// A committed MPI type of two uint64 (a Pair), freed with the guard.
+struct PairType {
+  MPI_Datatype type = MPI_DATATYPE_NULL;
+  PairType() {
+    MPI_Type_contiguous(2, MPI_UINT64_T, &type);
+    MPI_Type_commit(&type);
+  }
+  ~PairType() { MPI_Type_free(&type); }
+  PairType(const PairType&) = delete;
+  PairType& operator=(const PairType&) = delete;
+};
+
+}  // namespace
+
+void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, MPI_Comm comm,
+                    std::uint64_t round_bytes) {
+  const int rank = comm_rank(comm), ranks = comm_size(comm);
+  // Does any rank need the trace, and do all of them?
+  const int wants = ks.distribution == KeyDistribution::kFile && !ks.listed ? 1 : 0;
+  int in[2] = {wants, -wants}, out[2] = {0, 0};
+  MPI_Allreduce(in, out, 2, MPI_INT, MPI_MAX, comm);
+  if (out[0] == 0) return;
+  if (out[1] != -1)
+    throw Error(source + ": the key trace is needed on some ranks only (keys.distribution or " +
+                "keys.file differs between ranks)");
+  const auto fail = [&](const std::string& problem) {
+    const std::string first = agree(problem.empty() ? "" : source + ": " + problem, comm);
+    if (!first.empty()) throw Error(first);
+  };
+
+  // Every rank can read the file, and sees the same size.
+  const std::string path = ks.path.empty() ? ks.file : ks.path;
+  std::string problem = key_file_problem(ks);
+  std::uint64_t size = 0;
+  if (problem.empty()) {
+    std::error_code ec;
+    size = std::filesystem::file_size(path, ec);
+    if (ec) problem = "keys.file: cannot read " + path + ": " + ec.message();
+  }
+  fail(problem);
+  std::uint64_t size0 = size;
+  MPI_Bcast(&size0, 1, MPI_UINT64_T, 0, comm);
+  if (size != size0)
+    problem = "keys.file: " + path + " has " + std::to_string(size) + " bytes here but " +
+              std::to_string(size0) + " bytes on rank 0 (every rank must read the same trace)";
+  fail(problem);
+
+  // Read: the lines that start in this rank's byte range, in rounds of the
+  // same count on every rank; each round's distinct keys (with their first
+  // offset) go to the rank hash(key) mod P.
+  const PairType pair;
+  const std::uint64_t begin = part_begin(size, rank, ranks),
+                      end = part_begin(size, rank + 1, ranks);
+  const std::uint64_t widest =
+      (size + static_cast<std::uint64_t>(ranks) - 1) / static_cast<std::uint64_t>(ranks);
+  round_bytes = std::max<std::uint64_t>(1, round_bytes);
+  const std::uint64_t rounds = std::max<std::uint64_t>(1, (widest + round_bytes - 1) / round_bytes);
+  std::optional<TraceReader> reader;
+  try {
+    reader.emplace(path, begin);
+  } catch (const Error& err) {
+    problem = err.what();
+  }
+  fail(problem);
+  FirstSeen owned, round_keys;
+  std::vector<Pair> found;
+  std::vector<int> dest;
+  for (std::uint64_t k = 0; k < rounds; ++k) {
+    const std::uint64_t limit =
+        k + 1 == rounds ? end : std::min(end, begin + (k + 1) * round_bytes);
+    round_keys.clear();
+    std::uint64_t offset = 0;
+    std::string_view line;
+    while (reader->next(limit, offset, line)) round_keys.insert(trace_line_key(line), offset);
+    found.clear();
+    dest.clear();
+    found.reserve(round_keys.size());
+    dest.reserve(round_keys.size());
+    round_keys.for_each([&](std::uint64_t key, std::uint64_t off) {
+      found.push_back({key, off});
+      dest.push_back(static_cast<int>(mix64(key ^ kOwnerSalt) % static_cast<std::uint64_t>(ranks)));
+    });
+    for (const Pair& p : exchange<Pair>(found, dest, pair.type, comm)) owned.insert(p.a, p.b);
+  }
+  round_keys.release();
+  found = {};
+  dest = {};
+  // A problem while reading, with its line number counted over the ranks.
+  const std::uint64_t lines = reader->lines();
+  std::uint64_t before = 0;
+  MPI_Exscan(&lines, &before, 1, MPI_UINT64_T, MPI_SUM, comm);
+  if (rank == 0) before = 0;
+  if (reader->too_long())
+    problem = trace_line_too_long(path, before + lines + 1);
+  else if (!reader->problem().empty())
+    problem = "keys.file: cannot read " + path + ": " + reader->problem();
+  reader.reset();
+  fail(problem);
+
+  // Count the first offsets in fixed byte bins: a bin's first key index is
+  // the number of distinct keys in the bins before it.
+  const std::uint64_t most = std::min({kMaxBins, kBinsPerRank * static_cast<std::uint64_t>(ranks),
+                                       std::max<std::uint64_t>(1, size)});
+  const std::uint64_t width = std::max<std::uint64_t>(1, (size + most - 1) / most);
+  const std::uint64_t bins = std::max<std::uint64_t>(1, (size + width - 1) / width);
+  std::vector<std::uint64_t> first_index(bins, 0);
+  owned.for_each([&](std::uint64_t, std::uint64_t off) { ++first_index[off / width]; });
+  MPI_Allreduce(MPI_IN_PLACE, first_index.data(), as_count(bins), MPI_UINT64_T, MPI_SUM, comm);
+  std::uint64_t total = 0;
+  for (std::uint64_t& b : first_index) {
+    const std::uint64_t n = b;
+    b = total;
+    total += n;
+  }
+  if (total == 0) throw Error(source + ": keys.file: " + path + " holds no key (one key per line)");
+  if (count_given && ks.count > total)
+    throw Error(source + ": keys.count = " + std::to_string(ks.count) + " but " + path +
+                " holds only " + std::to_string(total) + " distinct keys");
+  const std::uint64_t count = count_given ? ks.count : total;
+
+  // Each key to the rank that numbers its bin: bins in order, so that each
+  // rank numbers about total / P keys (bins past the count are dropped).
+  std::vector<Pair> firsts;
+  firsts.reserve(owned.size());
+  dest.reserve(owned.size());
+  owned.for_each([&](std::uint64_t key, std::uint64_t off) {
+    const std::uint64_t at = first_index[off / width];
+    if (at >= count) return;
+    firsts.push_back({off, key});
+    dest.push_back(part_of(total, at, ranks));
+  });
+  owned.release();
+  std::vector<Pair> mine = exchange<Pair>(firsts, dest, pair.type, comm);
+  firsts = {};
+  dest = {};
+  std::sort(mine.begin(), mine.end(), [](const Pair& x, const Pair& y) { return x.a < y.a; });
+  const std::uint64_t base = mine.empty() ? 0 : first_index[mine.front().a / width];
+  first_index = {};
+
+  // Then to the rank whose share holds its index.
+  ks.count = count;
+  std::vector<Pair> numbered;
+  numbered.reserve(mine.size());
+  for (std::size_t j = 0; j < mine.size() && base + j < count; ++j) {
+    numbered.push_back({base + j, mine[j].b});
+    dest.push_back(part_of(count, base + j, ranks));
+  }
+  mine = {};
+  const std::vector<Pair> share = exchange<Pair>(numbered, dest, pair.type, comm);
+  numbered = {};
+  const std::uint64_t first = ks.share_begin(rank, ranks), last = ks.share_begin(rank + 1, ranks);
+  if (share.size() != last - first)
+    throw Error("key trace: rank " + std::to_string(rank) + " received " +
+                std::to_string(share.size()) + " keys for a share of " +
+                std::to_string(last - first));
+  std::vector<std::uint64_t> listed(last - first);
+  for (const Pair& p : share) listed[p.a - first] = p.b;
+  ks.listed = std::make_shared<const std::vector<std::uint64_t>>(std::move(listed));
+  ks.listed_first = first;
+}
 
 std::vector<std::uint64_t> resolve_trace_keys(const KeySpace& keys,
                                               std::span<const std::uint64_t> indices,
                                               MPI_Comm comm) {
-  (void)comm;
   std::vector<std::uint64_t> out;
   out.reserve(indices.size());
-  for (std::uint64_t i : indices) out.push_back(keys.key(i));
+  if (keys.distribution != KeyDistribution::kFile) {
+    for (std::uint64_t i : indices) out.push_back(keys.key(i));
+    return out;
+  }
+  const int ranks = comm_size(comm);
+  std::vector<int> dest(indices.size());
+  for (std::size_t j = 0; j < indices.size(); ++j) {
+    if (indices[j] >= keys.count)
+      throw Error("resolve_trace_keys: key index " + std::to_string(indices[j]) +
+                  " is not below keys.count = " + std::to_string(keys.count));
+    dest[j] = part_of(keys.count, indices[j], ranks);
+  }
+  std::vector<std::size_t> placed;
+  std::vector<int> scounts, rcounts;
+  std::vector<std::uint64_t> asked =
+      exchange<std::uint64_t>(indices, dest, MPI_UINT64_T, comm, &placed, &scounts, &rcounts);
+  for (std::uint64_t& i : asked) i = keys.key(i);
+  const std::vector<std::uint64_t> back = alltoallv(asked, rcounts, scounts, MPI_UINT64_T, comm);
+  for (std::size_t j = 0; j < indices.size(); ++j) out.push_back(back[placed[j]]);
   return out;
 }
 

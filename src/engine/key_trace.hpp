@@ -1,23 +1,54 @@
-// Key traces spread over the ranks: each rank holds the keys of its own share
-// of the key indices, and a key another rank holds is asked of that rank.
+// Key traces spread over the ranks: the trace is read once (each rank reads
+// one byte range of it), its distinct keys are found collectively, and each
+// rank keeps the keys of its own share of the key indices; a key another rank
+// holds is asked of that rank.
 #pragma once
 
 #include <mpi.h>
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "keys.hpp"
 
 namespace ringsim {
 
+// Bytes of its range a rank reads per round of the collective load (the
+// memory of one round is a fixed multiple of it, whatever the trace's size).
+constexpr std::uint64_t kTraceRoundBytes = std::uint64_t{8} << 20;
+
+// Collective over `comm`: for a kFile key space without its keys yet, loads
+// the trace the way the serial load_key_trace() (keys.hpp) does - the
+// distinct keys in order of first appearance, the first keys.count of them
+// when `count_given`, else all (setting keys.count) - but keeps on this rank
+// only the keys of its share, indices [keys.share_begin(rank, P),
+// keys.share_begin(rank + 1, P)), with keys.listed_first the first of them.
+//
+// How: rank r reads the lines that start in its byte range of the file (the
+// file split in P equal parts), in rounds of `round_bytes`; each round sends
+// (key, offset of its first line in the round) to the rank hash(key) mod P,
+// which keeps the smallest offset per key. The first offsets are counted in
+// fixed byte bins (summed over the ranks), which gives every bin's first key
+// index; each key goes to the rank that orders its bin and numbers its keys,
+// then to the rank whose share holds its index. No rank holds more than its
+// share of the distinct keys (up to one bin's width) at any time.
+//
+// Every rank calls it; a no-op when no rank's key space needs a trace. Throws
+// the same ringsim::Error, prefixed by `source`, on every rank for every
+// problem, including one that only some ranks see (the trace missing on a
+// host, or of another size there): "rank R: " names the first rank that saw
+// it, as the command's first_problem() does.
+void load_key_trace(KeySpace& keys, bool count_given, const std::string& source, MPI_Comm comm,
+                    std::uint64_t round_bytes = kTraceRoundBytes);
+
 // Collective over `comm`: the key of each global key index in `indices`, in
 // the same order. Every rank calls it, with its own indices (possibly none).
 // For a kFile key space each index is sent to the rank whose share holds it
-// and the key comes back; the other distributions compute keys.key(i) locally
-// (no communication beyond the collective's agreement). Indices must be below
-// keys.count.
+// (the share over comm's ranks) and the key comes back; the other
+// distributions compute keys.key(i) locally without communicating. Indices
+// must be below keys.count.
 std::vector<std::uint64_t> resolve_trace_keys(const KeySpace& keys,
                                               std::span<const std::uint64_t> indices,
                                               MPI_Comm comm);

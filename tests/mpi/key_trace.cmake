@@ -1,0 +1,20 @@
+# Key traces loaded collectively (src/engine/key_trace): the serial read's
+# keys in its order, one share per rank, keys resolved across ranks, every
+# problem reported on every rank, at 1, 2 and 4 ranks.
+add_executable(ringsim_key_trace_tests mpi_test_main.cpp test_key_trace.cpp)
+target_link_libraries(ringsim_key_trace_tests PRIVATE ringsim_core ringsim_warnings GTest::gtest
+                      ${HDF5_C_LIBRARIES})
+target_include_directories(ringsim_key_trace_tests SYSTEM PRIVATE ${HDF5_C_INCLUDE_DIRS})
+foreach(np 1 2 4)
+  if(np GREATER 2)
+    set(_procs 2)
+  else()
+    set(_procs ${np})
+  endif()
+  add_test(NAME mpi_key_trace_np${np}
+           COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np} ${RINGSIM_MPIEXEC_FLAGS}
+                   ${MPIEXEC_PREFLAGS} $<TARGET_FILE:ringsim_key_trace_tests> ${MPIEXEC_POSTFLAGS}
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  set_tests_properties(mpi_key_trace_np${np} PROPERTIES
+    ENVIRONMENT "${RINGSIM_MPI_ENV}" LABELS mpi TIMEOUT 180 PROCESSORS ${_procs})
+endforeach()
