@@ -1,6 +1,9 @@
 #include "lock_suite.hpp"
 
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/stop_token.hpp"
 
@@ -27,6 +30,11 @@ void broadcast_result(LockBenchResult& r, int root, MPI_Comm comm) {
                           r.counters_ok ? 1 : 0};
   MPI_Bcast(reals, 6, MPI_DOUBLE, root, comm);
   MPI_Bcast(ints, 4, MPI_INT64_T, root, comm);
+  // The latency histogram: its counts and exact min and max.
+  std::vector<std::uint64_t> counts = r.latency.counts();
+  double range[2] = {r.latency.min(), r.latency.max()};
+  MPI_Bcast(counts.data(), static_cast<int>(counts.size()), MPI_UINT64_T, root, comm);
+  MPI_Bcast(range, 2, MPI_DOUBLE, root, comm);
   if (rank != root) {
     const auto a = text.find('\n'), b = text.find('\n', a + 1);
     r.algorithm = text.substr(0, a);
@@ -42,6 +50,7 @@ void broadcast_result(LockBenchResult& r, int root, MPI_Comm comm) {
     r.stripes = static_cast<int>(ints[1]);
     r.acquisitions = static_cast<std::uint64_t>(ints[2]);
     r.counters_ok = ints[3] != 0;
+    r.latency = LatencyHistogram::from_counts(std::move(counts), range[0], range[1]);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "error.hpp"
 #include "locks/lock_detail.hpp"
@@ -26,13 +27,6 @@ Work parse_workload(const std::string& w) {
   if (w == "uncontended") return Work::kUncontended;
   throw Error("lock benchmark: unknown workload '" + w +
               "' (known: empty, remote-access, work, wait-after, uncontended)");
-}
-
-// Nearest-rank percentile of sorted samples.
-double percentile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  auto i = static_cast<std::size_t>(std::ceil(q * double(sorted.size())));
-  return sorted[i == 0 ? 0 : std::min(i, sorted.size()) - 1];
 }
 
 }  // namespace
@@ -66,8 +60,7 @@ LockBenchResult run_lock_benchmark(const LockBenchConfig& cfg, MPI_Comm comm) {
   std::mt19937_64 rng(cfg.seed * 0x9E3779B97F4A7C15ull + std::uint64_t(rank));
   std::uniform_int_distribution<int> pick_owner(0, size - 1), pick_stripe(0, cfg.stripes - 1);
   std::uniform_real_distribution<double> spin_us(1, 4), wait_us(1, 10);
-  std::vector<double> latency_us;
-  if (fixed) latency_us.reserve(cfg.acquisitions_per_rank);
+  LatencyHistogram latency;
   volatile std::uint64_t local_counter = 0;
 
   MPI_Barrier(comm);
@@ -84,7 +77,7 @@ LockBenchResult run_lock_benchmark(const LockBenchConfig& cfg, MPI_Comm comm) {
     }
     const double a0 = MPI_Wtime();
     locks->acquire(owner, stripe);
-    latency_us.push_back((MPI_Wtime() - a0) * 1e6);
+    latency.add((MPI_Wtime() - a0) * 1e6);
     switch (work) {
       case Work::kRemoteAccess: {
         std::uint64_t v = 0;
@@ -132,32 +125,12 @@ LockBenchResult run_lock_benchmark(const LockBenchConfig& cfg, MPI_Comm comm) {
     r.fairness = *nmin > 0 ? double(*nmax) / double(*nmin) : INFINITY;
   }
 
-  // Latency percentiles over every rank's samples, computed on rank 0.
-  std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
-  const int mine = static_cast<int>(latency_us.size());
-  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
-  std::vector<double> all;
-  if (rank == 0) {
-    int total = 0;
-    for (int i = 0; i < size; ++i) {
-      displs[std::size_t(i)] = total;
-      total += counts[std::size_t(i)];
-    }
-    all.resize(std::size_t(total));
-  }
-  MPI_Gatherv(latency_us.data(), mine, MPI_DOUBLE, all.data(), counts.data(), displs.data(),
-              MPI_DOUBLE, 0, comm);
-  double stats[3] = {0, 0, 0};
-  if (rank == 0) {
-    std::sort(all.begin(), all.end());
-    stats[0] = percentile(all, 0.50);
-    stats[1] = percentile(all, 0.99);
-    stats[2] = all.empty() ? 0 : all.back();
-  }
-  MPI_Bcast(stats, 3, MPI_DOUBLE, 0, comm);
-  r.latency_p50_us = stats[0];
-  r.latency_p99_us = stats[1];
-  r.latency_max_us = stats[2];
+  // Latency over every rank's acquisitions: the histograms summed.
+  latency.allreduce(comm);
+  r.latency_p50_us = latency.percentile(0.50);
+  r.latency_p99_us = latency.percentile(0.99);
+  r.latency_max_us = latency.max();
+  r.latency = std::move(latency);
 
   MPI_Win_sync(data);
   std::uint64_t local_sum = 0, sum = 0;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/histogram.hpp"
+
 namespace ringsim {
 
 // Workloads (what happens per acquisition):
@@ -42,7 +44,13 @@ struct LockBenchResult {
   std::uint64_t acquisitions = 0;  // over all ranks
   double seconds = 0;              // max over ranks, from a common barrier
   double acquisitions_per_second = 0;
-  double latency_p50_us = 0, latency_p99_us = 0, latency_max_us = 0;  // acquire() calls, all ranks
+  // acquire() calls of all ranks: p50 and p99 by the rule of histogram.hpp
+  // from `latency`, the maximum exact.
+  double latency_p50_us = 0, latency_p99_us = 0, latency_max_us = 0;
+  // The merged histogram of every acquire() call's latency in microseconds
+  // (latency.counts(): LatencyHistogram::kBuckets counts in the layout of
+  // histogram.hpp; latency.min(), latency.max() exact).
+  LatencyHistogram latency;
   std::vector<std::uint64_t> per_rank_acquisitions;
   std::vector<double> per_rank_seconds;
   // Fixed count: (slowest - fastest rank's completion time) / slowest.

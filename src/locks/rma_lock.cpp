@@ -1,6 +1,7 @@
 // RmaLockSet's shared checks, the algorithm registry and the osc/rdma guard.
 #include "locks/rma_lock.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -14,7 +15,13 @@ RmaLockSet::RmaLockSet(std::string_view algorithm, MPI_Comm comm, int stripes,
     : algorithm_(algorithm), stripes_(stripes), timeout_(timeout_seconds) {
   MPI_Comm_rank(comm, &rank_);
   MPI_Comm_size(comm, &ranks_);
-  held_.assign(static_cast<std::size_t>(ranks_) * static_cast<std::size_t>(stripes_), 0);
+}
+
+void RmaLockSet::set_window_bytes(MPI_Win win) {
+  MPI_Aint* size = nullptr;
+  int found = 0;
+  MPI_Win_get_attr(win, MPI_WIN_SIZE, &size, &found);
+  window_bytes_ = found && size ? static_cast<std::uint64_t>(*size) : 0;
 }
 
 void RmaLockSet::check_name(int owner, int stripe) const {
@@ -28,7 +35,7 @@ void RmaLockSet::check_name(int owner, int stripe) const {
 
 bool RmaLockSet::holds(int owner, int stripe) const {
   check_name(owner, stripe);
-  return held_[static_cast<std::size_t>(lock_id(owner, stripe))] != 0;
+  return std::find(held_.begin(), held_.end(), lock_id(owner, stripe)) != held_.end();
 }
 
 void RmaLockSet::acquire(int owner, int stripe) {
@@ -38,13 +45,15 @@ void RmaLockSet::acquire(int owner, int stripe) {
     throw_timeout(owner, stripe, "waiting to acquire it (injected fault)");
   }
   do_acquire(owner, stripe);
-  held_[static_cast<std::size_t>(lock_id(owner, stripe))] = 1;
+  held_.push_back(lock_id(owner, stripe));
 }
 
 void RmaLockSet::release(int owner, int stripe) {
   if (!holds(owner, stripe))
     throw Error(describe(owner, stripe, "releases it but does not hold it"));
-  held_[static_cast<std::size_t>(lock_id(owner, stripe))] = 0;
+  const auto it = std::find(held_.begin(), held_.end(), lock_id(owner, stripe));
+  *it = held_.back();
+  held_.pop_back();
   do_release(owner, stripe);
 }
 

@@ -7,9 +7,9 @@
 // (std::uncaught_exceptions() > 0: one rank may be leaving alone, the job is
 // being aborted) makes no collective call: the window and communicator are
 // leaked instead of freed where the other ranks would never join. Any rank may hold several locks
-// at once (take them in a global order to avoid deadlock). A lock protects whatever the caller says
-// it protects: the caller must complete (MPI_Win_flush) its own RMA operations on its data windows
-// before release().
+// at once (take them in a global order to avoid deadlock; mcs: at most kMcsQueueNodes). A lock
+// protects whatever the caller says it protects: the caller must complete (MPI_Win_flush) its own
+// RMA operations on its data windows before release().
 //
 // Algorithms (make_lock_set(name, ...); lock_algorithms() lists the names):
 //
@@ -38,21 +38,30 @@
 //  mcs      MCS queue lock (Mellor-Crummey & Scott, ACM TOCS 9(1), 1991) over
 //           RMA, as in Schmid, Besta, Hoefler, "High-Performance Distributed
 //           RMA Locks", HPDC 2016, and the idea of MPICH's
-//           test/mpi/rma/mcs-mutex.c. Window of rank r, int64 words:
-//             [0, stripes)                   tail of lock (r, s): last rank in
-//                                            its queue, -1 = free
-//             [stripes + 2L], [stripes+2L+1] r's queue node for lock
-//                                            L = owner * stripes + stripe:
-//                                            next (rank or -1), locked flag
-//           so a window has stripes * (1 + 2 * ranks) words. Acquire: set own
-//           node (next = -1, locked = 1), swap the tail with
+//           test/mpi/rma/mcs-mutex.c. Every rank has a pool of
+//           kMcsQueueNodes queue nodes; a node is named by the 64-bit id
+//           rank * 2^16 + slot. Window of rank r, int64 words:
+//             [0, stripes)                   tail of lock (r, s): the id of
+//                                            the last node in its queue, -1 = free
+//             [stripes + 2k], [stripes+2k+1] r's queue node k: next (a node
+//                                            id or -1), locked flag
+//           so a window has stripes + 2 * kMcsQueueNodes words, whatever the
+//           rank count. A rank waits for or holds at most kMcsQueueNodes mcs
+//           locks at once (a request that timed out keeps its node until it is
+//           drained, below); one more is a ringsim::Error. Acquire: take a
+//           free node, set it (next = -1, locked = 1), swap the tail with
 //           MPI_Fetch_and_op(MPI_REPLACE); if there was a predecessor, write
-//           our rank into its next with MPI_Accumulate(MPI_REPLACE) and spin
-//           on our OWN locked flag. Release: if next is unset,
-//           MPI_Compare_and_swap(tail: me -> -1); if that fails a successor is
-//           linking, wait for next; then MPI_Accumulate(locked = 0) into the
-//           successor's node. FIFO, one remote write per hand-over, and
-//           waiters spin locally. One MPI_Win_lock_all epoch.
+//           our node's id into its next with MPI_Accumulate(MPI_REPLACE) and
+//           spin on our OWN locked flag. Release: if next is unset,
+//           MPI_Compare_and_swap(tail: our id -> -1); if that fails a successor
+//           is linking, wait for next; then MPI_Accumulate(locked = 0) into the
+//           successor's node; our node is free again. FIFO, one remote write
+//           per hand-over, and waiters spin locally. One MPI_Win_lock_all epoch.
+//
+// Memory per rank (window_bytes()): winlock and spin 8 * stripes bytes; mcs
+// 8 * stripes + 16 * kMcsQueueNodes bytes. Local bookkeeping grows with the
+// locks a rank holds, not with the rank count. Lock ids (owner * stripes +
+// stripe) are 64-bit.
 //
 // Progress: spinning ranks read their local words with MPI_Fetch_and_op
 // (MPI_NO_OP) on themselves (atomic with respect to incoming accumulates),
@@ -77,12 +86,17 @@
 
 #include <mpi.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ringsim {
+
+// Queue nodes per rank of an mcs lock set: the most mcs locks one rank may
+// wait for or hold at once.
+inline constexpr int kMcsQueueNodes = 16;
 
 class RmaLockSet {
  public:
@@ -107,13 +121,20 @@ class RmaLockSet {
   int stripes() const { return stripes_; }
   double timeout_seconds() const { return timeout_; }
   bool holds(int owner, int stripe) const;
+  // Bytes this rank exposes in the set's window (MPI_WIN_SIZE): see the
+  // formulas above; independent of the rank count.
+  std::uint64_t window_bytes() const { return window_bytes_; }
 
  protected:
   RmaLockSet(std::string_view algorithm, MPI_Comm comm, int stripes, double timeout_seconds);
   virtual void do_acquire(int owner, int stripe) = 0;
   virtual void do_release(int owner, int stripe) = 0;
 
-  int lock_id(int owner, int stripe) const { return owner * stripes_ + stripe; }
+  std::int64_t lock_id(int owner, int stripe) const {
+    return std::int64_t{owner} * stripes_ + stripe;
+  }
+  // Subclasses call this once their window exists.
+  void set_window_bytes(MPI_Win win);
   // "mcs lock (owner rank 0, stripe 1): rank 3 <what>"
   std::string describe(int owner, int stripe, std::string_view what) const;
   // "mcs lock (owner rank 0, stripe 1): rank 3 timed out after 0.5 s <doing>"
@@ -126,7 +147,8 @@ class RmaLockSet {
   std::string algorithm_;
   int rank_ = 0, ranks_ = 1, stripes_ = 1;
   double timeout_ = 30;
-  std::vector<char> held_;  // by lock_id, this rank's view
+  std::vector<std::int64_t> held_;  // lock ids this rank holds, unordered
+  std::uint64_t window_bytes_ = 0;
   bool fail_next_acquire_ = false;
 };
 

@@ -25,6 +25,7 @@ class SpinLockSet final : public RmaLockSet {
     MPI_Comm_dup(comm, &comm_);
     MPI_Win_allocate(MPI_Aint(stripes) * MPI_Aint(sizeof(std::uint64_t)), sizeof(std::uint64_t),
                      MPI_INFO_NULL, comm_, &base_, &win_);
+    set_window_bytes(win_);
     for (int s = 0; s < stripes; ++s) base_[s] = 0;
     MPI_Win_lock_all(MPI_MODE_NOCHECK, win_);
     MPI_Win_sync(win_);

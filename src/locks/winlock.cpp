@@ -12,7 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
+#include <unordered_map>
 
 #include "locks/lock_detail.hpp"
 
@@ -24,9 +24,10 @@ constexpr int kExitRuntimeError = 3;  // ringsim's exit code for an error during
 class WinLockSet final : public RmaLockSet {
  public:
   WinLockSet(MPI_Comm comm, int stripes, double timeout)
-      : RmaLockSet("winlock", comm, stripes, timeout), depth_(std::size_t(ranks()), 0) {
+      : RmaLockSet("winlock", comm, stripes, timeout) {
     MPI_Win_allocate(MPI_Aint(stripes) * MPI_Aint(sizeof(std::int64_t)), sizeof(std::int64_t),
                      MPI_INFO_NULL, comm, &base_, &win_);
+    set_window_bytes(win_);
     for (int s = 0; s < stripes; ++s) base_[s] = 0;
     MPI_Barrier(comm);
     watchdog_ = std::thread([this] { watch(); });
@@ -41,14 +42,14 @@ class WinLockSet final : public RmaLockSet {
     watchdog_.join();
     // Collective, but never while an exception unwinds (see rma_lock.hpp).
     if (std::uncaught_exceptions() > 0) return;
-    for (int r = 0; r < ranks(); ++r)
-      if (depth_[std::size_t(r)] > 0) MPI_Win_unlock(r, win_);
+    for (const auto& [owner, depth] : depth_)
+      if (depth > 0) MPI_Win_unlock(owner, win_);
     MPI_Win_free(&win_);
   }
 
  protected:
   void do_acquire(int owner, int stripe) override {
-    if (depth_[std::size_t(owner)]++ > 0) return;  // we hold the owner's window already
+    if (depth_[owner]++ > 0) return;  // we hold the owner's window already
     waiting_owner_.store(owner, std::memory_order_relaxed);
     waiting_stripe_.store(stripe, std::memory_order_relaxed);
     const auto deadline = std::chrono::steady_clock::now() +
@@ -64,7 +65,11 @@ class WinLockSet final : public RmaLockSet {
   }
 
   void do_release(int owner, int /*stripe*/) override {
-    if (--depth_[std::size_t(owner)] == 0) MPI_Win_unlock(owner, win_);
+    const auto it = depth_.find(owner);
+    if (--it->second == 0) {
+      depth_.erase(it);
+      MPI_Win_unlock(owner, win_);
+    }
   }
 
  private:
@@ -92,7 +97,7 @@ class WinLockSet final : public RmaLockSet {
 
   MPI_Win win_ = MPI_WIN_NULL;
   std::int64_t* base_ = nullptr;
-  std::vector<int> depth_;  // by owner: stripes of it we hold (one MPI lock)
+  std::unordered_map<int, int> depth_;  // owner -> stripes of it we hold (one MPI lock)
   std::atomic<std::chrono::steady_clock::rep> deadline_{0};  // 0 = not waiting
   std::atomic<int> waiting_owner_{0}, waiting_stripe_{0};
   std::mutex mutex_;

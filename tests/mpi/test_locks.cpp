@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -224,6 +225,14 @@ TEST_P(Locks, BenchmarkSmoke) {
     EXPECT_EQ(r.acquisitions, 100u * std::uint64_t(world_size())) << w;
     EXPECT_GT(r.acquisitions_per_second, 0) << w;
     EXPECT_LE(r.latency_p50_us, r.latency_p99_us) << w;
+    EXPECT_LE(r.latency_p99_us, r.latency_max_us) << w;
+    // The merged histogram holds every rank's acquisitions; the percentiles
+    // are its own.
+    EXPECT_EQ(r.latency.count(), r.acquisitions) << w;
+    EXPECT_EQ(r.latency.percentile(0.5), r.latency_p50_us) << w;
+    EXPECT_EQ(r.latency.percentile(0.99), r.latency_p99_us) << w;
+    EXPECT_EQ(r.latency.max(), r.latency_max_us) << w;
+    EXPECT_GT(r.latency_max_us, 0) << w;
     EXPECT_TRUE(r.counters_ok) << w;
     results.push_back(r);
   }
@@ -242,8 +251,93 @@ TEST_P(Locks, BenchmarkSmoke) {
   if (world_rank() == 0) print_lock_table(std::cout, results);
 }
 
+// Every rank holds many locks at once under contention (all its queue nodes
+// in use, each queued behind other ranks' nodes): the counters the locks
+// protect lose no increment.
+TEST_P(Locks, ManyLocksHeldAtOnceLoseNoIncrement) {
+  const int stripes = 4, n = world_size() * stripes, hold = std::min(kMcsQueueNodes, n);
+  auto locks = make_lock_set(GetParam(), MPI_COMM_WORLD, stripes, 60);
+  Words counters(stripes);
+  std::mt19937 rng(99u + unsigned(world_rank()));
+  std::vector<int> all(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) all[std::size_t(i)] = i;
+  std::vector<std::uint64_t> mine(std::size_t(n), 0), expected(std::size_t(n), 0);
+  run_contended([&](std::uint64_t) {
+    std::shuffle(all.begin(), all.end(), rng);
+    std::vector<int> pick(all.begin(), all.begin() + hold);
+    std::sort(pick.begin(), pick.end());  // a global order: no deadlock
+    for (int l : pick) locks->acquire(l / stripes, l % stripes);
+    for (int l : pick) {
+      counters.increment(l / stripes, l % stripes);
+      ++mine[std::size_t(l)];
+    }
+    for (auto it = pick.rbegin(); it != pick.rend(); ++it)
+      locks->release(*it / stripes, *it % stripes);
+  });
+  MPI_Allreduce(mine.data(), expected.data(), n, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Barrier(MPI_COMM_WORLD);
+  for (int s = 0; s < stripes; ++s)
+    EXPECT_EQ(counters.local(s), expected[std::size_t(world_rank() * stripes + s)])
+        << "stripe " << s << " of rank " << world_rank();
+}
+
 INSTANTIATE_TEST_SUITE_P(All, Locks, ::testing::ValuesIn(lock_algorithms()),
                          [](const auto& param_info) { return param_info.param; });
+
+// The lock windows do not grow with the rank count: the same bytes per rank
+// on all of MPI_COMM_WORLD and on a communicator of its first two ranks (and
+// of one), and the formulas of rma_lock.hpp.
+TEST(LockMemory, WindowBytesPerRankDoNotDependOnTheRankCount) {
+  const int stripes = 1 << 12;
+  MPI_Comm two = MPI_COMM_NULL, one = MPI_COMM_NULL;
+  MPI_Comm_split(MPI_COMM_WORLD, world_rank() < 2 ? 0 : 1, world_rank(), &two);
+  MPI_Comm_split(MPI_COMM_WORLD, world_rank(), 0, &one);
+  for (const auto& a : lock_algorithms()) {
+    const std::uint64_t expected =
+        8u * stripes + (a == "mcs" ? 16u * std::uint64_t(kMcsQueueNodes) : 0u);
+    std::uint64_t all = 0, small = 0, single = 0;
+    {
+      auto locks = make_lock_set(a, MPI_COMM_WORLD, stripes, 10);
+      all = locks->window_bytes();
+    }
+    {
+      auto locks = make_lock_set(a, two, stripes, 10);
+      small = locks->window_bytes();
+    }
+    {
+      auto locks = make_lock_set(a, one, stripes, 10);
+      single = locks->window_bytes();
+    }
+    EXPECT_EQ(all, expected) << a << " at " << world_size() << " ranks";
+    EXPECT_EQ(small, expected) << a << " at 2 ranks";
+    EXPECT_EQ(single, expected) << a << " at 1 rank";
+  }
+  MPI_Comm_free(&two);
+  MPI_Comm_free(&one);
+}
+
+// mcs: a rank may hold kMcsQueueNodes locks at once (here its own stripes,
+// uncontended), one more is an error naming the limit, and after releasing
+// them the pool serves again.
+TEST(LockMemory, McsHoldsAtMostItsQueueNodesAtOnce) {
+  auto locks = make_lock_set("mcs", MPI_COMM_WORLD, kMcsQueueNodes + 1, 10);
+  const int me = world_rank();
+  for (int s = 0; s < kMcsQueueNodes; ++s) locks->acquire(me, s);
+  try {
+    locks->acquire(me, kMcsQueueNodes);
+    ADD_FAILURE() << "acquired a lock beyond the queue nodes";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than " + std::to_string(kMcsQueueNodes) +
+                                         " mcs locks at once"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(locks->holds(me, kMcsQueueNodes));
+  for (int s = 0; s < kMcsQueueNodes; ++s) locks->release(me, s);
+  locks->acquire(me, kMcsQueueNodes);
+  locks->release(me, kMcsQueueNodes);
+  MPI_Barrier(MPI_COMM_WORLD);
+}
 
 TEST(LockSet, BadConfigurationIsAnError) {
   try {
