@@ -1,15 +1,19 @@
 #include "processing.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "checksum.hpp"
+#include "engine/histogram.hpp"
+#include "engine/key_trace.hpp"
 #include "engine/stop_token.hpp"
 #include "error.hpp"
 #include "hash.hpp"
@@ -89,12 +93,37 @@ Choice choose(const ProcessingConfig& cfg, const KeySpace& keys, std::uint64_t r
   return c;
 }
 
-double percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  const std::size_t k =
-      std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
+// The keys of a batch of key indices, drawn over the whole key set: the one
+// place where processing turns a draw into a key. Every rank calls it once
+// per batch (also with no indices): for a key trace, where a rank holds only
+// its share of the keys, it is resolve_trace_keys (collective over comm).
+std::vector<std::uint64_t> keys_of(const KeySpace& keys, std::span<const std::uint64_t> indices,
+                                   MPI_Comm comm) {
+  if (keys.distribution == KeyDistribution::kFile) return resolve_trace_keys(keys, indices, comm);
+  std::vector<std::uint64_t> out(indices.size());
+  for (std::size_t i = 0; i < indices.size(); ++i) out[i] = keys.key(indices[i]);
+  return out;
+}
+
+// Operations [first, last) of this rank's stream in round `round`: their
+// choices and their keys (keys_of, collective).
+struct Batch {
+  std::vector<Choice> choices;
+  std::vector<std::uint64_t> keys;
+};
+
+Batch draw_batch(const ProcessingConfig& cfg, const KeySpace& keys, std::uint64_t round, int rank,
+                 std::uint64_t first, std::uint64_t last, MPI_Comm comm) {
+  Batch b;
+  b.choices.reserve(last - first);
+  std::vector<std::uint64_t> indices;
+  indices.reserve(last - first);
+  for (std::uint64_t j = first; j < last; ++j) {
+    b.choices.push_back(choose(cfg, keys, round, rank, j));
+    indices.push_back(b.choices.back().index);
+  }
+  b.keys = keys_of(keys, indices, comm);
+  return b;
 }
 
 // The open-addressing table of this rank's records in an MPI window.
@@ -187,6 +216,74 @@ class WindowStore {
 
 }  // namespace
 
+std::vector<KeyCount> exchange_key_counts(std::span<const KeyCount> pairs,
+                                          std::span<const std::uint64_t> send_counts, MPI_Comm comm,
+                                          std::uint64_t max_per_round) {
+  int ranks = 1;
+  MPI_Comm_size(comm, &ranks);
+  const auto P = static_cast<std::size_t>(ranks);
+  if (send_counts.size() != P)
+    throw Error("exchange_key_counts: " + std::to_string(send_counts.size()) + " send counts for " +
+                std::to_string(ranks) + " ranks");
+  max_per_round = std::min<std::uint64_t>(max_per_round, INT_MAX);
+  if (max_per_round <= P)
+    throw Error("exchange_key_counts: " + std::to_string(max_per_round) +
+                " pairs per round cannot reach " + std::to_string(ranks) + " ranks");
+  std::vector<std::uint64_t> recv_counts(P);
+  MPI_Alltoall(send_counts.data(), 1, MPI_UINT64_T, recv_counts.data(), 1, MPI_UINT64_T, comm);
+  std::vector<std::uint64_t> send_at(P + 1, 0), recv_at(P + 1, 0);  // 64-bit prefix sums
+  for (std::size_t r = 0; r < P; ++r) {
+    send_at[r + 1] = send_at[r] + send_counts[r];
+    recv_at[r + 1] = recv_at[r] + recv_counts[r];
+  }
+  if (send_at[P] != pairs.size())
+    throw Error("exchange_key_counts: the send counts add up to " + std::to_string(send_at[P]) +
+                ", not to the " + std::to_string(pairs.size()) + " pairs");
+  // Rounds: in round t of T every (source, destination) block of c pairs
+  // sends its pairs [c t / T, c (t+1) / T), at most ceil(c / T) of them; with
+  // T >= total / (max_per_round - ranks) on every rank, no round's count or
+  // displacement passes max_per_round on either side.
+  const std::uint64_t room = max_per_round - P;
+  std::uint64_t rounds =
+      std::max<std::uint64_t>(1, (std::max(send_at[P], recv_at[P]) + room - 1) / room);
+  MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm);
+  auto cut = [rounds](std::uint64_t c, std::uint64_t t) {
+    // c t / T without overflow: c < 2^63, t < T.
+    return static_cast<std::uint64_t>(static_cast<u128>(c) * t / rounds);
+  };
+  MPI_Datatype pair_type;
+  MPI_Type_contiguous(2, MPI_UINT64_T, &pair_type);
+  MPI_Type_commit(&pair_type);
+  std::vector<KeyCount> out(recv_at[P]);
+  std::vector<int> sc(P), sd(P), rc(P), rd(P);
+  std::vector<KeyCount> send_buf, recv_buf;
+  for (std::uint64_t t = 0; t < rounds; ++t) {
+    std::size_t ns = 0, nr = 0;
+    for (std::size_t r = 0; r < P; ++r) {
+      const std::uint64_t s0 = cut(send_counts[r], t), s1 = cut(send_counts[r], t + 1);
+      const std::uint64_t r0 = cut(recv_counts[r], t), r1 = cut(recv_counts[r], t + 1);
+      sd[r] = static_cast<int>(ns);
+      sc[r] = static_cast<int>(s1 - s0);
+      rd[r] = static_cast<int>(nr);
+      rc[r] = static_cast<int>(r1 - r0);
+      ns += s1 - s0;
+      nr += r1 - r0;
+    }
+    send_buf.resize(ns);
+    recv_buf.resize(nr);
+    for (std::size_t r = 0; r < P; ++r)
+      std::copy_n(pairs.begin() + static_cast<std::ptrdiff_t>(send_at[r] + cut(send_counts[r], t)),
+                  sc[r], send_buf.begin() + sd[r]);
+    MPI_Alltoallv(send_buf.data(), sc.data(), sd.data(), pair_type, recv_buf.data(), rc.data(),
+                  rd.data(), pair_type, comm);
+    for (std::size_t r = 0; r < P; ++r)
+      std::copy_n(recv_buf.begin() + rd[r], rc[r],
+                  out.begin() + static_cast<std::ptrdiff_t>(recv_at[r] + cut(recv_counts[r], t)));
+  }
+  MPI_Type_free(&pair_type);
+  return out;
+}
+
 std::uint64_t processing_batch(const ProcessingConfig& cfg) {
   constexpr double kBatchSeconds = 0.05, kUpdateUs = 2;
   constexpr std::uint64_t kMin = 16, kMax = 16384;
@@ -221,8 +318,7 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   const bool doubling = cfg.transform == "double";
 
   std::uint64_t local[3] = {0, 0, 0};  // updates, reads, missed
-  std::vector<double> latency;
-  latency.reserve(cfg.updates);
+  LatencyHistogram latency;
   // Batches of `batch` operations (the last one may be shorter); the same
   // count on every rank, so the stop checks between them line up.
   const std::uint64_t batch = processing_batch(cfg);
@@ -232,9 +328,10 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   const double t0 = MPI_Wtime();
   for (std::uint64_t b = 0; b < batches; ++b) {
     const std::uint64_t end = std::min(cfg.updates, (b + 1) * batch);
-    for (std::uint64_t j = b * batch; j < end; ++j) {
-      const Choice c = choose(cfg, keys, round, rank, j);
-      const std::uint64_t key = keys.key(c.index);
+    const Batch ops = draw_batch(cfg, keys, round, rank, b * batch, end, comm);
+    for (std::size_t o = 0; o < ops.choices.size(); ++o) {
+      const Choice c = ops.choices[o];
+      const std::uint64_t key = ops.keys[o];
       const std::uint64_t hash = keys.key_hash(key);
       const int owner = m.rank_of(placement.lookup(hash));
       const std::int64_t slot = store->find(owner, key, hash);
@@ -268,7 +365,7 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
         }
         locks->release(owner, stripe);
       }
-      latency.push_back((MPI_Wtime() - start) * 1e6);
+      latency.add((MPI_Wtime() - start) * 1e6);
       ++local[c.read ? 1 : 0];
       busy_wait(cfg.work_outside_us);
     }
@@ -284,16 +381,37 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   store->finish_round();
   locks.reset();  // collective
 
-  // Count, from every rank's stream as far as it ran, the updates to the keys
-  // this rank holds.
+  // Count the updates of this rank's stream (as far as it ran) per key, and
+  // send (key, count) to the rank holding each key; the owners sum them.
+  const double v0 = MPI_Wtime();
   std::unordered_map<std::uint64_t, std::uint64_t> expected_updates;
-  for (int r = 0; r < ranks; ++r) {
-    for (std::uint64_t j = 0; j < ran; ++j) {
-      const Choice c = choose(cfg, keys, round, r, j);
-      if (c.read) continue;
-      const std::uint64_t key = keys.key(c.index);
-      if (m.rank_of(placement.lookup(keys.key_hash(key))) == rank) ++expected_updates[key];
+  {
+    std::unordered_map<std::uint64_t, std::uint64_t> mine_per_key;
+    // The same batches as the round (ran is the same on every rank).
+    for (std::uint64_t first = 0; first < ran; first += batch) {
+      const Batch ops =
+          draw_batch(cfg, keys, round, rank, first, std::min(ran, first + batch), comm);
+      for (std::size_t o = 0; o < ops.choices.size(); ++o)
+        if (!ops.choices[o].read) ++mine_per_key[ops.keys[o]];
     }
+    std::vector<std::uint64_t> send_counts(static_cast<std::size_t>(ranks), 0);
+    std::vector<int> dest;
+    dest.reserve(mine_per_key.size());
+    for (const auto& [key, count] : mine_per_key) {
+      dest.push_back(m.rank_of(placement.lookup(keys.key_hash(key))));
+      ++send_counts[static_cast<std::size_t>(dest.back())];
+    }
+    std::vector<std::uint64_t> offset(static_cast<std::size_t>(ranks), 0);
+    for (int r = 1; r < ranks; ++r)
+      offset[static_cast<std::size_t>(r)] =
+          offset[static_cast<std::size_t>(r - 1)] + send_counts[static_cast<std::size_t>(r - 1)];
+    std::vector<KeyCount> pairs(mine_per_key.size());
+    std::size_t i = 0;
+    for (const auto& [key, count] : mine_per_key)
+      pairs[offset[static_cast<std::size_t>(dest[i++])]++] = KeyCount{key, count};
+    mine_per_key = {};
+    for (const KeyCount& kc : exchange_key_counts(pairs, send_counts, comm))
+      expected_updates[kc.key] += kc.count;
   }
   // Check every local value, then take the new values into the shard.
   std::uint64_t wrong = 0, delta = 0;
@@ -309,6 +427,7 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
       delta += record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
     }
   }
+  const double verify = MPI_Wtime() - v0;
   store.reset();  // collective, on the normal path of every rank
   std::uint64_t sums[5], locals[5] = {local[0], local[1], local[2], wrong, shard.size()};
   MPI_Allreduce(locals, sums, 5, MPI_UINT64_T, MPI_SUM, comm);
@@ -318,26 +437,16 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   stats.checked = sums[4];
   MPI_Allreduce(&delta, &stats.checksum_delta, 1, MPI_UINT64_T, MPI_SUM, comm);
   MPI_Allreduce(&mine, &stats.seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
+  MPI_Allreduce(&verify, &stats.verify_seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
 
-  // Latency percentiles over every rank's operations, on rank 0.
-  int count = static_cast<int>(latency.size());
-  std::vector<int> counts(static_cast<std::size_t>(ranks)), displs(static_cast<std::size_t>(ranks));
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
-  std::vector<double> all;
-  if (rank == 0) {
-    int total = 0;
-    for (int r = 0; r < ranks; ++r) {
-      displs[static_cast<std::size_t>(r)] = total;
-      total += counts[static_cast<std::size_t>(r)];
-    }
-    all.resize(static_cast<std::size_t>(total));
-  }
-  MPI_Gatherv(latency.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(),
-              MPI_DOUBLE, 0, comm);
-  double pct[2] = {percentile(all, 0.5), percentile(all, 0.99)};
-  MPI_Bcast(pct, 2, MPI_DOUBLE, 0, comm);
+  // Latency percentiles over every rank's operations: the histograms summed
+  // on rank 0.
+  latency.reduce(0, comm);
+  double pct[3] = {latency.percentile(0.5), latency.percentile(0.99), latency.max()};
+  MPI_Bcast(pct, 3, MPI_DOUBLE, 0, comm);
   stats.latency_p50_us = pct[0];
   stats.latency_p99_us = pct[1];
+  stats.latency_max_us = pct[2];
 
   if (sums[3])
     throw VerificationError("processing after event " + std::to_string(round) + ": " +

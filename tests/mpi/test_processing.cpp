@@ -7,6 +7,7 @@
 #include <mpi.h>
 #include <sys/time.h>
 
+#include <climits>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/key_trace.hpp"
 #include "engine/membership.hpp"
 #include "engine/shard.hpp"
 #include "engine/stop_token.hpp"
@@ -51,8 +53,10 @@ struct World {
     placement->init(nodes, e.nodes);
     shard = Shard(e.keys.value_bytes);
     std::vector<std::byte> value(e.keys.value_bytes);
-    for (std::uint64_t i = 0; i < e.keys.count; ++i) {
-      const std::uint64_t key = e.keys.key(i);
+    // Every key (a key trace's keys may live on other ranks: ask for them).
+    std::vector<std::uint64_t> indices(e.keys.count);
+    for (std::uint64_t i = 0; i < e.keys.count; ++i) indices[i] = i;
+    for (const std::uint64_t key : resolve_trace_keys(e.keys, indices, MPI_COMM_WORLD)) {
       const NodeId owner = placement->lookup(e.keys.key_hash(key));
       if (membership->rank_of(owner) != world_rank()) continue;
       e.keys.fill_value(key, value);
@@ -102,14 +106,26 @@ TEST_P(LostUpdate, IsCaughtAtManyUpdatesPerHotKeyAndACorrectRunPasses) {
     EXPECT_EQ(s.checked, 4000u);
     EXPECT_FALSE(s.stopped);
     EXPECT_EQ(w.shard.size(), before);
+    EXPECT_GT(s.latency_p50_us, 0);
+    EXPECT_LE(s.latency_p50_us, s.latency_p99_us);
+    EXPECT_LE(s.latency_p99_us, s.latency_max_us);
     // The values the first round wrote are the start of the next: still exact.
     ASSERT_NO_THROW(w.round(2));
   }
   for (std::uint64_t round = 1; round <= 2; ++round) {
     World w(kHotKeys, sets);
-    // The last rank writes its first update back unchanged.
-    EXPECT_THROW(w.round(round, world_rank() == world_size() - 1), VerificationError)
-        << "round " << round;
+    // The last rank writes its first update back unchanged: exactly one
+    // value is wrong, and the message says so on every rank.
+    try {
+      w.round(round, world_rank() == world_size() - 1);
+      ADD_FAILURE() << "round " << round << ": the lost update was not caught";
+    } catch (const VerificationError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "processing after event " + std::to_string(round) +
+                    ": 1 value(s) differ from the updates applied to them (lost or doubled "
+                    "updates) with lock '" +
+                    lock + "'");
+    }
   }
 }
 
@@ -192,6 +208,92 @@ TEST(ProcessingStop, NoFlagRunsEveryBatch) {
   EXPECT_FALSE(s.stopped);
   EXPECT_EQ(s.batches, 4u);
   EXPECT_EQ(s.updates + s.reads + s.missed, 200u * std::uint64_t(world_size()));
+}
+
+// (key, count) pairs by destination: rank s sends n(s, d) pairs to rank d,
+// key (s, d, i) and count i + 1; every rank gets exactly what was sent to it,
+// ordered by source, in one round and in many small ones (each round's counts
+// and displacements at most max_per_round).
+std::uint64_t pairs_from_to(int s, int d) {
+  return std::uint64_t((s * 7 + d * 3) % 11 + 4 * (s == d));
+}
+
+void expect_exchange(std::uint64_t max_per_round) {
+  const int p = world_size(), me = world_rank();
+  std::vector<KeyCount> pairs;
+  std::vector<std::uint64_t> counts;
+  for (int d = 0; d < p; ++d) {
+    counts.push_back(pairs_from_to(me, d));
+    for (std::uint64_t i = 0; i < counts.back(); ++i)
+      pairs.push_back(KeyCount{(std::uint64_t(me) << 40) | (std::uint64_t(d) << 20) | i, i + 1});
+  }
+  const auto got = exchange_key_counts(pairs, counts, MPI_COMM_WORLD, max_per_round);
+  std::vector<KeyCount> want;
+  for (int s = 0; s < p; ++s)
+    for (std::uint64_t i = 0; i < pairs_from_to(s, me); ++i)
+      want.push_back(KeyCount{(std::uint64_t(s) << 40) | (std::uint64_t(me) << 20) | i, i + 1});
+  ASSERT_EQ(got.size(), want.size()) << "max_per_round " << max_per_round;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].key, want[i].key) << i;
+    EXPECT_EQ(got[i].count, want[i].count) << i;
+  }
+}
+
+TEST(ProcessingExchange, KeyCountsReachTheirRanksInOneRoundOrMany) {
+  expect_exchange(INT_MAX);
+  expect_exchange(std::uint64_t(world_size()) + 1);  // one pair per round beyond the rank count
+  expect_exchange(std::uint64_t(world_size()) + 5);
+  // Counts that do not match the pairs, or rounds too small: errors.
+  const std::vector<std::uint64_t> counts(std::size_t(world_size()), 1);
+  EXPECT_THROW(exchange_key_counts({}, counts, MPI_COMM_WORLD), Error);
+  EXPECT_THROW(exchange_key_counts({}, std::vector<std::uint64_t>(std::size_t(world_size()), 0),
+                                   MPI_COMM_WORLD, std::uint64_t(world_size())),
+               Error);
+}
+
+// Keys from a key trace (KeyDistribution::kFile): processing turns its draws
+// into keys through resolve_trace_keys, and verifies as for generated keys.
+TEST(ProcessingTrace, UpdatesToTraceKeysVerifyAndALostOneIsCaught) {
+  const std::string trace = "processing_test_trace.txt";
+  if (world_rank() == 0) {
+    std::FILE* f = std::fopen(trace.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    for (int i = 0; i < 3000; ++i) std::fprintf(f, "user:%d\n", (i * 37) % 2500);
+    std::fclose(f);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  const std::string text = R"(
+[keys]
+distribution = "file"
+file = ")" + trace + R"("
+seed = 4
+[cluster]
+nodes = 4
+[processing]
+updates = 600
+keys = "zipf"
+lock = "mcs"
+stripes = 8
+reads = 0.1
+timeout = 60
+[[strategies]]
+name = "ring"
+)";
+  {
+    World w(text);
+    ASSERT_EQ(w.e.keys.count, 2500u);
+    ProcessingStats s;
+    ASSERT_NO_THROW(s = w.round(3));
+    EXPECT_EQ(s.updates + s.reads + s.missed, 600u * std::uint64_t(world_size()));
+    EXPECT_EQ(s.missed, 0u);
+    EXPECT_EQ(s.checked, 2500u);
+  }
+  {
+    World w(text);
+    EXPECT_THROW(w.round(4, world_rank() == 0), VerificationError);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (world_rank() == 0) std::remove(trace.c_str());
 }
 
 // The lock suite: a stop request during the first configuration ends it
@@ -278,6 +380,10 @@ TEST(LockSuiteStop, WithoutASignalEveryConfigurationRunsAndReachesTheCallback) {
     EXPECT_EQ(seen[i].acquisitions, out[i].acquisitions) << i;
     EXPECT_GT(out[i].acquisitions, 0u) << i;
     EXPECT_EQ(out[i].per_rank_acquisitions.size(), std::size_t(out[i].ranks)) << i;
+    // The latency histogram reaches every rank, also those outside the
+    // configuration's communicator.
+    EXPECT_EQ(out[i].latency.count(), out[i].acquisitions) << i;
+    EXPECT_EQ(out[i].latency.percentile(0.99), out[i].latency_p99_us) << i;
   }
   expect_same_on_every_rank(seen);
 }
