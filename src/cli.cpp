@@ -18,6 +18,7 @@
 
 #include "build_info.hpp"
 #include "engine/host_info.hpp"
+#include "engine/key_trace.hpp"
 #include "engine/stop_token.hpp"
 #include "error.hpp"
 #include "experiment.hpp"
@@ -217,9 +218,11 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
     if (!error.empty()) return print_error(rank, error), kExitBadInput;
     boost::mpi::broadcast(world, text, 0);
     const int ranks_for = a.dry_run && a.ranks > 0 ? a.ranks : world.size();
-    // Each rank parses and validates (it reads the key trace itself); the
-    // verdicts are reduced, so a rank that alone cannot read an input does
-    // not leave the others waiting in a collective.
+    // Each rank parses and validates; the verdicts are reduced, so a rank
+    // that alone cannot read an input does not leave the others waiting in a
+    // collective. The key trace is read by all ranks together (each a byte
+    // range; each keeps its share of the keys), once every rank has parsed
+    // the text, and its problems are the same on every rank.
     std::string verdict;
     try {
       const std::string source = resuming               ? a.resume
@@ -229,6 +232,13 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
       if (e.name.empty())
         e.name = a.experiment.empty() ? "default" : fs::path(a.experiment).stem().string();
       if (a.no_verify) e.verify = false;
+    } catch (const Error& err) {
+      verdict = err.what();
+    }
+    verdict = first_problem(verdict, comm);
+    if (!verdict.empty()) return print_error(rank, verdict), kExitBadInput;
+    try {
+      load_key_trace(e.keys, e.keys_count_given, e.source, comm);
       validate_experiment(e, ranks_for);
     } catch (const Error& err) {
       verdict = err.what();
@@ -247,11 +257,10 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
                   << e.keys.count << " keys, on " << ranks_for << " ranks" << std::endl;
       return kExitOk;
     }
-    std::string problem = first_problem(key_file_problem(e.keys), comm);
-    if (!problem.empty()) return print_error(rank, problem), kExitBadInput;
+    // (Whether every rank can read the key trace was checked as it was read.)
     if (!a.force_memory) {
       const HostInfo host = host_info(comm);
-      problem = first_problem(
+      const std::string problem = first_problem(
           check_memory(e, world.size(), host.ranks_on_my_host, host_memory_bytes()).value_or(""),
           comm);
       if (!problem.empty()) return print_error(rank, problem), kExitBadInput;

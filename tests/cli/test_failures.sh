@@ -2,7 +2,8 @@
 # What a job's failures leave behind, as a user would meet them:
 #  1. kill -9 of one rank mid-run: mpirun ends within 30 s, and the partial file
 #     opens with h5py and holds every event that finished (rows = events_completed).
-#  2. A key trace that only rank 0 can read: one line naming the rank, exit 2, no file.
+#  2. A key trace that only rank 0 can read, or that is of another size on rank 1:
+#     one line naming the rank, exit 2, no file.
 #  3. A full disk and a disk with zero bytes free (a small tmpfs, where this
 #     test can mount one; skipped with a message otherwise): exit 3 within 60 s,
 #     one line naming the file, nothing under the final name.
@@ -83,6 +84,19 @@ if [ "$rc" -eq 2 ] && grep -q "^ringsim: error: rank 1: .*keys.file: .*r1/trace.
   ok "a trace only rank 0 can read: exit 2 in $took s: $(grep 'ringsim: error' trace.err)"
 else
   bad "trace on rank 0 only: exit $rc after $took s: $(cat trace.err)"
+fi
+
+# A stale copy on rank 1 (another size than rank 0's): refused the same way.
+head -n 1000 "$src/experiments/data/cache-trace.txt" >r1/trace.txt
+timeout 60 "$mpiexec" -q --oversubscribe \
+  -n 1 "$ringsim" run trace.toml --out trace.h5 --set keys.file="$work/r0/trace.txt" : \
+  -n 1 "$ringsim" run trace.toml --out trace.h5 --set keys.file="$work/r1/trace.txt" >trace.out 2>trace.err
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "^ringsim: error: rank 1: .*keys.file: .*r1/trace.txt has [0-9]* bytes here but [0-9]* bytes on rank 0" trace.err &&
+  [ "$(grep -c 'ringsim: error' trace.err)" -eq 1 ] && [ ! -e trace.h5 ] && [ ! -e trace.partial.h5 ]; then
+  ok "a trace of another size on rank 1: exit 2: $(grep 'ringsim: error' trace.err)"
+else
+  bad "trace of another size on rank 1: exit $rc: $(cat trace.err)"
 fi
 
 # ---- 3. a full disk, and zero bytes free ---------------------------------------------
