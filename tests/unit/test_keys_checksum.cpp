@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <memory>
 #include <numeric>
 #include <set>
 #include <vector>
@@ -137,6 +138,57 @@ TEST(Keys, TraceReadsNumbersStringsAndCountsDuplicatesOnce) {
   std::ofstream(path) << "\n\n";
   EXPECT_THROW(read_key_trace(path), Error);
   EXPECT_THROW(read_key_trace(path + ".missing"), Error);
+}
+
+TEST(Keys, TraceLineLimitAndLastLineWithoutEnd) {
+  const std::string path = testing::TempDir() + "/trace_long.txt";
+  std::ofstream(path) << "a\n\nb\n" << std::string(kMaxTraceLineBytes, 'x') << "\nlast";
+  const auto keys = read_key_trace(path);  // a line of exactly the limit is a key
+  ASSERT_EQ(keys.size(), 4u);
+  EXPECT_EQ(keys[3], hash_bytes("last", 4, 0));
+  std::ofstream(path) << "a\n\nb\n" << std::string(kMaxTraceLineBytes + 1, 'x') << "\nlast\n";
+  try {
+    read_key_trace(path);
+    ADD_FAILURE() << "a line over the limit was read";
+  } catch (const Error& err) {
+    EXPECT_EQ(std::string(err.what()), "keys.file: " + path + ": line 4 is longer than " +
+                                           std::to_string(kMaxTraceLineBytes) +
+                                           " bytes (one key per line)");
+  }
+}
+
+TEST(Keys, TraceReaderStartsAtTheFirstLineOfItsRange) {
+  const std::string path = testing::TempDir() + "/trace_range.txt";
+  std::ofstream(path) << "10\n20\n\n30\n";  // lines start at bytes 0, 3, 6, 7
+  const auto starts = [&](std::uint64_t begin, std::uint64_t limit) {
+    TraceReader r(path, begin);
+    std::vector<std::uint64_t> out;
+    std::uint64_t offset = 0;
+    std::string_view line;
+    while (r.next(limit, offset, line)) out.push_back(offset);
+    return out;
+  };
+  EXPECT_EQ(starts(0, UINT64_MAX), (std::vector<std::uint64_t>{0, 3, 7}));
+  EXPECT_EQ(starts(1, UINT64_MAX), (std::vector<std::uint64_t>{3, 7}));
+  EXPECT_EQ(starts(3, UINT64_MAX), (std::vector<std::uint64_t>{3, 7}));
+  EXPECT_EQ(starts(4, 7), (std::vector<std::uint64_t>{}));  // the empty line at 6 only
+  EXPECT_EQ(starts(0, 4), (std::vector<std::uint64_t>{0, 3}));
+  EXPECT_EQ(starts(8, UINT64_MAX), (std::vector<std::uint64_t>{}));
+}
+
+TEST(Keys, ATraceKeySpaceAnswersOnlyForTheIndicesItHolds) {
+  KeySpace k;
+  k.distribution = KeyDistribution::kFile;
+  k.count = 10;
+  k.listed = std::make_shared<const std::vector<std::uint64_t>>(std::vector<std::uint64_t>{7, 8});
+  k.listed_first = 4;
+  EXPECT_EQ(k.key(4), 7u);
+  EXPECT_EQ(k.key(5), 8u);
+  EXPECT_TRUE(k.holds(5));
+  EXPECT_FALSE(k.holds(3));
+  EXPECT_FALSE(k.holds(6));
+  EXPECT_THROW(k.key(3), Error);
+  EXPECT_THROW(k.key(6), Error);
 }
 
 }  // namespace
