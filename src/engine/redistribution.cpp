@@ -153,6 +153,10 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     NodeId owner;
   };
   std::vector<Copy> copies;
+  // The sparse method's communicator, at its first use: collective, and
+  // before the first phase, so that no phase times it.
+  if (opt.exchange == ExchangeMethod::kSparse && sparse_comm_ == MPI_COMM_NULL)
+    MPI_Comm_dup(comm_, &sparse_comm_);
   timer.start(Phase::kPlan);
   node_rank_.resize(m.nodes());
   for (NodeId v = 0; v < m.nodes(); ++v) node_rank_[v] = m.rank_of(v);
@@ -362,7 +366,6 @@ void Redistributor::counts_alltoall() {
 }
 
 void Redistributor::counts_sparse() {
-  if (sparse_comm_ == MPI_COMM_NULL) MPI_Comm_dup(comm_, &sparse_comm_);
   const int tag = kCountTag + static_cast<int>(sparse_events_++ & 1);
   // A synchronous send of its 64-bit count to every rank this rank sends to:
   // such a send completes only once the receiver has matched it.
@@ -405,7 +408,9 @@ void Redistributor::counts_sparse() {
       if (done) break;
     }
   }
-  // Records are laid out by source rank, ascending, as MPI_Alltoallv lays them.
+  // The receive buffer is laid out by source rank (recv_displs_), as
+  // MPI_Alltoallv lays it; the peers are sorted so that the receives are
+  // posted in the same order whatever order the counts came in.
   std::sort(recv_peers_.begin(), recv_peers_.end());
 }
 

@@ -166,7 +166,7 @@ class Redistributor {
   std::vector<std::uint64_t> hash_block_;
   // A byte buffer kept across events. When the receive buffer grows, its
   // pages are touched at once (in the pack phase), so that first-touch page
-  // faults do not land inside the timed MPI_Alltoallv; the send buffer is
+  // faults do not land inside the timed exchange; the send buffer is
   // touched by packing anyway.
   struct RawBuffer {
     std::unique_ptr<std::byte[]> bytes;
