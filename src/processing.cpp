@@ -8,7 +8,6 @@
 #include <memory>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "checksum.hpp"
@@ -125,6 +124,49 @@ Batch draw_batch(const ProcessingConfig& cfg, const KeySpace& keys, std::uint64_
   b.keys = keys_of(keys, indices, comm);
   return b;
 }
+
+// Counts per key in an open-addressing table (linear probing, load at most
+// 1/2, a count of 0 marks an empty slot): one array, no allocation per key.
+class KeyCounts {
+ public:
+  void add(std::uint64_t key, std::uint64_t n) {
+    if (n == 0) return;
+    if (2 * (size_ + 1) > slots_.size()) grow();
+    KeyCount& s = slots_[find(key)];
+    if (s.count == 0) {
+      s.key = key;
+      ++size_;
+    }
+    s.count += n;
+  }
+  std::uint64_t get(std::uint64_t key) const {
+    return slots_.empty() ? 0 : slots_[find(key)].count;
+  }
+  std::size_t size() const { return size_; }
+  // The (key, count) pairs, in no particular order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const KeyCount& s : slots_)
+      if (s.count) f(s);
+  }
+
+ private:
+  std::size_t find(std::uint64_t key) const {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = static_cast<std::size_t>(mix64(key)) & mask;
+    while (slots_[i].count != 0 && slots_[i].key != key) i = (i + 1) & mask;
+    return i;
+  }
+  void grow() {
+    std::vector<KeyCount> old(std::max<std::size_t>(64, 2 * slots_.size()));
+    old.swap(slots_);
+    for (const KeyCount& s : old)
+      if (s.count) slots_[find(s.key)] = s;
+  }
+
+  std::vector<KeyCount> slots_;
+  std::size_t size_ = 0;
+};
 
 // The open-addressing table of this rank's records in an MPI window.
 class WindowStore {
@@ -384,42 +426,41 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   // Count the updates of this rank's stream (as far as it ran) per key, and
   // send (key, count) to the rank holding each key; the owners sum them.
   const double v0 = MPI_Wtime();
-  std::unordered_map<std::uint64_t, std::uint64_t> expected_updates;
+  KeyCounts expected_updates;
   {
-    std::unordered_map<std::uint64_t, std::uint64_t> mine_per_key;
+    KeyCounts mine_per_key;
     // The same batches as the round (ran is the same on every rank).
     for (std::uint64_t first = 0; first < ran; first += batch) {
       const Batch ops =
           draw_batch(cfg, keys, round, rank, first, std::min(ran, first + batch), comm);
       for (std::size_t o = 0; o < ops.choices.size(); ++o)
-        if (!ops.choices[o].read) ++mine_per_key[ops.keys[o]];
+        if (!ops.choices[o].read) mine_per_key.add(ops.keys[o], 1);
     }
     std::vector<std::uint64_t> send_counts(static_cast<std::size_t>(ranks), 0);
     std::vector<int> dest;
     dest.reserve(mine_per_key.size());
-    for (const auto& [key, count] : mine_per_key) {
-      dest.push_back(m.rank_of(placement.lookup(keys.key_hash(key))));
+    mine_per_key.for_each([&](const KeyCount& kc) {
+      dest.push_back(m.rank_of(placement.lookup(keys.key_hash(kc.key))));
       ++send_counts[static_cast<std::size_t>(dest.back())];
-    }
+    });
     std::vector<std::uint64_t> offset(static_cast<std::size_t>(ranks), 0);
     for (int r = 1; r < ranks; ++r)
       offset[static_cast<std::size_t>(r)] =
           offset[static_cast<std::size_t>(r - 1)] + send_counts[static_cast<std::size_t>(r - 1)];
     std::vector<KeyCount> pairs(mine_per_key.size());
     std::size_t i = 0;
-    for (const auto& [key, count] : mine_per_key)
-      pairs[offset[static_cast<std::size_t>(dest[i++])]++] = KeyCount{key, count};
-    mine_per_key = {};
+    mine_per_key.for_each(
+        [&](const KeyCount& kc) { pairs[offset[static_cast<std::size_t>(dest[i++])]++] = kc; });
+    mine_per_key = KeyCounts();
     for (const KeyCount& kc : exchange_key_counts(pairs, send_counts, comm))
-      expected_updates[kc.key] += kc.count;
+      expected_updates.add(kc.key, kc.count);
   }
   // Check every local value, then take the new values into the shard.
   std::uint64_t wrong = 0, delta = 0;
   for (std::size_t i = 0; i < shard.size(); ++i) {
     std::byte* value = shard.values.data() + i * shard.value_bytes;
     const std::byte* now = store->local_value(i);
-    const auto it = expected_updates.find(shard.keys[i]);
-    const std::uint64_t times = it == expected_updates.end() ? 0 : it->second;
+    const std::uint64_t times = expected_updates.get(shard.keys[i]);
     if (first_word(now) != apply_transform_n(cfg.transform, first_word(value), times)) ++wrong;
     if (times) {
       delta -= record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
