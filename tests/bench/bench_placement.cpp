@@ -10,6 +10,10 @@
 //                                         strategies with Removal::kAny
 //   add/<variant>/<N>, remove/<variant>/<N>, add_remove/<variant>/<N>
 //                                         N = 10, 1000
+//   event_join/<variant>/<batched|one_by_one>, event_leave/...
+//                                         one event of 100 nodes at N = 100000
+//                                         for ring, maglev, bounded, multiprobe,
+//                                         anchor, memento, dx
 // A variant is a registered strategy with its default parameters, or one of
 // the extra parameter sets in kExtraVariants (e.g. ring with 100 vnodes).
 #include <benchmark/benchmark.h>
@@ -285,6 +289,117 @@ void BM_AddOrRemove(benchmark::State& state, const Variant& v) {
       benchmark::Counter(total_ns / kBatch, benchmark::Counter::kAvgIterations);
 }
 
+// --- one event at scale: batched vs one by one ----------------------------
+//
+// event_join/<variant>/<batched|one_by_one>, event_leave/...: the update of
+// the strategy for one event of kEventNodes nodes at kEventN active nodes,
+// the cost the simulator pays per event (Cluster::apply). The join adds
+// nodes kEventN..kEventN+99 in ascending order, the leave removes them again
+// most recently joined first (the runner's order). "batched" is one
+// add_nodes / remove_nodes call, "one_by_one" the loop of add_node /
+// remove_node the runner made before batches existed. Each iteration times
+// only its half of the join-leave pair by one steady_clock pair (manual time)
+// and undoes it with a batched call, which restores the state exactly, so
+// the strategy is built once per variant and kept across repetitions. One
+// iteration per repetition (a one-by-one maglev event takes tens of
+// seconds); the medians over the repetitions are the figures.
+constexpr std::uint32_t kEventN = 100000;
+constexpr std::uint32_t kEventNodes = 100;
+constexpr int kEventRepetitions = 5;
+constexpr int kEventRepetitionsOneByOne = 3;
+
+// The smallest prime above 10 x the node count (Maglev wants table_size >> N).
+std::int64_t maglev_table_for(std::uint32_t max_nodes) {
+  std::uint64_t m = 10 * std::uint64_t{max_nodes} + 1;
+  while (!is_prime(m)) ++m;
+  return static_cast<std::int64_t>(m);
+}
+
+const std::vector<Variant>& event_variants() {
+  static const std::vector<Variant> v{
+      {"ring_vnodes100", "ring", {{"vnodes", 100}}},
+      {"maglev", "maglev", {{"table_size", maglev_table_for(kEventN + kEventNodes)}}},
+      {"bounded", "bounded", {}},
+      {"multiprobe", "multiprobe", {}},
+      {"anchor", "anchor", {}},
+      {"memento", "memento", {}},
+      {"dx", "dx", {}},
+  };
+  return v;
+}
+
+// The variant on kEventN nodes, built once and kept (see above).
+Placement* event_build(benchmark::State& state, const Variant& v) {
+  static std::string key;
+  static std::unique_ptr<Placement> cached;
+  if (key != v.label || !cached) {
+    cached.reset();
+    key.clear();
+    try {
+      cached = build(v, kEventN, 0, kEventN + kEventNodes);
+      key = v.label;
+    } catch (const Error& e) {
+      state.SkipWithError(e.what());
+      return nullptr;
+    }
+  }
+  return cached.get();
+}
+
+template <bool kJoin, bool kBatched>
+void BM_Event(benchmark::State& state, const Variant& v) {
+  using Clock = std::chrono::steady_clock;
+  Placement* p = event_build(state, v);
+  if (!p) return;
+  std::vector<NodeSpec> joining;
+  for (NodeId id = kEventN; id < kEventN + kEventNodes; ++id) joining.push_back({id, 1.0});
+  std::vector<NodeId> leaving;
+  for (NodeId id = kEventN + kEventNodes; id-- > kEventN;) leaving.push_back(id);
+  for (auto _ : state) {
+    Clock::time_point t0, t1;
+    if (kJoin) {
+      t0 = Clock::now();
+      if (kBatched) {
+        p->add_nodes(joining);
+      } else {
+        for (const auto& n : joining) p->add_node(n);
+      }
+      t1 = Clock::now();
+      p->remove_nodes(leaving);
+    } else {
+      p->add_nodes(joining);
+      t0 = Clock::now();
+      if (kBatched) {
+        p->remove_nodes(leaving);
+      } else {
+        for (NodeId n : leaving) p->remove_node(n);
+      }
+      t1 = Clock::now();
+    }
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+  }
+  state.counters["state_bytes"] = static_cast<double>(p->state_bytes());
+}
+
+void register_event_benchmarks() {
+  for (const Variant& v : event_variants()) {
+    for (const bool join : {true, false}) {
+      for (const bool batched : {true, false}) {
+        const std::string name = std::string(join ? "event_join/" : "event_leave/") + v.label +
+                                 (batched ? "/batched" : "/one_by_one");
+        auto* fn = join ? (batched ? BM_Event<true, true> : BM_Event<true, false>)
+                        : (batched ? BM_Event<false, true> : BM_Event<false, false>);
+        benchmark::RegisterBenchmark(name.c_str(), fn, std::cref(v))
+            ->Iterations(1)
+            ->Repetitions(batched ? kEventRepetitions : kEventRepetitionsOneByOne)
+            ->ReportAggregatesOnly(true)
+            ->UseManualTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+}
+
 // --- registration ---------------------------------------------------------
 
 // Every lookup case runs for at least this long per repetition. Slow
@@ -345,6 +460,7 @@ const bool registered = [] {
         ->Arg(1000)
         ->MinTime(kMinTimeChanges);
   }
+  register_event_benchmarks();
   return true;
 }();
 
