@@ -1,6 +1,7 @@
 #include "engine/key_trace.hpp"
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <filesystem>
 #include <memory>
@@ -132,57 +133,87 @@ std::vector<T> exchange(std::span<const T> items, std::span<const int> dest, MPI
   return recv;
 }
 
-// Keys and the smallest offset seen for each: open addressing, at most 70%
-// full, 16 bytes a slot.
+// A send buffer grouped by destination rank, and its count per rank.
+struct Outbox {
+  std::vector<Pair> items;
+  std::vector<int> counts;
+};
+
+// Collective: sends each rank its part of `out` (consumed); returns what
+// this rank receives, grouped by source rank.
+std::vector<Pair> exchange(Outbox&& out, MPI_Datatype type, MPI_Comm comm) {
+  std::vector<int> rcounts(out.counts.size());
+  MPI_Alltoall(out.counts.data(), 1, MPI_INT, rcounts.data(), 1, MPI_INT, comm);
+  std::vector<Pair> recv = alltoallv(out.items, out.counts, rcounts, type, comm);
+  out = {};
+  return recv;
+}
+
+// Keys with the smallest offset seen for each: 64 open-addressing tables
+// (linear probing, at most 80% full, a Pair of 16 bytes a slot), chosen by
+// the key's hash, so that growing one moves a 64th of the keys: 20 to 40
+// bytes a key.
 class FirstSeen {
  public:
   void insert(std::uint64_t key, std::uint64_t offset) {
-    if ((size_ + 1) * 10 > keys_.size() * 7) grow();
-    std::size_t s = slot(key);
-    while (offsets_[s] != kEmpty && keys_[s] != key) s = (s + 1) & mask_;
-    if (offsets_[s] == kEmpty) {
-      keys_[s] = key;
-      offsets_[s] = offset;
-      ++size_;
-    } else if (offset < offsets_[s]) {
-      offsets_[s] = offset;
-    }
+    const std::uint64_t h = mix64(key ^ kSlotSalt);
+    parts_[h >> 58].insert(key, offset, h);
   }
+  std::size_t size() const {
+    std::size_t n = 0;
+    for (const Part& p : parts_) n += p.size;
+    return n;
+  }
+  // f(key, offset) for each key, in no particular order.
   template <class F>
   void for_each(F&& f) const {
-    for (std::size_t s = 0; s < keys_.size(); ++s)
-      if (offsets_[s] != kEmpty) f(keys_[s], offsets_[s]);
+    for (const Part& p : parts_)
+      for (const Pair& s : p.slots)
+        if (s.b != kEmpty) f(s.a, s.b);
   }
-  std::size_t size() const { return size_; }
-  // Empties the table and keeps its slots.
+  // for_each, freeing each table once it is visited: the table is empty after.
+  template <class F>
+  void drain(F&& f) {
+    for (Part& p : parts_) {
+      for (const Pair& s : p.slots)
+        if (s.b != kEmpty) f(s.a, s.b);
+      p = Part{};
+    }
+  }
+  // Empties the tables and keeps their slots.
   void clear() {
-    std::fill(offsets_.begin(), offsets_.end(), kEmpty);
-    size_ = 0;
-  }
-  void release() {
-    keys_ = {};
-    offsets_ = {};
-    size_ = 0;
-    mask_ = 0;
+    for (Part& p : parts_) {
+      for (Pair& s : p.slots) s.b = kEmpty;
+      p.size = 0;
+    }
   }
 
  private:
   static constexpr std::uint64_t kEmpty = UINT64_MAX;
-  std::size_t slot(std::uint64_t key) const {
-    return static_cast<std::size_t>(mix64(key ^ kSlotSalt)) & mask_;
-  }
-  void grow() {
-    std::vector<std::uint64_t> keys = std::move(keys_), offsets = std::move(offsets_);
-    const std::size_t cap = std::max<std::size_t>(64, keys.size() * 2);
-    keys_.assign(cap, 0);
-    offsets_.assign(cap, kEmpty);
-    mask_ = cap - 1;
-    size_ = 0;
-    for (std::size_t s = 0; s < keys.size(); ++s)
-      if (offsets[s] != kEmpty) insert(keys[s], offsets[s]);
-  }
-  std::vector<std::uint64_t> keys_, offsets_;
-  std::size_t size_ = 0, mask_ = 0;
+  struct Part {
+    std::vector<Pair> slots;
+    std::size_t size = 0, mask = 0;
+    void insert(std::uint64_t key, std::uint64_t offset, std::uint64_t h) {
+      if ((size + 1) * 5 > slots.size() * 4) grow();
+      std::size_t s = static_cast<std::size_t>(h) & mask;
+      while (slots[s].b != kEmpty && slots[s].a != key) s = (s + 1) & mask;
+      if (slots[s].b == kEmpty) {
+        slots[s] = {key, offset};
+        ++size;
+      } else if (offset < slots[s].b) {
+        slots[s].b = offset;
+      }
+    }
+    void grow() {
+      std::vector<Pair> old = std::move(slots);
+      slots.assign(std::max<std::size_t>(16, old.size() * 2), Pair{0, kEmpty});
+      mask = slots.size() - 1;
+      size = 0;
+      for (const Pair& p : old)
+        if (p.b != kEmpty) insert(p.a, p.b, mix64(p.a ^ kSlotSalt));
+    }
+  };
+  std::array<Part, 64> parts_;
 };
 
 // A committed MPI type of two uint64 (a Pair), freed with the guard.
@@ -204,10 +235,10 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
   const int rank = comm_rank(comm), ranks = comm_size(comm);
   // Does any rank need the trace, and do all of them?
   const int wants = ks.distribution == KeyDistribution::kFile && !ks.listed ? 1 : 0;
-  int in[2] = {wants, -wants}, out[2] = {0, 0};
-  MPI_Allreduce(in, out, 2, MPI_INT, MPI_MAX, comm);
-  if (out[0] == 0) return;
-  if (out[1] != -1)
+  int in[2] = {wants, -wants}, all[2] = {0, 0};
+  MPI_Allreduce(in, all, 2, MPI_INT, MPI_MAX, comm);
+  if (all[0] == 0) return;
+  if (all[1] != -1)
     throw Error(source + ": the key trace is needed on some ranks only (keys.distribution or " +
                 "keys.file differs between ranks)");
   const auto fail = [&](const std::string& problem) {
@@ -249,9 +280,10 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
     problem = err.what();
   }
   fail(problem);
+  const auto owner_of = [ranks](std::uint64_t key) {
+    return static_cast<std::size_t>(mix64(key ^ kOwnerSalt) % static_cast<std::uint64_t>(ranks));
+  };
   FirstSeen owned, round_keys;
-  std::vector<Pair> found;
-  std::vector<int> dest;
   for (std::uint64_t k = 0; k < rounds; ++k) {
     const std::uint64_t limit =
         k + 1 == rounds ? end : std::min(end, begin + (k + 1) * round_bytes);
@@ -259,19 +291,23 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
     std::uint64_t offset = 0;
     std::string_view line;
     while (reader->next(limit, offset, line)) round_keys.insert(trace_line_key(line), offset);
-    found.clear();
-    dest.clear();
-    found.reserve(round_keys.size());
-    dest.reserve(round_keys.size());
+    Outbox sends;
+    sends.counts.assign(static_cast<std::size_t>(ranks), 0);
+    std::vector<std::size_t> at(static_cast<std::size_t>(ranks), 0);
+    round_keys.for_each([&](std::uint64_t key, std::uint64_t) { ++at[owner_of(key)]; });
+    for (std::size_t d = 0, sum = 0; d < at.size(); ++d) {
+      sends.counts[d] = as_count(at[d]);
+      const std::size_t n = at[d];
+      at[d] = sum;
+      sum += n;
+    }
+    sends.items.resize(round_keys.size());
     round_keys.for_each([&](std::uint64_t key, std::uint64_t off) {
-      found.push_back({key, off});
-      dest.push_back(static_cast<int>(mix64(key ^ kOwnerSalt) % static_cast<std::uint64_t>(ranks)));
+      sends.items[at[owner_of(key)]++] = {key, off};
     });
-    for (const Pair& p : exchange<Pair>(found, dest, pair.type, comm)) owned.insert(p.a, p.b);
+    for (const Pair& p : exchange(std::move(sends), pair.type, comm)) owned.insert(p.a, p.b);
   }
-  round_keys.release();
-  found = {};
-  dest = {};
+  round_keys = FirstSeen{};
   // A problem while reading, with its line number counted over the ranks.
   const std::uint64_t lines = reader->lines();
   std::uint64_t before = 0;
@@ -306,35 +342,48 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
   const std::uint64_t count = count_given ? ks.count : total;
 
   // Each key to the rank that numbers its bin: bins in order, so that each
-  // rank numbers about total / P keys (bins past the count are dropped).
-  std::vector<Pair> firsts;
-  firsts.reserve(owned.size());
-  dest.reserve(owned.size());
-  owned.for_each([&](std::uint64_t key, std::uint64_t off) {
+  // rank numbers about total / P keys (bins past the count are dropped). The
+  // tables are freed as the send buffer fills.
+  const auto numberer = [&](std::uint64_t off) -> int {
     const std::uint64_t at = first_index[off / width];
-    if (at >= count) return;
-    firsts.push_back({off, key});
-    dest.push_back(part_of(total, at, ranks));
-  });
-  owned.release();
-  std::vector<Pair> mine = exchange<Pair>(firsts, dest, pair.type, comm);
-  firsts = {};
-  dest = {};
+    return at >= count ? -1 : part_of(total, at, ranks);
+  };
+  Outbox out;
+  out.counts.assign(static_cast<std::size_t>(ranks), 0);
+  {
+    std::vector<std::size_t> at(static_cast<std::size_t>(ranks), 0);
+    owned.for_each([&](std::uint64_t, std::uint64_t off) {
+      if (const int d = numberer(off); d >= 0) ++at[static_cast<std::size_t>(d)];
+    });
+    std::size_t sum = 0;
+    for (std::size_t d = 0; d < at.size(); ++d) {
+      out.counts[d] = as_count(at[d]);
+      const std::size_t n = at[d];
+      at[d] = sum;
+      sum += n;
+    }
+    out.items.resize(sum);
+    owned.drain([&](std::uint64_t key, std::uint64_t off) {
+      if (const int d = numberer(off); d >= 0)
+        out.items[at[static_cast<std::size_t>(d)]++] = {off, key};
+    });
+  }
+  std::vector<Pair> mine = exchange(std::move(out), pair.type, comm);
   std::sort(mine.begin(), mine.end(), [](const Pair& x, const Pair& y) { return x.a < y.a; });
   const std::uint64_t base = mine.empty() ? 0 : first_index[mine.front().a / width];
   first_index = {};
 
-  // Then to the rank whose share holds its index.
+  // Then to the rank whose share holds its index: (index, key) in place of
+  // (offset, key), already in the order of the shares.
   ks.count = count;
-  std::vector<Pair> numbered;
-  numbered.reserve(mine.size());
-  for (std::size_t j = 0; j < mine.size() && base + j < count; ++j) {
-    numbered.push_back({base + j, mine[j].b});
-    dest.push_back(part_of(count, base + j, ranks));
+  if (base + mine.size() > count) mine.resize(count > base ? count - base : 0);
+  out.counts.assign(static_cast<std::size_t>(ranks), 0);
+  for (std::size_t j = 0; j < mine.size(); ++j) {
+    mine[j].a = base + j;
+    ++out.counts[static_cast<std::size_t>(part_of(count, base + j, ranks))];
   }
-  mine = {};
-  const std::vector<Pair> share = exchange<Pair>(numbered, dest, pair.type, comm);
-  numbered = {};
+  out.items = std::move(mine);
+  const std::vector<Pair> share = exchange(std::move(out), pair.type, comm);
   const std::uint64_t first = ks.share_begin(rank, ranks), last = ks.share_begin(rank + 1, ranks);
   if (share.size() != last - first)
     throw Error("key trace: rank " + std::to_string(rank) + " received " +

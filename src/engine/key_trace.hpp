@@ -17,7 +17,7 @@ namespace ringsim {
 
 // Bytes of its range a rank reads per round of the collective load (the
 // memory of one round is a fixed multiple of it, whatever the trace's size).
-constexpr std::uint64_t kTraceRoundBytes = std::uint64_t{8} << 20;
+constexpr std::uint64_t kTraceRoundBytes = std::uint64_t{4} << 20;
 
 // Collective over `comm`: for a kFile key space without its keys yet, loads
 // the trace the way the serial load_key_trace() (keys.hpp) does - the
