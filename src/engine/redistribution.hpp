@@ -151,8 +151,9 @@ class Redistributor {
   // is collective), so that its point-to-point messages never meet others.
   MPI_Comm sparse_comm_ = MPI_COMM_NULL;
   // Events so far with the sparse method: consecutive events use different
-  // tags, so that a rank still in one event's consensus never takes the
-  // next event's counts from a rank that is ahead.
+  // count tags, so that a rank still in one event's consensus could never
+  // take the next event's counts from a rank that is ahead (the barrier
+  // before the exchange keeps them apart today; the tags do not rely on it).
   std::uint64_t sparse_events_ = 0;
   const KeySpace& keys_;
   std::uint32_t replicas_;
