@@ -7,6 +7,10 @@
 #include <memory>
 #include <optional>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "error.hpp"
 #include "hash.hpp"
 
@@ -81,7 +85,7 @@ int as_count(std::uint64_t n) {
 // Collective: MPI_Alltoallv of `send` (grouped by destination, scounts[d]
 // items for rank d), receiving rcounts[s] items from rank s.
 template <class T>
-std::vector<T> alltoallv(const std::vector<T>& send, const std::vector<int>& scounts,
+std::vector<T> alltoallv(const T* send, const std::vector<int>& scounts,
                          const std::vector<int>& rcounts, MPI_Datatype type, MPI_Comm comm) {
   const std::size_t n = scounts.size();
   std::vector<int> sdispl(n), rdispl(n);
@@ -94,7 +98,7 @@ std::vector<T> alltoallv(const std::vector<T>& send, const std::vector<int>& sco
   }
   as_count(s);
   std::vector<T> recv(as_count(r));
-  MPI_Alltoallv(send.data(), scounts.data(), sdispl.data(), type, recv.data(), rcounts.data(),
+  MPI_Alltoallv(send, scounts.data(), sdispl.data(), type, recv.data(), rcounts.data(),
                 rdispl.data(), type, comm);
   return recv;
 }
@@ -127,16 +131,38 @@ std::vector<T> exchange(std::span<const T> items, std::span<const int> dest, MPI
     if (placed) (*placed)[j] = pos;
   }
   MPI_Alltoall(scounts.data(), 1, MPI_INT, rcounts.data(), 1, MPI_INT, comm);
-  std::vector<T> recv = alltoallv(send, scounts, rcounts, type, comm);
+  std::vector<T> recv = alltoallv(send.data(), scounts, rcounts, type, comm);
   if (scounts_out) *scounts_out = std::move(scounts);
   if (rcounts_out) *rcounts_out = std::move(rcounts);
   return recv;
 }
 
-// A send buffer grouped by destination rank, and its count per rank.
+// Gives the heap's free pages back to the system (glibc), so that memory
+// freed in one stage of the load is not counted again in the next.
+void give_back_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
+// A send buffer grouped by destination rank, and its count per rank. The
+// buffer is not initialized: its pages count only once they are written.
 struct Outbox {
-  std::vector<Pair> items;
+  std::unique_ptr<Pair[]> items;
   std::vector<int> counts;
+  // Sizes the buffer for `at[d]` items to rank d and turns `at` into where
+  // rank d's items start.
+  void size_for(std::vector<std::size_t>& at) {
+    counts.assign(at.size(), 0);
+    std::size_t sum = 0;
+    for (std::size_t d = 0; d < at.size(); ++d) {
+      counts[d] = as_count(at[d]);
+      const std::size_t n = at[d];
+      at[d] = sum;
+      sum += n;
+    }
+    items.reset(new Pair[sum]);
+  }
 };
 
 // Collective: sends each rank its part of `out` (consumed); returns what
@@ -144,7 +170,7 @@ struct Outbox {
 std::vector<Pair> exchange(Outbox&& out, MPI_Datatype type, MPI_Comm comm) {
   std::vector<int> rcounts(out.counts.size());
   MPI_Alltoall(out.counts.data(), 1, MPI_INT, rcounts.data(), 1, MPI_INT, comm);
-  std::vector<Pair> recv = alltoallv(out.items, out.counts, rcounts, type, comm);
+  std::vector<Pair> recv = alltoallv(out.items.get(), out.counts, rcounts, type, comm);
   out = {};
   return recv;
 }
@@ -171,13 +197,15 @@ class FirstSeen {
       for (const Pair& s : p.slots)
         if (s.b != kEmpty) f(s.a, s.b);
   }
-  // for_each, freeing each table once it is visited: the table is empty after.
+  // for_each, freeing each table once it is visited (and the memory of
+  // each eighth of them): the tables are empty after.
   template <class F>
   void drain(F&& f) {
-    for (Part& p : parts_) {
-      for (const Pair& s : p.slots)
+    for (std::size_t i = 0; i < parts_.size(); ++i) {
+      for (const Pair& s : parts_[i].slots)
         if (s.b != kEmpty) f(s.a, s.b);
-      p = Part{};
+      parts_[i] = Part{};
+      if (i % 8 == 7) give_back_free_memory();
     }
   }
   // Empties the tables and keeps their slots.
@@ -292,22 +320,16 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
     std::string_view line;
     while (reader->next(limit, offset, line)) round_keys.insert(trace_line_key(line), offset);
     Outbox sends;
-    sends.counts.assign(static_cast<std::size_t>(ranks), 0);
     std::vector<std::size_t> at(static_cast<std::size_t>(ranks), 0);
     round_keys.for_each([&](std::uint64_t key, std::uint64_t) { ++at[owner_of(key)]; });
-    for (std::size_t d = 0, sum = 0; d < at.size(); ++d) {
-      sends.counts[d] = as_count(at[d]);
-      const std::size_t n = at[d];
-      at[d] = sum;
-      sum += n;
-    }
-    sends.items.resize(round_keys.size());
+    sends.size_for(at);
     round_keys.for_each([&](std::uint64_t key, std::uint64_t off) {
       sends.items[at[owner_of(key)]++] = {key, off};
     });
     for (const Pair& p : exchange(std::move(sends), pair.type, comm)) owned.insert(p.a, p.b);
   }
   round_keys = FirstSeen{};
+  give_back_free_memory();
   // A problem while reading, with its line number counted over the ranks.
   const std::uint64_t lines = reader->lines();
   std::uint64_t before = 0;
@@ -349,20 +371,12 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
     return at >= count ? -1 : part_of(total, at, ranks);
   };
   Outbox out;
-  out.counts.assign(static_cast<std::size_t>(ranks), 0);
   {
     std::vector<std::size_t> at(static_cast<std::size_t>(ranks), 0);
     owned.for_each([&](std::uint64_t, std::uint64_t off) {
       if (const int d = numberer(off); d >= 0) ++at[static_cast<std::size_t>(d)];
     });
-    std::size_t sum = 0;
-    for (std::size_t d = 0; d < at.size(); ++d) {
-      out.counts[d] = as_count(at[d]);
-      const std::size_t n = at[d];
-      at[d] = sum;
-      sum += n;
-    }
-    out.items.resize(sum);
+    out.size_for(at);
     owned.drain([&](std::uint64_t key, std::uint64_t off) {
       if (const int d = numberer(off); d >= 0)
         out.items[at[static_cast<std::size_t>(d)]++] = {off, key};
@@ -373,24 +387,40 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
   const std::uint64_t base = mine.empty() ? 0 : first_index[mine.front().a / width];
   first_index = {};
 
-  // Then to the rank whose share holds its index: (index, key) in place of
-  // (offset, key), already in the order of the shares.
+  // Then each key to the rank whose share holds its index. The indices are
+  // consecutive on each rank and ascend with the rank, so what a rank
+  // receives, in rank order, is its share in order: only the keys travel,
+  // sent from the key field of each (offset, key) pair.
   ks.count = count;
   if (base + mine.size() > count) mine.resize(count > base ? count - base : 0);
-  out.counts.assign(static_cast<std::size_t>(ranks), 0);
-  for (std::size_t j = 0; j < mine.size(); ++j) {
-    mine[j].a = base + j;
-    ++out.counts[static_cast<std::size_t>(part_of(count, base + j, ranks))];
-  }
-  out.items = std::move(mine);
-  const std::vector<Pair> share = exchange(std::move(out), pair.type, comm);
+  std::vector<int> scounts(static_cast<std::size_t>(ranks), 0), rcounts(scounts.size());
+  for (std::size_t j = 0; j < mine.size(); ++j)
+    ++scounts[static_cast<std::size_t>(part_of(count, base + j, ranks))];
+  MPI_Alltoall(scounts.data(), 1, MPI_INT, rcounts.data(), 1, MPI_INT, comm);
   const std::uint64_t first = ks.share_begin(rank, ranks), last = ks.share_begin(rank + 1, ranks);
-  if (share.size() != last - first)
-    throw Error("key trace: rank " + std::to_string(rank) + " received " +
-                std::to_string(share.size()) + " keys for a share of " +
-                std::to_string(last - first));
+  std::uint64_t arriving = 0;
+  for (int n : rcounts) arriving += static_cast<std::uint64_t>(n);
+  if (arriving != last - first)
+    throw Error("key trace: rank " + std::to_string(rank) + " is sent " + std::to_string(arriving) +
+                " keys for a share of " + std::to_string(last - first));
+  as_count(mine.size());
+  as_count(arriving);
   std::vector<std::uint64_t> listed(last - first);
-  for (const Pair& p : share) listed[p.a - first] = p.b;
+  {
+    MPI_Datatype key_field = MPI_DATATYPE_NULL;
+    MPI_Type_create_resized(MPI_UINT64_T, 0, static_cast<MPI_Aint>(sizeof(Pair)), &key_field);
+    MPI_Type_commit(&key_field);
+    std::vector<int> sdispl(scounts.size()), rdispl(scounts.size());
+    for (std::size_t d = 1; d < scounts.size(); ++d) {
+      sdispl[d] = sdispl[d - 1] + scounts[d - 1];
+      rdispl[d] = rdispl[d - 1] + rcounts[d - 1];
+    }
+    MPI_Alltoallv(mine.empty() ? nullptr : &mine.front().b, scounts.data(), sdispl.data(),
+                  key_field, listed.data(), rcounts.data(), rdispl.data(), MPI_UINT64_T, comm);
+    MPI_Type_free(&key_field);
+  }
+  mine = {};
+  give_back_free_memory();
   ks.listed = std::make_shared<const std::vector<std::uint64_t>>(std::move(listed));
   ks.listed_first = first;
 }
@@ -417,7 +447,8 @@ std::vector<std::uint64_t> resolve_trace_keys(const KeySpace& keys,
   std::vector<std::uint64_t> asked =
       exchange<std::uint64_t>(indices, dest, MPI_UINT64_T, comm, &placed, &scounts, &rcounts);
   for (std::uint64_t& i : asked) i = keys.key(i);
-  const std::vector<std::uint64_t> back = alltoallv(asked, rcounts, scounts, MPI_UINT64_T, comm);
+  const std::vector<std::uint64_t> back =
+      alltoallv(asked.data(), rcounts, scounts, MPI_UINT64_T, comm);
   for (std::size_t j = 0; j < indices.size(); ++j) out.push_back(back[placed[j]]);
   return out;
 }
