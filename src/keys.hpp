@@ -123,9 +123,10 @@ void load_key_trace(KeySpace& keys, bool count_given, const std::string& source)
 // For a kFile key space: "" if this process can open and read the trace
 // (`path`, else `file`), otherwise one line saying why not, e.g.
 // "keys.file: cannot read /data/t.txt: No such file or directory". Reads at
-// most one byte; "" for the other distributions. Each rank calls it before
-// validate_experiment() reads the trace, so that a trace missing on some hosts
-// is reported by every rank instead of stopping one rank alone.
+// most one byte; "" for the other distributions. The collective
+// load_key_trace() calls it on each rank and agrees on the first problem, so
+// that a trace missing on some hosts is reported by every rank instead of
+// stopping one rank alone.
 std::string key_file_problem(const KeySpace& keys);
 
 }  // namespace ringsim
