@@ -2,6 +2,7 @@
 #include "engine/histogram.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -33,14 +34,16 @@ double percentile_of(std::span<const double> values, double q) {
 }
 
 std::size_t LatencyHistogram::bucket_of(double us) {
-  if (!(us >= std::ldexp(1.0, kMinExponent))) return 0;  // also negative and NaN
-  if (us >= std::ldexp(1.0, kMaxExponent)) return kBuckets - 1;
-  int e = 0;
-  const double m = std::frexp(us, &e);  // us = m 2^e, m in [0.5, 1)
-  // us = f 2^(e-1) with f = 2m in [1, 2); (f - 1) * 64 is exact.
-  const auto j = static_cast<std::size_t>((2 * m - 1) * kSubBuckets);
-  return static_cast<std::size_t>(e - 1 - kMinExponent) * kSubBuckets +
-         std::min<std::size_t>(j, kSubBuckets - 1);
+  constexpr double kLowest = 0x1p-10, kHighest = 0x1p40;
+  static_assert(kMinExponent == -10 && kMaxExponent == 40 && kSubBuckets == 64);
+  if (!(us >= kLowest)) return 0;  // also negative and NaN
+  if (us >= kHighest) return kBuckets - 1;
+  // us = (1 + f) 2^e, a normal double here: e is the biased exponent field
+  // less 1023, and the top 6 bits of the fraction f are the sub-bucket j.
+  const auto bits = std::bit_cast<std::uint64_t>(us);
+  const auto e = static_cast<int>((bits >> 52) & 0x7FF) - 1023;
+  const auto j = static_cast<std::size_t>((bits >> 46) & 0x3F);
+  return static_cast<std::size_t>(e - kMinExponent) * kSubBuckets + j;
 }
 
 double LatencyHistogram::bucket_lower(std::size_t i) {

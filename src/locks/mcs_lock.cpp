@@ -69,7 +69,7 @@ class McsLockSet final : public RmaLockSet {
     drain_granted();
     // Our node for this lock is still queued from a timed-out acquire: wait
     // for it to be granted and pass it on before queueing again.
-    while (find(l, State::kAbandoned) >= 0) {
+    while (abandoned_count_ > 0 && find(l, State::kAbandoned) >= 0) {
       if (deadline.expired())
         throw_timeout(owner, stripe, "waiting for its earlier, timed-out request to drain");
       poke_progress(win_, comm_);
