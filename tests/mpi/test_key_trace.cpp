@@ -336,5 +336,29 @@ TEST(KeyTrace, ARunMovesTheSameKeysWhateverTheRankCount) {
   }
 }
 
+// The processing stage draws key indices over the whole trace and asks the
+// holding ranks for their keys: its verification passes, with no key missed.
+TEST(KeyTrace, ProcessingOnATraceFindsEveryKeyItDraws) {
+  const std::string path = write_trace("mixed.txt", mixed_trace());
+  const std::string text = "[keys]\ndistribution = \"file\"\nfile = \"" + path +
+                           "\"\n[cluster]\nnodes = 6\ninitial = 4\n[[strategies]]\nname = "
+                           "\"ring\"\n[[events]]\nkind = \"add\"\n[processing]\nupdates = "
+                           "300\nlock = \"mcs\"\n";
+  Experiment e = parse_experiment(text, "trace.toml", {});
+  load_key_trace(e.keys, e.keys_count_given, e.source, MPI_COMM_WORLD);
+  validate_experiment(e, world_size());
+  ASSERT_EQ(e.keys.listed->size(),
+            e.keys.share_begin(world_rank() + 1, world_size()) - e.keys.listed_first);
+  RunOptions opt;
+  opt.warmup = false;
+  MemorySink sink;
+  EXPECT_NO_THROW(run_experiment(e, opt, MPI_COMM_WORLD, sink));
+  ASSERT_EQ(sink.strategies.size(), 1u);
+  for (const auto& ev : sink.strategies[0].events) {
+    EXPECT_EQ(ev.updates_missed, 0u);
+    EXPECT_EQ(ev.updates + ev.update_reads, 300u * static_cast<std::uint64_t>(world_size()));
+  }
+}
+
 }  // namespace
 }  // namespace ringsim
