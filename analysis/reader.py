@@ -4,6 +4,7 @@
     run = load("results/default.h5")
     run.attrs["ranks"], run.events  # one row per (strategy, event)
     run.loads("ring")               # numpy array [events, nodes]
+    run.traffic("ring", "nodes")    # sparse table: row, from, to, records, bytes
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import h5py
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSIONS = {2}
+SCHEMA_VERSIONS = {2, 3}
+# Version 3 stores what grows with the job as datasets (/experiment_text, /hosts, /ranks) and the
+# traffic as sparse tables (rank_traffic, node_traffic); version 2 had attributes and dense matrices
+# (migration_ranks, migration_nodes up to run.node_matrix_max). The figures mean the same in both.
+DENSE_MAX = 512  # Run.migration() builds dense [events, n, n] matrices only up to this many ranks/nodes
 # Why a version the reader knows of is refused (results/README.md): its figures do not mean what version 2's do.
 REFUSED_VERSIONS = {
     1: "its keys_optimal is not a lower bound and its phase times are per-phase maxima, so it cannot be "
@@ -70,10 +75,26 @@ class Run:
     def initial_loads(self, label: str) -> np.ndarray:
         return self._arrays[(label, "initial_loads")]
 
+    def traffic(self, label: str, level: str = "ranks") -> pd.DataFrame | None:
+        """The sparse traffic table of a strategy: one row per (event row, from, to) with records > 0,
+        columns row (index into this strategy's events), from, to, records, bytes; level "ranks" or
+        "nodes". None when the file has no such table (a version 2 file without node matrices)."""
+        return self._arrays.get((label, level + "_traffic"))
+
     def migration(self, label: str, level: str = "ranks") -> np.ndarray | None:
-        """Bytes between ranks [events, ranks, ranks], or keys between nodes
-        [events, nodes, nodes] (level="nodes"; None when the run did not record it)."""
-        return self._arrays.get((label, "migration_" + level))
+        """Bytes between ranks [events, ranks, ranks], or records between nodes
+        [events, nodes, nodes] (level="nodes"), dense; None when the table is missing or has more than
+        DENSE_MAX ranks or nodes (use traffic() then)."""
+        t = self.traffic(label, level)
+        n = int(self.attrs.get("ranks" if level == "ranks" else "nodes", 0))
+        if t is None or n > DENSE_MAX:
+            return None
+        events = int((self.events.label == label).sum()) if not self.events.empty else 0
+        m = np.zeros((events, n, n), dtype=np.uint64)
+        if len(t):
+            np.add.at(m, (t["row"].to_numpy(), t["from"].to_numpy(), t["to"].to_numpy()),
+                      t["bytes" if level == "ranks" else "records"].to_numpy(dtype=np.uint64))
+        return m
 
 
 def _reason(e: Exception) -> str:
@@ -113,7 +134,20 @@ def _read(path: Path, f: h5py.File) -> Run:
                 f"{path}: schema version {version} is not one this reader knows ({sorted(SCHEMA_VERSIONS)})"
             )
         attrs = {k: _text(v) for k, v in f.attrs.items()}
-        labels = _text(f["strategies"].attrs["order"])
+        if version >= 3:
+            attrs["experiment_text"] = _text(f["experiment_text"][()])
+            if "hosts" in f:
+                attrs["hosts"] = _text(f["hosts"]["name"][:])  # one per host
+                attrs["ranks_per_host"] = f["hosts"]["ranks"][:]
+                if "threads" in f["hosts"]:
+                    attrs["threads_per_host"] = f["hosts"]["threads"][:]
+            if "ranks" in f and isinstance(f["ranks"], h5py.Group):
+                attrs["host_of_rank"] = f["ranks"]["host"][:]
+                if "peak_rss_bytes" in f["ranks"]:
+                    attrs["peak_rss_bytes"] = f["ranks"]["peak_rss_bytes"][:]
+            labels = _text(f["strategies"]["order"][:])
+        else:
+            labels = _text(f["strategies"].attrs["order"])
         frames, arrays, sattrs = [], {}, {}
         for label in labels:
             g = f["strategies"][label]
@@ -126,9 +160,16 @@ def _read(path: Path, f: h5py.File) -> Run:
             ev.insert(0, "label", label)
             if len(ev):  # a strategy that has not run yet (a partial file) has no rows: absent from events
                 frames.append(ev)
-            for name in ("loads", "initial_loads", "migration_ranks", "migration_nodes"):
+            for name in ("loads", "initial_loads"):
                 if name in g:
                     arrays[(label, name)] = g[name][:]
+            for level in ("ranks", "nodes"):
+                name = level[:-1] + "_traffic"  # rank_traffic, node_traffic
+                if name in g:
+                    arrays[(label, level + "_traffic")] = pd.DataFrame(g[name][:])
+                elif "migration_" + level in g:  # version 2: a dense matrix per event
+                    arrays[(label, level + "_traffic")] = _sparse(g["migration_" + level][:], level,
+                                                                  int(attrs.get("record_bytes", 1)))
         events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         locks = None
         if "locks" in f and "results" in f["locks"]:
@@ -141,6 +182,16 @@ def _read(path: Path, f: h5py.File) -> Run:
         events["disruption"] = ratio_of_counts(events["keys_moved"], events["keys_min"])
         events["moved_over_ideal"] = ratio_of_counts(events["keys_moved"], events["keys_ideal"])
     return Run(path, attrs, labels, sattrs, events, arrays, locks)
+
+
+def _sparse(dense: np.ndarray, level: str, record_bytes: int) -> pd.DataFrame:
+    """A version 2 dense matrix [events, n, n] (bytes between ranks, records between nodes) as a
+    version 3 traffic table."""
+    row, src, dst = np.nonzero(dense)
+    value = dense[row, src, dst].astype(np.uint64)
+    records = value // max(record_bytes, 1) if level == "ranks" else value
+    return pd.DataFrame({"row": row.astype(np.uint64), "from": src.astype(np.uint32), "to": dst.astype(np.uint32),
+                         "records": records, "bytes": value if level == "ranks" else value * record_bytes})
 
 
 def load_many(paths) -> list[Run]:

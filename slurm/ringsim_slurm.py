@@ -214,7 +214,8 @@ def check_result(path, nodes):
                 return 0, f"no {', '.join(missing)} attribute(s)"
             if nodes is not None and int(f.attrs["nodes"]) != nodes:
                 return 0, f"nodes = {int(f.attrs['nodes'])}, the sweep asked for {nodes}"
-            labels = [s.decode() for s in f["strategies"].attrs["order"]]
+            order = f["strategies"]["order"][:] if "order" in f["strategies"] else f["strategies"].attrs["order"]
+            labels = [s.decode() for s in order]
             if not labels:
                 return 0, "no strategies"
             rows = [len(f["strategies"][label]["events"]) for label in labels]

@@ -112,7 +112,9 @@ class StrategyRun {
     for (std::uint64_t round = 0; round < source.rounds(); ++round) {
       if (round > 0 && stop.requested()) return false;
       Shard batch = source.round(round, cluster_.load_aware());
-      redist_.redistribute(batch, cluster_.placement(), cluster_.membership(), untimed);
+      RedistributeOptions o;
+      o.exchange = parse_exchange(e_.exchange);
+      redist_.redistribute(batch, cluster_.placement(), cluster_.membership(), untimed, o);
       shard_.append(batch);
     }
     redist_.release_buffers();
@@ -145,15 +147,14 @@ class StrategyRun {
     LocalEventFigures mine;
     update_cluster(ev, rec, mine);
     LocalMoveStats st = migrate(ei, rec, mine);
-    project(rec, st);
+    const std::vector<TrafficRow> node_rows = project(rec, st);
     measure_loads(rec, before);
     if (e_.processing.updates) process(ei, rec, stop);
 
-    std::vector<std::uint64_t> to_rank(st.records_to_rank.size());
-    for (std::size_t k = 0; k < to_rank.size(); ++k)
-      to_rank[k] = st.records_to_rank[k] * redist_.record_bytes();
+    const std::vector<TrafficRow> rank_rows =
+        rank_traffic_rows(st.records_to_rank, rank_, redist_.record_bytes());
     sr_.events.push_back(std::move(rec));
-    sink.event({&spec_.label, &sr_.events.back(), &loads_, &to_rank, nullptr});
+    sink.event({&spec_.label, &sr_.events.back(), &loads_, &rank_rows, &node_rows});
   }
 
   StrategyResult& result() { return sr_; }
@@ -197,6 +198,7 @@ class StrategyRun {
     RedistributeOptions ropt;
     ropt.floor_repeats = e_.floor_repeats;
     ropt.node_pairs = true;
+    ropt.exchange = parse_exchange(e_.exchange);
     LocalMoveStats st =
         redist_.redistribute(shard_, cluster_.placement(), cluster_.membership(), timer, ropt);
     const PhaseReport phases = timer.reduce(comm_);
@@ -273,12 +275,16 @@ class StrategyRun {
     return st;
   }
 
-  // Node-level traffic: the projection to a cluster of one node per machine.
-  void project(EventRecord& rec, LocalMoveStats& st) {
+  // Node-level traffic: this rank's entries of the node table, and the
+  // projection to a cluster of one node per machine.
+  std::vector<TrafficRow> project(EventRecord& rec, LocalMoveStats& st) {
     const ProjectionNetwork net = projection_network(e_, cal_);
+    std::vector<TrafficRow> rows;
     const NodeTraffic traffic = node_traffic(st.node_pairs, redist_.record_bytes(), e_.nodes,
-                                             net.bandwidth, net.latency, comm_);
+                                             net.bandwidth, net.latency, comm_, &rows);
     rec.t_projected = traffic.projected_seconds;
+    std::vector<std::uint64_t>().swap(st.node_pairs);
+    return rows;
   }
 
   // Loads after the event, their shape, and the fewest moves that make them.

@@ -80,6 +80,16 @@ std::uint64_t min_moves(const std::vector<std::uint64_t>& before,
   return gained;
 }
 
+std::vector<TrafficRow> rank_traffic_rows(const std::vector<std::uint64_t>& records_to_rank,
+                                          int rank, std::uint64_t record_bytes) {
+  std::vector<TrafficRow> rows;
+  for (std::size_t r = 0; r < records_to_rank.size(); ++r)
+    if (records_to_rank[r] > 0)
+      rows.push_back({static_cast<std::uint32_t>(rank), static_cast<std::uint32_t>(r),
+                      records_to_rank[r], records_to_rank[r] * record_bytes});
+  return rows;
+}
+
 ProjectionNetwork projection_network(const Experiment& e, const Calibration& c) {
   const bool inter = c.hosts > 1;
   ProjectionNetwork n;
@@ -95,11 +105,12 @@ ProjectionNetwork projection_network(const Experiment& e, const Calibration& c) 
 
 NodeTraffic node_traffic(std::vector<std::uint64_t>& pairs, std::uint64_t record_bytes,
                          std::uint32_t nodes, double bandwidth, double latency, MPI_Comm comm,
-                         std::vector<std::uint64_t>* dense_moves) {
+                         std::vector<TrafficRow>* rows) {
   // Sorted, equal pairs are adjacent: one pass gives records per (from, to).
   std::sort(pairs.begin(), pairs.end());
   // [0, nodes): bytes out; [nodes, 2 nodes): bytes in; then peers out, peers in.
   std::vector<std::uint64_t> local(4 * std::size_t{nodes}, 0), global(local.size(), 0);
+  if (rows) rows->clear();
   for (std::size_t i = 0; i < pairs.size();) {
     std::size_t j = i;
     while (j < pairs.size() && pairs[j] == pairs[i]) ++j;
@@ -110,7 +121,7 @@ NodeTraffic node_traffic(std::vector<std::uint64_t>& pairs, std::uint64_t record
     local[nodes + to] += records * record_bytes;
     ++local[2 * std::size_t{nodes} + from];
     ++local[3 * std::size_t{nodes} + to];
-    if (dense_moves) (*dense_moves)[std::size_t{from} * nodes + to] += records;
+    if (rows) rows->push_back({from, to, records, records * record_bytes});
     i = j;
   }
   // A node's outgoing traffic is counted on the one rank that hosts it, its

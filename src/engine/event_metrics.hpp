@@ -69,8 +69,22 @@ struct ProjectionNetwork {
 };
 ProjectionNetwork projection_network(const Experiment& e, const Calibration& c);
 
+// One (from, to) entry of an event's sparse traffic table: ranks or nodes.
+struct TrafficRow {
+  std::uint32_t from = 0, to = 0;
+  std::uint64_t records = 0, bytes = 0;
+};
+
+// `rows` (optional): this rank's entries of the node-to-node table, one per
+// (from, to) pair with records > 0, ascending; `from` is always a node this
+// rank hosts, so the ranks' rows are disjoint and together the whole table.
 NodeTraffic node_traffic(std::vector<std::uint64_t>& pairs, std::uint64_t record_bytes,
                          std::uint32_t nodes, double bandwidth, double latency, MPI_Comm comm,
-                         std::vector<std::uint64_t>* dense_moves = nullptr);
+                         std::vector<TrafficRow>* rows = nullptr);
+
+// This rank's entries of the rank-to-rank table from its records sent to
+// each rank: one per destination with records > 0.
+std::vector<TrafficRow> rank_traffic_rows(const std::vector<std::uint64_t>& records_to_rank,
+                                          int rank, std::uint64_t record_bytes);
 
 }  // namespace ringsim

@@ -1,6 +1,7 @@
 #include "output/h5_stream.hpp"
 
 #include <hdf5.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "build_info.hpp"
 #include "engine/event_metrics.hpp"
@@ -131,20 +133,6 @@ void attr_string(hid_t obj, const char* name, const std::string& value) {
   H5_CHECK(H5Awrite(a, type, value.c_str()));
 }
 
-void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& values) {
-  drop_attr(obj, name);
-  std::size_t width = 1;
-  for (const auto& v : values) width = std::max(width, v.size() + 1);
-  std::vector<char> buf(width * std::max<std::size_t>(values.size(), 1), '\0');
-  for (std::size_t i = 0; i < values.size(); ++i)
-    std::memcpy(&buf[i * width], values[i].data(), values[i].size());
-  Handle type = string_type(width);
-  const hsize_t dims[1] = {values.size()};
-  Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-  Handle a(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, name);
-  H5_CHECK(H5Awrite(a, type, buf.data()));
-}
-
 template <typename T>
 void attr_scalar(hid_t obj, const char* name, hid_t type, T value) {
   drop_attr(obj, name);
@@ -184,6 +172,13 @@ std::string read_attr_string(hid_t obj, const char* name) {
   H5_CHECK(H5Aread(a, mem, s.data()));
   s.resize(std::strlen(s.c_str()));
   return s;
+}
+
+// This process's peak resident memory so far, bytes.
+std::uint64_t peak_rss_bytes() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // kB on Linux
 }
 
 void copy_text(char* dst, std::size_t size, const std::string& s) {
@@ -357,6 +352,26 @@ Handle lock_type() {
   return t;
 }
 
+// One row of a strategy's rank_traffic / node_traffic table: `row` is the
+// index of the event's row in the group's `events`.
+struct TrafficFileRow {
+  std::uint64_t row;
+  std::uint32_t from, to;
+  std::uint64_t records, bytes;
+};
+
+Handle traffic_type() {
+  Handle t(H5Tcreate(H5T_COMPOUND, sizeof(TrafficFileRow)), H5Tclose);
+#define TFIELD(name, type) H5_CHECK(H5Tinsert(t, #name, HOFFSET(TrafficFileRow, name), type))
+  TFIELD(row, H5T_NATIVE_UINT64);
+  TFIELD(from, H5T_NATIVE_UINT32);
+  TFIELD(to, H5T_NATIVE_UINT32);
+  TFIELD(records, H5T_NATIVE_UINT64);
+  TFIELD(bytes, H5T_NATIVE_UINT64);
+#undef TFIELD
+  return t;
+}
+
 // An extendible dataset whose first dimension grows one row at a time; the
 // other dimensions are fixed. Chunked (a row per chunk, or `rows_per_chunk`)
 // and deflated when asked; parallel HDF5 writes filtered datasets only
@@ -427,15 +442,118 @@ void append_row(hid_t dset, hid_t mem_type, const void* data, bool writer, hsize
   H5_CHECK(H5Dwrite(dset, mem_type, mem_space, file_space, dxpl, data));
 }
 
-// A 2-D dataset written whole by rank 0 (small tables: calibration sweeps, orders).
+// Collective: appends `n` rows of `data` from every rank, rank after rank
+// (each rank's block contiguous, at the offset MPI_Exscan gives); ranks with
+// n = 0 take part. 64-bit row counts throughout.
+void append_rows(hid_t dset, hid_t mem_type, const void* data, std::uint64_t n, MPI_Comm comm) {
+  std::uint64_t offset = 0, total = 0;
+  MPI_Exscan(&n, &offset, 1, MPI_UINT64_T, MPI_SUM, comm);
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) offset = 0;  // MPI_Exscan leaves rank 0's result undefined
+  MPI_Allreduce(&n, &total, 1, MPI_UINT64_T, MPI_SUM, comm);
+  if (total == 0) return;  // the same on every rank
+  const hsize_t row = rows_of(dset);
+  set_rows(dset, row + total);
+  Handle file_space(H5Dget_space(dset), H5Sclose);
+  const hsize_t start[1] = {row + offset}, count[1] = {n};
+  Handle mem_space(H5Screate_simple(1, count, nullptr), H5Sclose);
+  if (n > 0) {
+    H5_CHECK(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr));
+  } else {
+    H5_CHECK(H5Sselect_none(file_space));
+    H5_CHECK(H5Sselect_none(mem_space));
+  }
+  Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  H5_CHECK(H5Dwrite(dset, mem_type, mem_space, file_space, dxpl, data));
+}
+
+// Collective: a 1-D dataset of one entry per rank, each rank writing its own.
+template <typename T>
+void write_per_rank(hid_t g, const char* name, hid_t file_type, hid_t mem_type, T value,
+                    MPI_Comm comm) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  Handle d;
+  if (H5_CHECK(H5Lexists(g, name, H5P_DEFAULT)) > 0) {
+    d = Handle(H5Dopen2(g, name, H5P_DEFAULT), H5Dclose, name);
+  } else {
+    const hsize_t dims[1] = {static_cast<hsize_t>(ranks)};
+    Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+    d = Handle(H5Dcreate2(g, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+               H5Dclose, name);
+  }
+  Handle fs(H5Dget_space(d), H5Sclose);
+  const hsize_t start[1] = {static_cast<hsize_t>(rank)}, count[1] = {1};
+  H5_CHECK(H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, nullptr, count, nullptr));
+  Handle ms(H5Screate_simple(1, count, nullptr), H5Sclose);
+  Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  H5_CHECK(H5Dwrite(d, mem_type, ms, fs, dxpl, &value));
+}
+
+// Collective: a 1-D dataset of fixed-length UTF-8 strings (a scalar one with
+// `scalar`), written by rank 0: rank 0's values, count and width count, the
+// other ranks' are ignored.
+void write_strings(hid_t g, const char* name, const std::vector<std::string>& values, MPI_Comm comm,
+                   bool scalar = false) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  unsigned long long shape[2] = {values.size(), 1};  // count, width
+  for (const auto& v : values) shape[1] = std::max<unsigned long long>(shape[1], v.size() + 1);
+  MPI_Bcast(shape, 2, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  const auto n = static_cast<std::size_t>(shape[0]);
+  const auto width = static_cast<std::size_t>(shape[1]);
+  std::vector<char> buf;
+  if (rank == 0) {
+    buf.assign(width * std::max<std::size_t>(n, 1), '\0');
+    for (std::size_t i = 0; i < n; ++i)
+      std::memcpy(&buf[i * width], values[i].data(), values[i].size());
+  }
+  Handle type = string_type(width);
+  const hsize_t dims[1] = {n};
+  Handle space(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, nullptr), H5Sclose);
+  Handle d(H5Dcreate2(g, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose, name);
+  if (!scalar && n == 0) return;  // the same on every rank
+  Handle fs(H5Dget_space(d), H5Sclose);
+  Handle ms(H5Scopy(fs), H5Sclose);
+  if (rank != 0) {
+    H5_CHECK(H5Sselect_none(fs));
+    H5_CHECK(H5Sselect_none(ms));
+  }
+  Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  H5_CHECK(H5Dwrite(d, type, ms, fs, dxpl, rank == 0 ? buf.data() : nullptr));
+}
+
+// Reads a 1-D fixed-length string dataset (serial; rank 0 in read_resume_info).
+std::vector<std::string> read_strings(hid_t g, const char* name) {
+  Handle d(H5Dopen2(g, name, H5P_DEFAULT), H5Dclose, name);
+  Handle type(H5Dget_type(d), H5Tclose);
+  Handle space(H5Dget_space(d), H5Sclose);
+  const std::size_t width = H5Tget_size(type);
+  const auto n = static_cast<std::size_t>(H5_CHECK(H5Sget_simple_extent_npoints(space)));
+  std::vector<char> buf(width * std::max<std::size_t>(n, 1) + 1, '\0');
+  Handle mem = string_type(width);
+  if (n > 0) H5_CHECK(H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()));
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n; ++i)
+    out.emplace_back(&buf[i * width], strnlen(&buf[i * width], width));
+  return out;
+}
+
+// A 2-D dataset written whole by rank 0 (small tables: calibration sweeps,
+// orders); cols = 0: a 1-D dataset of `rows` entries.
 template <typename T>
 void write_table(hid_t g, const char* name, hid_t file_type, hid_t mem_type,
                  const std::vector<T>& data, hsize_t rows, hsize_t cols, int rank) {
   const hsize_t dims[2] = {rows, cols};
-  Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+  Handle space(H5Screate_simple(cols == 0 ? 1 : 2, dims, nullptr), H5Sclose);
   Handle d(H5Dcreate2(g, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
            name);
-  if (rows * cols == 0) return;  // the same on every rank
+  if (rows * std::max<hsize_t>(cols, 1) == 0) return;  // the same on every rank
   Handle fs(H5Dget_space(d), H5Sclose);
   Handle ms(H5Scopy(fs), H5Sclose);
   if (rank != 0) {
@@ -471,9 +589,9 @@ struct H5Stream::Impl {
   RunContext ctx;
   Handle file;
   Handle strategies;
-  Handle etype, ltype;
+  Handle etype, ltype, ttype;
   struct Group {
-    Handle g, events, loads, ranks, nodes, initial;
+    Handle g, events, loads, rank_traffic, node_traffic, initial;
     std::vector<double> t_initial, lookup_ns;
     std::vector<std::uint64_t> state_bytes_initial;
     std::uint32_t complete = 0;  // repetitions that completed all events
@@ -496,6 +614,7 @@ struct H5Stream::Impl {
     strategies.reset();
     etype.reset();
     ltype.reset();
+    ttype.reset();
     file.reset();
     closed = true;
   }
@@ -513,6 +632,7 @@ H5Stream::H5Stream(std::string out, const Experiment& e, const RunContext& ctx, 
   s.ctx = ctx;
   s.etype = event_type();
   s.ltype = lock_type();
+  s.ttype = traffic_type();
   s.file = open_file(path_, comm, !resume);
   if (!resume) return;  // begin_run lays out the file
 
@@ -524,9 +644,8 @@ H5Stream::H5Stream(std::string out, const Experiment& e, const RunContext& ctx, 
     g.g = Handle(H5Gopen2(s.strategies, spec.label.c_str(), H5P_DEFAULT), H5Gclose, "group");
     g.events = Handle(H5Dopen2(g.g, "events", H5P_DEFAULT), H5Dclose, "events");
     g.loads = Handle(H5Dopen2(g.g, "loads", H5P_DEFAULT), H5Dclose, "loads");
-    g.ranks = Handle(H5Dopen2(g.g, "migration_ranks", H5P_DEFAULT), H5Dclose, "migration_ranks");
-    if (H5_CHECK(H5Lexists(g.g, "migration_nodes", H5P_DEFAULT)) > 0)
-      g.nodes = Handle(H5Dopen2(g.g, "migration_nodes", H5P_DEFAULT), H5Dclose, "migration_nodes");
+    g.rank_traffic = Handle(H5Dopen2(g.g, "rank_traffic", H5P_DEFAULT), H5Dclose, "rank_traffic");
+    g.node_traffic = Handle(H5Dopen2(g.g, "node_traffic", H5P_DEFAULT), H5Dclose, "node_traffic");
     g.initial = Handle(H5Dopen2(g.g, "initial_loads", H5P_DEFAULT), H5Dclose, "initial_loads");
     const auto done =
         read_attr_array<std::uint32_t>(g.g, "repetitions_completed", H5T_NATIVE_UINT32);
@@ -540,8 +659,14 @@ H5Stream::H5Stream(std::string out, const Experiment& e, const RunContext& ctx, 
     g.state_bytes_initial.resize(g.complete);
     set_rows(g.events, g.complete * E);
     set_rows(g.loads, g.complete * E);
-    set_rows(g.ranks, g.complete * E);
-    if (g.nodes.valid()) set_rows(g.nodes, g.complete * E);
+    // The traffic tables' rows of the completed repetitions, as end_strategy
+    // recorded them.
+    const auto rank_rows =
+        read_attr_array<std::uint64_t>(g.g, "rank_traffic_rows", H5T_NATIVE_UINT64);
+    const auto node_rows =
+        read_attr_array<std::uint64_t>(g.g, "node_traffic_rows", H5T_NATIVE_UINT64);
+    set_rows(g.rank_traffic, rank_rows.empty() ? 0 : rank_rows[0]);
+    set_rows(g.node_traffic, node_rows.empty() ? 0 : node_rows[0]);
     set_rows(g.initial, g.complete);
     s.events += g.complete * E;
     s.groups.emplace_back(spec.label, std::move(g));
@@ -581,13 +706,11 @@ void H5Stream::begin_run(const RunStart& start) {
   attr_string(f, "git_commit", std::string(git_commit()));
   attr_string(f, "experiment_name", e.name);
   attr_string(f, "experiment_source", e.source);
-  attr_string(f, "experiment_text", e.text);
   attr_string(f, "overrides", overrides);
   attr_string(f, "command_line", s.ctx.command_line);
   attr_string(f, "launcher", s.ctx.launcher);
   attr_string(f, "start_time", s.ctx.start_time);
   attr_scalar(f, "ranks", H5T_NATIVE_INT32, static_cast<std::int32_t>(s.ranks));
-  attr_strings(f, "hosts", s.ctx.hosts);
   attr_string(f, "mpi_version", s.ctx.mpi_version);
   attr_string(f, "hdf5_version",
               std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel));
@@ -595,6 +718,7 @@ void H5Stream::begin_run(const RunStart& start) {
   attr_scalar(f, "initial_nodes", H5T_NATIVE_UINT32, e.initial);
   attr_scalar(f, "replicas", H5T_NATIVE_UINT32, e.replicas);
   attr_string(f, "mapping", e.mapping);
+  attr_string(f, "exchange", e.exchange);
   attr_scalar(f, "keys_count", H5T_NATIVE_UINT64, e.keys.count);
   attr_scalar(f, "key_bytes", H5T_NATIVE_UINT64, std::uint64_t{8});
   attr_scalar(f, "value_bytes", H5T_NATIVE_UINT64, static_cast<std::uint64_t>(e.keys.value_bytes));
@@ -614,13 +738,46 @@ void H5Stream::begin_run(const RunStart& start) {
   attr_scalar(f, "events_completed", H5T_NATIVE_UINT64, std::uint64_t{0});
   attr_string(f, "compression", e.compress ? "deflate-4, chunks of one event" : "none");
 
-  // The machine: hosts, ranks and hardware threads per host, oversubscription.
+  // Anything whose size grows with the experiment or the job is a dataset:
+  // attributes stay small whatever the rank count.
+  write_strings(f, "experiment_text", {e.text}, s.comm, true);
+
+  // The machine: each host once (name, ranks, hardware threads), each rank's
+  // host index, oversubscription.
   const HostInfo& h = start.host;
   attr_scalar(f, "host_count", H5T_NATIVE_INT32, static_cast<std::int32_t>(h.hosts));
-  attr_array(f, "ranks_per_host", H5T_STD_I32LE, H5T_NATIVE_INT, h.ranks_per_host);
-  attr_array(f, "threads_per_host", H5T_STD_I32LE, H5T_NATIVE_INT, h.threads_per_host);
   attr_scalar(f, "oversubscribed", H5T_NATIVE_INT32, static_cast<std::int32_t>(h.oversubscribed));
   attr_string(f, "cpu_model", h.cpu_model);
+  {
+    // From the host name of every rank (rank 0's copy): the hosts in order of
+    // their lowest rank, as host_info() numbers them, and each rank's host.
+    std::vector<std::string> names;
+    std::vector<int> host_of_rank, ranks_per_host;
+    if (s.rank == 0) {
+      std::unordered_map<std::string, int> index;
+      for (const auto& name : s.ctx.hosts) {
+        auto [it, fresh] = index.emplace(name, static_cast<int>(names.size()));
+        if (fresh) {
+          names.push_back(name);
+          ranks_per_host.push_back(0);
+        }
+        host_of_rank.push_back(it->second);
+        ++ranks_per_host[static_cast<std::size_t>(it->second)];
+      }
+    }
+    unsigned long long counts[2] = {names.size(), host_of_rank.size()};
+    MPI_Bcast(counts, 2, MPI_UNSIGNED_LONG_LONG, 0, s.comm);
+    Handle hg(H5Gcreate2(f, "hosts", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "hosts");
+    write_strings(hg, "name", names, s.comm);
+    write_table(hg, "ranks", H5T_STD_I32LE, H5T_NATIVE_INT, ranks_per_host, counts[0], 0, s.rank);
+    // Hardware threads per host as host_info() counted them (its hosts are
+    // the same groups when every host has a name of its own).
+    if (h.threads_per_host.size() == counts[0])
+      write_table(hg, "threads", H5T_STD_I32LE, H5T_NATIVE_INT, h.threads_per_host, counts[0], 0,
+                  s.rank);
+    Handle rg(H5Gcreate2(f, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "ranks");
+    write_table(rg, "host", H5T_STD_I32LE, H5T_NATIVE_INT, host_of_rank, counts[1], 0, s.rank);
+  }
 
   // The network the projection assumes: given in [network], else calibrated.
   const Calibration& c = start.calibration;
@@ -656,14 +813,14 @@ void H5Stream::begin_run(const RunStart& start) {
       Handle(H5Gcreate2(f, "strategies", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "group");
   std::vector<std::string> order;
   for (const auto& spec : e.strategies) order.push_back(spec.label);
-  attr_strings(s.strategies, "order", order);
+  write_strings(s.strategies, "order", order, s.comm);
   {
     std::vector<std::uint32_t> run_order;
     for (const auto& o : start.order) run_order.insert(run_order.end(), o.begin(), o.end());
     write_table(s.strategies, "run_order", H5T_STD_U32LE, H5T_NATIVE_UINT32, run_order,
                 start.order.size(), e.strategies.size(), s.rank);
   }
-  const hsize_t N = e.nodes, P = static_cast<hsize_t>(s.ranks);
+  const hsize_t N = e.nodes;
   for (const auto& spec : e.strategies) {
     Impl::Group g;
     g.g =
@@ -678,7 +835,8 @@ void H5Stream::begin_run(const RunStart& start) {
     attr_array(g.g, "state_bytes_initial", H5T_STD_U64LE, H5T_NATIVE_UINT64, g.state_bytes_initial);
     g.events = create_rows(g.g, "events", s.etype, {}, false, 64);
     g.loads = create_rows(g.g, "loads", H5T_STD_U64LE, {N}, e.compress);
-    g.ranks = create_rows(g.g, "migration_ranks", H5T_STD_U64LE, {P, P}, e.compress);
+    g.rank_traffic = create_rows(g.g, "rank_traffic", s.ttype, {}, e.compress, 4096);
+    g.node_traffic = create_rows(g.g, "node_traffic", s.ttype, {}, e.compress, 4096);
     g.initial = create_rows(g.g, "initial_loads", H5T_STD_U64LE, {N}, e.compress);
     s.groups.emplace_back(spec.label, std::move(g));
   }
@@ -706,13 +864,17 @@ void H5Stream::event(const EventOutput& ev) {
   Impl& s = *impl_;
   Impl::Group& g = s.group(*ev.label);
   const EventRow row = to_row(*ev.record);
+  const std::uint64_t index = rows_of(g.events);
   append_row(g.events, s.etype, &row, s.rank == 0);
   append_row(g.loads, H5T_NATIVE_UINT64, ev.loads->data(), s.rank == 0);
-  append_row(g.ranks, H5T_NATIVE_UINT64, ev.bytes_to_rank->data(), true,
-             static_cast<hsize_t>(s.rank), 1, true);
-  if (g.nodes.valid())
-    append_row(g.nodes, H5T_NATIVE_UINT64, ev.node_moves ? ev.node_moves->data() : nullptr,
-               s.rank == 0 && ev.node_moves);
+  std::vector<TrafficFileRow> rows;
+  for (const auto* table : {ev.rank_traffic, ev.node_traffic}) {
+    rows.clear();
+    if (table)
+      for (const TrafficRow& t : *table) rows.push_back({index, t.from, t.to, t.records, t.bytes});
+    append_rows(table == ev.rank_traffic ? g.rank_traffic : g.node_traffic, s.ttype, rows.data(),
+                rows.size(), s.comm);
+  }
   ++s.events;
   attr_scalar(s.file, "events_completed", H5T_NATIVE_UINT64, s.events);
   s.flush();
@@ -724,6 +886,10 @@ void H5Stream::end_strategy(const StrategyResult& r) {
   ++g.complete;
   attr_array(g.g, "repetitions_completed", H5T_STD_U32LE, H5T_NATIVE_UINT32,
              std::vector<std::uint32_t>{g.complete});
+  attr_scalar(g.g, "rank_traffic_rows", H5T_NATIVE_UINT64,
+              static_cast<std::uint64_t>(rows_of(g.rank_traffic)));
+  attr_scalar(g.g, "node_traffic_rows", H5T_NATIVE_UINT64,
+              static_cast<std::uint64_t>(rows_of(g.node_traffic)));
   s.flush();
 }
 
@@ -754,7 +920,12 @@ void H5Stream::end_run(const RunEnd& end) {
   attr_scalar(f, "partial", H5T_NATIVE_INT32, static_cast<std::int32_t>(r.partial));
   attr_scalar(f, "events_completed", H5T_NATIVE_UINT64, s.events);
   attr_scalar(f, "wall_seconds", H5T_NATIVE_DOUBLE, r.wall_seconds);
-  attr_array(f, "peak_rss_bytes", H5T_STD_U64LE, H5T_NATIVE_UINT64, r.peak_rss_bytes);
+  {
+    // Each rank's peak memory, read after everything else is written.
+    Handle rg(H5Gopen2(f, "ranks", H5P_DEFAULT), H5Gclose, "ranks");
+    write_per_rank(rg, "peak_rss_bytes", H5T_STD_U64LE, H5T_NATIVE_UINT64, peak_rss_bytes(),
+                   s.comm);
+  }
   s.close();  // every handle, the file last: collective
   if (r.partial) return;
   MPI_Barrier(s.comm);
@@ -796,7 +967,7 @@ ResumeInfo read_resume_info(const std::string& partial_path, MPI_Comm comm) {
                  std::vector<std::int32_t>{1}) {
         error = "--resume: " + partial_path + " is a complete run, nothing to resume";
       } else {
-        info.experiment_text = read_attr_string(file, "experiment_text");
+        info.experiment_text = read_strings(file, "experiment_text").at(0);
         info.overrides = read_attr_string(file, "overrides");
         info.git_commit = read_attr_string(file, "git_commit");
         const auto r = read_attr_array<std::int32_t>(file, "ranks", H5T_NATIVE_INT32);
@@ -804,18 +975,7 @@ ResumeInfo read_resume_info(const std::string& partial_path, MPI_Comm comm) {
         Handle g(H5Gopen2(file, "strategies", H5P_DEFAULT), H5Gclose, "strategies");
         // The labels in order, each with its completed repetition count.
         std::vector<std::string> labels;
-        {
-          Handle a(H5Aopen(g, "order", H5P_DEFAULT), H5Aclose, "order");
-          Handle type(H5Aget_type(a), H5Tclose);
-          Handle space(H5Aget_space(a), H5Sclose);
-          const std::size_t width = H5Tget_size(type);
-          const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
-          std::vector<char> buf(width * n + 1, '\0');
-          Handle mem = string_type(width);
-          H5_CHECK(H5Aread(a, mem, buf.data()));
-          for (std::size_t i = 0; i < n; ++i)
-            labels.emplace_back(std::string(&buf[i * width], strnlen(&buf[i * width], width)));
-        }
+        if (H5_CHECK(H5Lexists(g, "order", H5P_DEFAULT)) > 0) labels = read_strings(g, "order");
         for (const auto& label : labels) {
           Handle sg(H5Gopen2(g, label.c_str(), H5P_DEFAULT), H5Gclose, "group");
           const auto done =

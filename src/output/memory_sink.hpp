@@ -1,5 +1,5 @@
-// A sink that keeps everything in memory: each strategy run with its loads,
-// rank-to-rank bytes and node matrix per event. For tests and for programs
+// A sink that keeps everything in memory: each strategy run with its loads
+// and this rank's traffic entries per event. For tests and for programs
 // that use ringsim_core as a library on small runs; the HDF5 stream is what
 // the ringsim command uses.
 #pragma once
@@ -14,11 +14,8 @@ namespace ringsim {
 struct CollectedStrategy : StrategyResult {
   std::vector<std::uint64_t> initial_loads;       // keys per node after the initial placement
   std::vector<std::vector<std::uint64_t>> loads;  // [event][node]
-  // [event][rank]: bytes this rank sent to each rank (its row of the matrix).
-  std::vector<std::vector<std::uint64_t>> bytes_to_rank;
-  // [event][from * nodes + to]: keys moved between nodes, on rank 0 only and
-  // only when nodes <= run.node_matrix_max.
-  std::vector<std::vector<std::uint64_t>> node_moves;
+  // [event]: this rank's entries of the rank-to-rank and node-to-node tables.
+  std::vector<std::vector<TrafficRow>> rank_traffic, node_traffic;
 };
 
 class MemorySink : public ResultSink {
@@ -34,8 +31,8 @@ class MemorySink : public ResultSink {
     CollectedStrategy& c = strategies.back();
     c.events.push_back(*ev.record);
     c.loads.push_back(*ev.loads);
-    c.bytes_to_rank.push_back(*ev.bytes_to_rank);
-    if (ev.node_moves) c.node_moves.push_back(*ev.node_moves);
+    c.rank_traffic.push_back(*ev.rank_traffic);
+    c.node_traffic.push_back(*ev.node_traffic);
   }
   void lock_result(const LockBenchResult& l) override { locks.push_back(l); }
 

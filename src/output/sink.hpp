@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/calibration.hpp"
+#include "engine/event_metrics.hpp"
 #include "engine/host_info.hpp"
 #include "locks/lock_bench.hpp"
 #include "runner.hpp"
@@ -20,7 +21,7 @@ struct RunContext {
   std::string command_line;
   std::string launcher;            // the mpirun/srun line, as far as the environment tells
   std::string start_time;          // ISO 8601, UTC
-  std::vector<std::string> hosts;  // one per rank
+  std::vector<std::string> hosts;  // one per rank (the file keeps one per host)
   std::string mpi_version;
 };
 
@@ -44,11 +45,11 @@ struct StrategyStart {
 struct EventOutput {
   const std::string* label = nullptr;
   const EventRecord* record = nullptr;
-  const std::vector<std::uint64_t>* loads = nullptr;          // keys per node, global
-  const std::vector<std::uint64_t>* bytes_to_rank = nullptr;  // this rank's row, bytes
-  // keys moved node to node, nodes x nodes row-major, on rank 0 only and only
-  // when nodes <= run.node_matrix_max (null otherwise).
-  const std::vector<std::uint64_t>* node_moves = nullptr;
+  const std::vector<std::uint64_t>* loads = nullptr;  // keys per node, global
+  // This rank's entries of the sparse traffic tables (records that changed
+  // rank, from this rank; records that changed node, from nodes it hosts).
+  const std::vector<TrafficRow>* rank_traffic = nullptr;
+  const std::vector<TrafficRow>* node_traffic = nullptr;
 };
 
 struct RunEnd {

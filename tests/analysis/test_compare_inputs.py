@@ -101,7 +101,7 @@ def test_a_damaged_ringsim_file_is_left_out_not_a_traceback(default_result, tmp_
     shutil.copy(default_result, folder / "good.h5")
     shutil.copy(default_result, folder / "damaged.h5")
     with h5py.File(folder / "damaged.h5", "a") as f:
-        del f["strategies"].attrs["order"]
+        del f["strategies"]["order"]
     proc = compare_cli(folder, "--out", tmp_path / "out")
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr

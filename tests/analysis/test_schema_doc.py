@@ -6,6 +6,7 @@ import re
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import ROOT
@@ -54,7 +55,7 @@ def test_every_documented_name_exists_with_its_type(fixture, request):
             check_type(np.asarray(value).dtype, doc_type.split("[")[0], f"attribute {name}")
         documented_attrs = {n for n, _ in table_after(r"^## Root attributes")}
         assert set(f.attrs) <= documented_attrs, f"undocumented root attributes: {set(f.attrs) - documented_attrs}"
-        labels = [s.decode() for s in f["strategies"].attrs["order"]]
+        labels = [s.decode() for s in f["strategies"]["order"][:]]
         assert labels
         for label in labels:
             g = f["strategies"][label]
@@ -67,14 +68,26 @@ def test_every_documented_name_exists_with_its_type(fixture, request):
                 check_type(events.dtype[name], doc_type.split("(")[0], f"{label} events.{name}")
             documented = {n for n, _ in table_after(r"^### /strategies/<label>/events")}
             assert set(events.dtype.names) <= documented, set(events.dtype.names) - documented
-            for name in ("loads", "initial_loads", "migration_ranks", "migration_nodes"):
+            for name in ("loads", "initial_loads"):
                 assert name in g, f"{label}: dataset {name} missing"
                 assert g[name].dtype == np.uint64
+            for name in ("rank_traffic", "node_traffic"):
+                assert name in g, f"{label}: dataset {name} missing"
+                documented = {n for n, _ in table_after(r"^### /strategies/<label>/rank_traffic")}
+                assert set(g[name].dtype.names) == documented, f"{label}: {name} fields"
             rows = events[:]
             # The byte figures and the matrices say what the README says they say.
             assert (rows["bytes_moved"] == rows["keys_moved"] * f.attrs["record_bytes"]).all()
-            assert g["migration_nodes"][:].sum(axis=(1, 2)).tolist() == rows["keys_moved"].tolist()
-            assert g["migration_ranks"][:].sum(axis=(1, 2)).tolist() == rows["bytes_exchanged"].tolist()
+            # The sparse tables: every (event row, from, to) once, and their sums per event row are
+            # the records moved (re-created replicas included) and the bytes exchanged.
+            for name, total, field in (("node_traffic", rows["keys_moved"], "records"),
+                                       ("rank_traffic", rows["bytes_exchanged"], "bytes")):
+                t = pd.DataFrame(g[name][:])
+                assert not t.duplicated(["row", "from", "to"]).any(), name
+                assert (t["from"] != t["to"]).all(), name
+                sums = t.groupby("row")[field].sum().reindex(range(len(rows)), fill_value=0)
+                assert sums.tolist() == total.tolist(), name
+            assert g.attrs["node_traffic_rows"] == len(g["node_traffic"])
             assert (rows["keys_moved"] >= rows["keys_min"]).all()
             assert (rows["t_exchange"] >= rows["t_exchange_floor_min"]).all()
         calibration = f["calibration"]
@@ -90,7 +103,7 @@ def test_every_documented_name_exists_with_its_type(fixture, request):
 
 def test_reader_gives_one_row_per_strategy_and_event(default_result):
     run = load(default_result)
-    assert run.attrs["schema_version"] == 2
+    assert run.attrs["schema_version"] == 3
     assert run.strategies[:2] == ["modulo", "ring"]
     n_events = len(run.events[run.events.label == "ring"])
     assert n_events == 4

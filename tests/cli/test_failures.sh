@@ -51,7 +51,7 @@ if out=$("$py" - <<'PY' 2>&1
 import h5py
 with h5py.File("killed.partial.h5", "r") as f:
     done = int(f.attrs["events_completed"])
-    labels = [l.decode() for l in f["strategies"].attrs["order"]]
+    labels = [l.decode() for l in f["strategies"]["order"][:]]
     rows = sum(len(f["strategies"][l]["events"]) for l in labels)
     loads = sum(f["strategies"][l]["loads"].shape[0] for l in labels)
     assert int(f.attrs["partial"]) == 1, "partial attribute"

@@ -29,7 +29,7 @@ rows() {
   "$py" - "$1" <<'PY'
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
-    labels = [l.decode() for l in f["strategies"].attrs["order"]]
+    labels = [l.decode() for l in f["strategies"]["order"][:]]
     rows = sum(len(f["strategies"][l]["events"]) for l in labels)
     print(int(f.attrs["partial"]), int(f.attrs["events_completed"]), rows)
 PY

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -280,20 +281,35 @@ count = 5
   expect_matches_serial_replay(e, r);
   for (const auto& s : r.strategies) {
     for (std::size_t ev = 0; ev < s.events.size(); ++ev) {
-      // This rank's row of the rank matrix: nothing to itself.
-      EXPECT_EQ(s.bytes_to_rank[ev][static_cast<std::size_t>(world_rank())], 0u);
+      // This rank's entries of the rank table: from this rank, never to
+      // itself, each destination once; over all ranks the bytes exchanged.
       std::uint64_t row = 0;
-      for (auto b : s.bytes_to_rank[ev]) row += b;
+      std::set<std::uint32_t> to;
+      for (const TrafficRow& t : s.rank_traffic[ev]) {
+        EXPECT_EQ(t.from, static_cast<std::uint32_t>(world_rank()));
+        EXPECT_NE(t.to, t.from);
+        EXPECT_GT(t.records, 0u);
+        EXPECT_TRUE(to.insert(t.to).second) << "destination listed twice";
+        row += t.bytes;
+      }
       std::uint64_t all = 0;
       MPI_Allreduce(&row, &all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
       EXPECT_EQ(all, s.events[ev].bytes_exchanged);
-      if (world_rank() == 0) {
-        ASSERT_EQ(s.node_moves[ev].size(), 64u * 64u);
-        std::uint64_t moves = 0;
-        for (auto k : s.node_moves[ev]) moves += k;
-        EXPECT_EQ(moves, s.events[ev].keys_moved);
-        for (std::size_t n = 0; n < 64; ++n) EXPECT_EQ(s.node_moves[ev][n * 64 + n], 0u);
+      // The node table: from nodes this rank hosts, never to themselves,
+      // each (from, to) once; over all ranks every moved record.
+      const Membership layout(e.nodes, world_size(), e.weights, parse_mapping(e.mapping),
+                              e.keys.seed);
+      std::uint64_t moves = 0;
+      std::set<std::pair<std::uint32_t, std::uint32_t>> pairs;
+      for (const TrafficRow& t : s.node_traffic[ev]) {
+        EXPECT_EQ(layout.rank_of(t.from), world_rank());
+        EXPECT_NE(t.from, t.to);
+        EXPECT_TRUE(pairs.insert({t.from, t.to}).second) << "pair listed twice";
+        moves += t.records;
       }
+      std::uint64_t moved = 0;
+      MPI_Allreduce(&moves, &moved, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+      EXPECT_EQ(moved, s.events[ev].keys_moved);
     }
   }
 }
@@ -544,34 +560,23 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoPartialIsLeft) {
     EXPECT_FALSE(std::filesystem::exists(partial_name(path)));
     hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     ASSERT_GE(f, 0);
-    for (const char* a : {"schema_version",
-                          "ringsim_version",
-                          "git_commit",
-                          "experiment_text",
-                          "ranks",
-                          "hosts",
-                          "start_time",
-                          "mpi_version",
-                          "hdf5_version",
-                          "keys_count",
-                          "nodes",
-                          "mapping",
-                          "partial",
-                          "events_completed",
-                          "oversubscribed",
-                          "ranks_per_host",
-                          "threads_per_host",
-                          "network_bandwidth",
-                          "network_latency",
-                          "record_bytes",
-                          "floor_repeats"})
+    for (const char* a : {"schema_version", "ringsim_version", "git_commit", "ranks", "exchange",
+                          "start_time", "mpi_version", "hdf5_version", "keys_count", "nodes",
+                          "mapping", "partial", "events_completed", "oversubscribed",
+                          "network_bandwidth", "network_latency", "record_bytes", "floor_repeats"})
       EXPECT_GT(H5Aexists(f, a), 0) << a;
+    // What grows with the job or the experiment is a dataset, never an attribute.
+    for (const char* d : {"/experiment_text", "/hosts/name", "/hosts/ranks", "/hosts/threads",
+                          "/ranks/host", "/ranks/peak_rss_bytes", "/strategies/order"})
+      EXPECT_GT(H5Lexists(f, d, H5P_DEFAULT), 0) << d;
+    for (const char* a : {"experiment_text", "hosts", "peak_rss_bytes", "ranks_per_host"})
+      EXPECT_EQ(H5Aexists(f, a), 0) << a;
     for (const char* a : {"memcpy_bytes_per_s", "alpha_intra", "beta_intra", "hosts"})
       EXPECT_GT(H5Aexists_by_name(f, "/calibration", a, H5P_DEFAULT), 0) << a;
     for (const auto& s : expected.strategies) {
       const std::string g = "/strategies/" + s.label;
       for (const char* a : {"strategy", "params", "t_initial", "lookup_ns", "state_bytes_initial",
-                            "repetitions_completed"})
+                            "repetitions_completed", "rank_traffic_rows", "node_traffic_rows"})
         EXPECT_GT(H5Aexists_by_name(f, g.c_str(), a, H5P_DEFAULT), 0) << g << " " << a;
       hid_t d = H5Dopen2(f, (g + "/events").c_str(), H5P_DEFAULT);
       ASSERT_GE(d, 0) << g;
@@ -713,6 +718,15 @@ TEST(MainJob, AStoppedRunResumesToTheSameEventRows) {
         EXPECT_EQ(read_field(a, d, field), read_field(b, d, field)) << d << " " << field;
         EXPECT_EQ(read_field(a, d, field).size(), e.timeline.size()) << d;
       }
+    // The traffic tables too: the rows of the rerun strategy replace the
+    // stopped one's, none are left over or missing.
+    for (const auto& spec : e.strategies)
+      for (const char* table : {"rank_traffic", "node_traffic"})
+        for (const char* field : {"row", "from", "to", "records", "bytes"}) {
+          const std::string d = "/strategies/" + spec.label + "/" + table;
+          EXPECT_EQ(read_field(a, d, field), read_field(b, d, field)) << d << " " << field;
+          EXPECT_FALSE(read_field(a, d, field).empty()) << d;
+        }
     H5Fclose(a);
     H5Fclose(b);
     std::remove(path.c_str());
@@ -781,5 +795,64 @@ TEST_P(Processing, ALostUpdateIsCaught) {
 
 INSTANTIATE_TEST_SUITE_P(Locks, Processing, ::testing::Values("mcs", "spin", "winlock", "none"));
 
+// The root group as a job of 10,000 ranks on 2,500 hosts writes it, with a
+// 70 KB experiment text: everything that grows with the job is a dataset, so
+// nothing hits the 64 KiB limit of an attribute, and it reads back whole.
+TEST(ResultFile, RootGroupOfTenThousandRanksReadsBack) {
+  if (world_rank() != 0) return;  // a one-rank stream (MPI_COMM_SELF) stands in for the job
+  Experiment e = default_experiment({"keys.count=1000"});
+  std::string text = e.text + "\n";
+  while (text.size() < 70'000) text += "# padding that makes the experiment text 70 KB long\n";
+  e.text = text;
+  RunContext ctx = test_context();
+  const int ranks = 10'000, per_host = 4;
+  ctx.hosts.clear();
+  for (int r = 0; r < ranks; ++r) ctx.hosts.push_back("node" + std::to_string(r / per_host));
+  const std::string path = "test_root_10k.h5";
+  {
+    H5Stream stream(path, e, ctx, MPI_COMM_SELF);
+    RunStart start;
+    start.experiment = &e;
+    start.context = ctx;
+    start.host.hosts = ranks / per_host;
+    start.host.ranks_per_host.assign(ranks / per_host, per_host);
+    start.host.threads_per_host.assign(ranks / per_host, 8);
+    start.order.assign(1, std::vector<std::uint32_t>(e.strategies.size()));
+    for (std::uint32_t i = 0; i < e.strategies.size(); ++i) start.order[0][i] = i;
+    stream.begin_run(start);
+    RunResult r;
+    r.peak_rss_bytes.assign(1, 1);
+    stream.end_run({&r});
+  }
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  auto extent = [&](const char* name) {
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    hid_t sp = H5Dget_space(d);
+    const hssize_t n = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    H5Dclose(d);
+    return n;
+  };
+  EXPECT_EQ(extent("/hosts/name"), ranks / per_host);
+  EXPECT_EQ(extent("/hosts/ranks"), ranks / per_host);
+  EXPECT_EQ(extent("/ranks/host"), ranks);
+  std::vector<int> host(ranks);
+  hid_t d = H5Dopen2(f, "/ranks/host", H5P_DEFAULT);
+  ASSERT_GE(H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, host.data()), 0);
+  H5Dclose(d);
+  for (int r = 0; r < ranks; ++r) ASSERT_EQ(host[static_cast<std::size_t>(r)], r / per_host);
+  // The experiment text comes back whole, as --resume needs it.
+  d = H5Dopen2(f, "/experiment_text", H5P_DEFAULT);
+  hid_t t = H5Dget_type(d);
+  std::string back(H5Tget_size(t), '\0');
+  ASSERT_GE(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, back.data()), 0);
+  back.resize(std::strlen(back.c_str()));
+  EXPECT_EQ(back, text);
+  H5Tclose(t);
+  H5Dclose(d);
+  H5Fclose(f);
+  std::remove(path.c_str());
+}
 }  // namespace
 }  // namespace ringsim

@@ -114,7 +114,7 @@ def result(path, events_per_strategy, job_id=None, task=-1, nodes=None, strategi
         assert a["slurm_job_nodelist"].decode() == "localhost", a["slurm_job_nodelist"]
         if nodes is not None:
             assert int(a["nodes"]) == int(nodes), (int(a["nodes"]), nodes)
-        labels = [s.decode() for s in f["strategies"].attrs["order"]]
+        labels = [s.decode() for s in f["strategies"]["order"][:]]
         if strategies is not None:
             assert labels == strategies, (labels, strategies)
         for label in labels:
