@@ -106,7 +106,7 @@ class StrategyRun {
     // Room for the largest share this rank's nodes will hold at any point of
     // the timeline, with 10% to spare for the strategy's imbalance, so that
     // the shard never doubles and copies its storage.
-    const double most = cluster_.largest_share(e_.timeline, rank_);
+    const double most = largest_share(e_, ranks_, rank_);
     shard_.reserve(static_cast<std::size_t>(double(keys_.count) * e_.replicas * most * 1.1) + 1024);
     PhaseTimer untimed;
     for (std::uint64_t round = 0; round < source.rounds(); ++round) {
@@ -326,6 +326,8 @@ class StrategyRun {
     rec.t_process = ps.seconds;
     rec.update_p50_us = ps.latency_p50_us;
     rec.update_p99_us = ps.latency_p99_us;
+    rec.update_max_us = ps.latency_max_us;
+    rec.t_process_verify = ps.verify_seconds;
   }
 
   static int ranks_of(MPI_Comm c) {

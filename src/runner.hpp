@@ -75,7 +75,8 @@ struct EventRecord {
   std::uint64_t state_bytes = 0;  // strategy lookup state after the event
   // The processing stage after the event ([processing], else all 0).
   std::uint64_t updates = 0, update_reads = 0, updates_missed = 0;
-  double t_process = 0, update_p50_us = 0, update_p99_us = 0;
+  double t_process = 0, update_p50_us = 0, update_p99_us = 0, update_max_us = 0;
+  double t_process_verify = 0;  // counting, exchanging and checking after the round
 
   // Of all records (keys_total * replicas), the share that moved.
   double moved_fraction(std::uint32_t replicas = 1) const {

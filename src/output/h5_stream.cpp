@@ -203,7 +203,7 @@ struct EventRow {
   double load_mean, load_peak_to_mean, load_cv, request_peak_to_mean, request_cv;
   std::uint64_t state_bytes;
   std::uint64_t updates, update_reads, updates_missed;
-  double t_process, update_p50_us, update_p99_us;
+  double t_process, update_p50_us, update_p99_us, update_max_us, t_process_verify;
 };
 
 Handle event_type() {
@@ -263,6 +263,8 @@ Handle event_type() {
   F64(t_process);
   F64(update_p50_us);
   F64(update_p99_us);
+  F64(update_max_us);
+  F64(t_process_verify);
 #undef F64
 #undef U64
 #undef FIELD
@@ -321,6 +323,8 @@ EventRow to_row(const EventRecord& e) {
   r.t_process = e.t_process;
   r.update_p50_us = e.update_p50_us;
   r.update_p99_us = e.update_p99_us;
+  r.update_max_us = e.update_max_us;
+  r.t_process_verify = e.t_process_verify;
   return r;
 }
 
@@ -330,6 +334,7 @@ struct LockRow {
   std::uint32_t ranks, stripes;
   std::uint64_t acquisitions;
   double seconds, acquisitions_per_second, latency_p50_us, latency_p99_us, latency_max_us, fairness;
+  double latency_min_us;
 };
 
 Handle lock_type() {
@@ -348,6 +353,7 @@ Handle lock_type() {
   LFIELD(latency_p99_us, H5T_NATIVE_DOUBLE);
   LFIELD(latency_max_us, H5T_NATIVE_DOUBLE);
   LFIELD(fairness, H5T_NATIVE_DOUBLE);
+  LFIELD(latency_min_us, H5T_NATIVE_DOUBLE);
 #undef LFIELD
   return t;
 }
@@ -544,16 +550,17 @@ std::vector<std::string> read_strings(hid_t g, const char* name) {
   return out;
 }
 
-// A 2-D dataset written whole by rank 0 (small tables: calibration sweeps,
-// orders); cols = 0: a 1-D dataset of `rows` entries.
+// A dataset written whole by rank 0 (small tables: calibration sweeps,
+// orders, hosts): 2-D [rows, cols], or with `column` 1-D [rows].
 template <typename T>
 void write_table(hid_t g, const char* name, hid_t file_type, hid_t mem_type,
-                 const std::vector<T>& data, hsize_t rows, hsize_t cols, int rank) {
+                 const std::vector<T>& data, hsize_t rows, hsize_t cols, int rank,
+                 bool column = false) {
   const hsize_t dims[2] = {rows, cols};
-  Handle space(H5Screate_simple(cols == 0 ? 1 : 2, dims, nullptr), H5Sclose);
+  Handle space(H5Screate_simple(column ? 1 : 2, dims, nullptr), H5Sclose);
   Handle d(H5Dcreate2(g, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
            name);
-  if (rows * std::max<hsize_t>(cols, 1) == 0) return;  // the same on every rank
+  if (rows * (column ? 1 : cols) == 0) return;  // the same on every rank
   Handle fs(H5Dget_space(d), H5Sclose);
   Handle ms(H5Scopy(fs), H5Sclose);
   if (rank != 0) {
@@ -597,7 +604,7 @@ struct H5Stream::Impl {
     std::uint32_t complete = 0;  // repetitions that completed all events
   };
   std::vector<std::pair<std::string, Group>> groups;
-  Handle locks;
+  Handle locks, latency;
   std::uint64_t events = 0;
   bool closed = false;
 
@@ -611,6 +618,7 @@ struct H5Stream::Impl {
     if (closed) return;
     groups.clear();
     locks.reset();
+    latency.reset();
     strategies.reset();
     etype.reset();
     ltype.reset();
@@ -674,7 +682,10 @@ H5Stream::H5Stream(std::string out, const Experiment& e, const RunContext& ctx, 
   if (H5_CHECK(H5Lexists(s.file, "locks", H5P_DEFAULT)) > 0) {
     Handle lg(H5Gopen2(s.file, "locks", H5P_DEFAULT), H5Gclose, "locks");
     s.locks = Handle(H5Dopen2(lg, "results", H5P_DEFAULT), H5Dclose, "locks/results");
+    s.latency =
+        Handle(H5Dopen2(lg, "latency_histogram", H5P_DEFAULT), H5Dclose, "locks/latency_histogram");
     set_rows(s.locks, 0);  // the lock suite runs again after the events
+    set_rows(s.latency, 0);
   }
   attr_scalar(s.file, "events_completed", H5T_NATIVE_UINT64, s.events);
   attr_string(s.file, "resumed_by", ctx.command_line);
@@ -769,14 +780,16 @@ void H5Stream::begin_run(const RunStart& start) {
     MPI_Bcast(counts, 2, MPI_UNSIGNED_LONG_LONG, 0, s.comm);
     Handle hg(H5Gcreate2(f, "hosts", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "hosts");
     write_strings(hg, "name", names, s.comm);
-    write_table(hg, "ranks", H5T_STD_I32LE, H5T_NATIVE_INT, ranks_per_host, counts[0], 0, s.rank);
+    write_table(hg, "ranks", H5T_STD_I32LE, H5T_NATIVE_INT, ranks_per_host, counts[0], 0, s.rank,
+                true);
     // Hardware threads per host as host_info() counted them (its hosts are
     // the same groups when every host has a name of its own).
     if (h.threads_per_host.size() == counts[0])
       write_table(hg, "threads", H5T_STD_I32LE, H5T_NATIVE_INT, h.threads_per_host, counts[0], 0,
-                  s.rank);
+                  s.rank, true);
     Handle rg(H5Gcreate2(f, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "ranks");
-    write_table(rg, "host", H5T_STD_I32LE, H5T_NATIVE_INT, host_of_rank, counts[1], 0, s.rank);
+    write_table(rg, "host", H5T_STD_I32LE, H5T_NATIVE_INT, host_of_rank, counts[1], 0, s.rank,
+                true);
   }
 
   // The network the projection assumes: given in [network], else calibrated.
@@ -843,6 +856,13 @@ void H5Stream::begin_run(const RunStart& start) {
   if (e.has_locks) {
     Handle lg(H5Gcreate2(f, "locks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "locks");
     s.locks = create_rows(lg, "results", s.ltype, {}, false, 64);
+    s.latency =
+        create_rows(lg, "latency_histogram", H5T_STD_U64LE, {LatencyHistogram::kBuckets}, true);
+    attr_scalar(s.latency, "min_exponent", H5T_NATIVE_INT32,
+                static_cast<std::int32_t>(LatencyHistogram::kMinExponent));
+    attr_scalar(s.latency, "sub_buckets", H5T_NATIVE_INT32,
+                static_cast<std::int32_t>(LatencyHistogram::kSubBuckets));
+    attr_string(s.latency, "unit", "us");
   }
   s.flush();
 }
@@ -909,7 +929,13 @@ void H5Stream::lock_result(const LockBenchResult& l) {
   w.latency_p99_us = l.latency_p99_us;
   w.latency_max_us = l.latency_max_us;
   w.fairness = l.fairness;
+  w.latency_min_us = l.latency.min();
   append_row(s.locks, s.ltype, &w, s.rank == 0);
+  // The merged latency histogram of the row, so that any percentile can be
+  // read off later (analysis/stats.py histogram_percentile).
+  std::vector<std::uint64_t> counts = l.latency.counts();
+  counts.resize(LatencyHistogram::kBuckets, 0);
+  append_row(s.latency, H5T_NATIVE_UINT64, counts.data(), s.rank == 0);
   s.flush();
 }
 

@@ -300,8 +300,8 @@ def test_oversubscribed_file_marks_every_timing_figure_and_the_report(results, t
     shutil.copy(results["reps"], path)
     with h5py.File(path, "a") as f:
         f.attrs["oversubscribed"] = np.int32(1)
-        f.attrs["ranks_per_host"] = np.array([2], dtype=np.int32)
-        f.attrs["threads_per_host"] = np.array([1], dtype=np.int32)
+        f["hosts/ranks"][...] = np.array([2], dtype=np.int32)
+        f["hosts/threads"][...] = np.array([1], dtype=np.int32)
     out = tmp_path / "out"
     proc = subprocess.run([PYTHON, "-m", "analysis", "compare", str(path), "--out", str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
