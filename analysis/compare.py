@@ -36,6 +36,8 @@ SETTING_ATTRS = [
     ("key_distribution", "{}"),
     ("replicas", "replicas {}"),
     ("ranks", "{} ranks"),
+    ("mapping", "{} mapping"),
+    ("exchange", "exchange {}"),  # run.exchange: alltoallv or sparse, compared per strategy
 ]
 
 

@@ -26,8 +26,11 @@ constexpr std::uint64_t kRuntimeBytes = std::uint64_t{32} << 20;
 constexpr std::uint64_t kCalibrationBytes = std::uint64_t{64} << 20;
 // One event row as the run keeps it (EventRecord and its detail text).
 constexpr std::uint64_t kEventRowBytes = 512;
-// Reading a key trace: the set of distinct keys seen and the growing vector.
-constexpr double kTraceReadBytesPerKey = 56;
+// Reading a key trace (engine/key_trace.cpp): the deduplication tables and
+// the numbering of the rank's share, per key of the share.
+constexpr double kTraceReadBytesPerKey = 40;
+constexpr double kTraceReadFixedBytes = 20.0 * (1 << 20);  // read rounds of 4 MiB, their lines
+constexpr std::uint64_t kHistogramBytes = 3200 * 8;        // engine/histogram.hpp
 
 std::uint64_t bytes(double x) {
   if (!(x > 0)) return 0;
@@ -102,7 +105,7 @@ std::string MemoryEstimate::describe() const {
       {shard_headroom, "shard headroom"},
       {exchange_buffers, "exchange buffers"},
       {processing, "processing window"},
-      {loads_matrices, "loads and matrices"},
+      {loads_matrices, "loads and event rows"},
       {strategy_state, "strategy state"},
       {key_trace, "key trace"},
       {runtime, "MPI and runtime"},
@@ -179,7 +182,6 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
 
   // Events: the send and receive buffers keep their largest size, and each
   // event plans every local record (its new owner, 4 bytes).
-  const double matrix_bytes = 0;  // node traffic is stored sparse (see the per-event arrays)
   double max_send = 0, max_recv = 0, max_plan = 0;
   for (const auto& ev : e.timeline) {
     const double wb = w.total();
@@ -270,32 +272,40 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
 
   if (e.processing.updates) {
     // The window store: a power-of-two table of at least twice the records,
-    // slots of 16 + value bytes (8-aligned), all written at once; rank 0
-    // gathers every update's latency.
+    // slots of 16 + value bytes (8-aligned), all written at once. The
+    // verification: each rank counts its own updates per key (about 64 bytes
+    // a distinct key) and receives its keys' counts from their senders
+    // (about 84 bytes a pair); latencies go into a fixed histogram; the lock
+    // window is 8 bytes a stripe and 256 bytes of MCS queue nodes. Nothing
+    // here grows with the rank count.
     double cap = 16;
     while (cap < 2 * largest * kHeadroom) cap *= 2;
     const double slot = std::ceil((16 + vb) / 8) * 8;
     ph.processing = cap * slot + 8 * largest * kHeadroom +
-                    8.0 * static_cast<double>(e.processing.updates) * (1 + p);
+                    (64.0 + 84.0) * static_cast<double>(e.processing.updates) +
+                    static_cast<double>(kHistogramBytes) +
+                    8.0 * static_cast<double>(e.processing.stripes) + 256;
   }
 
   // The per-event arrays go to the result file as they are made: an event's
-  // loads per node (before, after, the global sums), its node-level traffic
-  // sums, each rank's bytes to every rank, the node-to-node matrix (and on
-  // rank 0 its sum over ranks). Kept to the end: the event rows.
+  // loads per node (before, after, the global sums) and its node-level
+  // traffic sums (100 bytes a node), the records-to-rank counts (16 bytes a
+  // rank); the sparse traffic rows (at most one per moved record) are in the
+  // event's plan above. Kept to the end: the event rows.
   const double T = static_cast<double>(e.timeline.size());
   const double runs = static_cast<double>(e.strategies.size()) * std::max(1u, e.repetitions);
-  const double results = runs * T * kEventRowBytes + 100.0 * nodes + 16 * p + matrix_bytes;
-  const double rank0 = matrix_bytes;
+  const double results = runs * T * kEventRowBytes + 100.0 * nodes + 16 * p;
+  const double rank0 = 0;
 
-  // The key trace: every rank holds the distinct keys (the vector keeps the
-  // capacity it grew to); reading it needs a set of them for a moment.
+  // The key trace: each rank holds its share of the distinct keys, 8 bytes
+  // a key; reading it (byte ranges, deduplicated by key hash, numbered by
+  // first appearance) needs about 40 bytes a key of the share and the read
+  // rounds' buffers for a moment.
   double trace = 0, trace_read = 0;
   if (e.keys.distribution == KeyDistribution::kFile) {
-    const double n = e.keys.listed ? static_cast<double>(e.keys.listed->capacity())
-                                   : static_cast<double>(e.keys.count);
+    const double n = static_cast<double>(e.keys.count) / p;
     trace = 8 * n;
-    trace_read = kTraceReadBytesPerKey * n;
+    trace_read = kTraceReadBytesPerKey * n + kTraceReadFixedBytes;
   }
 
   // Lookup state grows with the active nodes; the node tables of the membership.

@@ -30,15 +30,15 @@ struct MemoryEstimate {
   // plan of the largest event, or the batches of the initial placement.
   std::uint64_t exchange_buffers = 0;
   std::uint64_t processing = 0;  // [processing]: the window store, beyond the exchange
-  // An event's arrays on their way to the result file (loads and traffic per
-  // node, bytes per rank, the node-to-node matrix up to run.node_matrix_max
-  // nodes), and the event rows every rank keeps to the end.
+  // An event's arrays on their way to the result file (loads and traffic
+  // sums per node, counts per rank; no term in nodes or ranks squared: the
+  // traffic is stored sparse), and the event rows every rank keeps to the end.
   std::uint64_t loads_matrices = 0;
   std::uint64_t strategy_state = 0;  // the largest strategy's lookup state
-  std::uint64_t key_trace = 0;       // keys.file: the distinct keys, held by every rank
+  std::uint64_t key_trace = 0;       // keys.file: this rank's share of the distinct keys
   std::uint64_t runtime = 0;         // MPI, HDF5, the program, the start-up calibration
 
-  std::uint64_t rank0_extra = 0;    // of loads_matrices, what rank 0 alone holds (matrix sum)
+  std::uint64_t rank0_extra = 0;    // of loads_matrices, what rank 0 alone holds (none now)
   std::uint64_t largest_share = 0;  // records on the busiest rank at its fullest
 
   // "keys 1.2 GiB, values 2.3 GiB, ...": the parts that are not 0, largest first.

@@ -154,10 +154,14 @@ class StrategyRun {
     const std::vector<TrafficRow> rank_rows =
         rank_traffic_rows(st.records_to_rank, rank_, redist_.record_bytes());
     sr_.events.push_back(std::move(rec));
+    const double tw = MPI_Wtime();
     sink.event({&spec_.label, &sr_.events.back(), &loads_, &rank_rows, &node_rows});
+    write_seconds_ += MPI_Wtime() - tw;
   }
 
   StrategyResult& result() { return sr_; }
+  // This rank's seconds in sink.event() (the result file's appends) so far.
+  double write_seconds() const { return write_seconds_; }
 
  private:
   // A failure: the failed nodes' records vanish before anything else.
@@ -354,6 +358,7 @@ class StrategyRun {
   Redistributor redist_;
   Verifier verifier_;
   StrategyResult sr_;
+  double write_seconds_ = 0;
   std::uint64_t keys_alive_ = 0;
   std::vector<std::uint64_t> loads_;  // keys per node after the last step, global
 };
@@ -432,6 +437,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
           break;
         }
       }
+      result.write_seconds += run.write_seconds();
       if (complete) sink.end_strategy(run.result());
       result.strategies.push_back(std::move(run.result()));
       if (stop.stopped()) break;
@@ -440,6 +446,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
   double wall = MPI_Wtime() - t_start;
   MPI_Allreduce(MPI_IN_PLACE, &wall, 1, MPI_DOUBLE, MPI_MAX, comm);
   result.wall_seconds = wall;
+  MPI_Allreduce(MPI_IN_PLACE, &result.write_seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   const std::uint64_t rss = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // kB on Linux

@@ -111,6 +111,9 @@ struct RunResult {
   // In the order they ran.
   std::vector<StrategyResult> strategies;
   double wall_seconds = 0;
+  // Seconds every event's results took to reach the sink (the HDF5 stream's
+  // appends and flushes), summed over events, max over ranks.
+  double write_seconds = 0;
   std::vector<std::uint64_t> peak_rss_bytes;  // per rank, at the end of the run
   bool partial = false;                       // stopped early (a signal): only what completed
   std::uint64_t events_completed = 0;  // event rows completed, over strategies and repetitions

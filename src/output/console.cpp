@@ -138,8 +138,8 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
   }
   std::uint64_t peak = 0;
   for (auto b : r.peak_rss_bytes) peak = std::max(peak, b);
-  os << fmt("\nwall time %.2f s, peak memory %s on the largest rank", r.wall_seconds,
-            human_bytes(double(peak)).c_str());
+  os << fmt("\nwall time %.2f s (%.2f s writing results), peak memory %s on the largest rank",
+            r.wall_seconds, r.write_seconds, human_bytes(double(peak)).c_str());
   if (r.events_completed == 0)
     os << "; no event ran\n";
   else

@@ -946,6 +946,7 @@ void H5Stream::end_run(const RunEnd& end) {
   attr_scalar(f, "partial", H5T_NATIVE_INT32, static_cast<std::int32_t>(r.partial));
   attr_scalar(f, "events_completed", H5T_NATIVE_UINT64, s.events);
   attr_scalar(f, "wall_seconds", H5T_NATIVE_DOUBLE, r.wall_seconds);
+  attr_scalar(f, "write_seconds", H5T_NATIVE_DOUBLE, r.write_seconds);
   {
     // Each rank's peak memory, read after everything else is written.
     Handle rg(H5Gopen2(f, "ranks", H5P_DEFAULT), H5Gclose, "ranks");

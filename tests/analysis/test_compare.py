@@ -378,6 +378,20 @@ def test_a_partial_file_leaves_out_the_strategies_without_rows(results, tmp_path
     assert f"strategies without rows yet: {', '.join(labels[-2:])}" in md
 
 
+def test_runs_with_the_other_exchange_are_compared_apart_per_strategy(results, tmp_path, capsys):
+    """Two runs of one experiment that differ in run.exchange are two settings: each strategy gets a row
+    per exchange method, never a pool of both."""
+    a, b = tmp_path / "alltoallv.h5", tmp_path / "sparse.h5"
+    shutil.copy(results["scale"], a)
+    shutil.copy(results["scale"], b)
+    with h5py.File(b, "a") as f:
+        f.attrs["exchange"] = np.bytes_(b"sparse")
+    md, table = run_compare(capsys, tmp_path / "out", a, b)
+    assert set(table.setting) == {"exchange alltoallv", "exchange sparse"}
+    for label in labels_of(a):
+        assert set(table[table.label == label].setting) == {"exchange alltoallv", "exchange sparse"}
+
+
 def test_counts_of_zero_give_one_and_infinity_without_a_warning(results, tmp_path):
     path = tmp_path / "zeros.h5"
     shutil.copy(results["scale"], path)

@@ -90,6 +90,25 @@ TEST(MemoryEstimate, ProcessingAddsTheWindowStore) {
   EXPECT_GT(with.processing + with.exchange_buffers, 2 * 24 * with.largest_share);
 }
 
+// At cluster scale nothing per rank grows with the rank count or with the
+// nodes squared: 8 times the ranks, with the same share per rank (8 times
+// the keys and the nodes), leave each per-rank part within a few percent.
+TEST(MemoryEstimate, NoPartGrowsWithRanksSquaredOrNodesSquared) {
+  const std::string text = kRing + "[processing]\nupdates = 100000\nlock = \"mcs\"\n";
+  const Experiment e8 =
+      validated(text, 8, {"keys.count=8e6", "cluster.nodes=800", "cluster.initial=799"});
+  const Experiment e64 =
+      validated(text, 64, {"keys.count=64e6", "cluster.nodes=6400", "cluster.initial=6399"});
+  const MemoryEstimate a = estimate_memory(e8, 8), b = estimate_memory(e64, 64);
+  const auto D = [](std::uint64_t x) { return static_cast<double>(x); };
+  EXPECT_NEAR(D(b.processing), D(a.processing), 0.05 * D(a.processing) + 4096);
+  EXPECT_NEAR(D(b.keys), D(a.keys), 0.05 * D(a.keys));
+  // Per-node arrays grow with the nodes (8 times here), never with their square.
+  EXPECT_LT(D(b.loads_matrices), 10 * D(a.loads_matrices));
+  EXPECT_EQ(b.rank0_extra, 0u);
+  EXPECT_LT(D(b.per_rank_bytes), 1.25 * D(a.per_rank_bytes));
+}
+
 TEST(CheckMemory, RefusesWhatDoesNotFitAndSaysHowManyRanksWould) {
   const Experiment e =
       validated(kRing, 4, {"keys.count=1e10", "cluster.nodes=256", "cluster.initial=255"});
