@@ -295,7 +295,6 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   const double T = static_cast<double>(e.timeline.size());
   const double runs = static_cast<double>(e.strategies.size()) * std::max(1u, e.repetitions);
   const double results = runs * T * kEventRowBytes + 100.0 * nodes + 16 * p;
-  const double rank0 = 0;
 
   // The key trace: each rank holds its share of the distinct keys, 8 bytes
   // a key; reading it (byte ranges, deduplicated by key hash, numbered by
@@ -328,8 +327,8 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   const double data_peak = shard_total + std::max(exchange, ph.processing);
   est.exchange_buffers = bytes(exchange);
   est.processing = bytes(std::max(0.0, ph.processing - exchange));
-  est.loads_matrices = bytes(results + rank0);
-  est.rank0_extra = bytes(rank0);
+  est.loads_matrices = bytes(results);
+  est.rank0_extra = 0;  // nothing is held by rank 0 alone since the traffic is sparse
   est.strategy_state = bytes(state_part);
   est.key_trace = bytes(trace);
   est.runtime = kRuntimeBytes;

@@ -96,10 +96,6 @@ void Cluster::rebalance(const Shard& shard, const KeySpace& keys, MPI_Comm comm)
   rebalance(std::move(hashes), comm);
 }
 
-double Cluster::largest_share(const std::vector<ResolvedEvent>& timeline, int rank) const {
-  return largest_share_from(m_, timeline, rank);
-}
-
 double largest_share(const Experiment& e, int ranks, int rank) {
   Membership m(e.nodes, ranks, e.weights, parse_mapping(e.mapping), e.keys.seed);
   for (NodeId n = 0; n < e.initial; ++n) m.activate(n);

@@ -35,13 +35,6 @@ class Cluster {
   void rebalance(std::vector<std::uint64_t> local_hashes, MPI_Comm comm);
   void rebalance(const Shard& shard, const KeySpace& keys, MPI_Comm comm);
 
-  // The largest share (by weight) of all records that this rank's nodes
-  // hold at any point of the timeline, from this cluster's current
-  // membership. Superseded by the free function largest_share below, which
-  // needs no Cluster (one call per run instead of one per strategy and
-  // repetition); the same value.
-  double largest_share(const std::vector<ResolvedEvent>& timeline, int rank) const;
-
  private:
   Membership m_;
   std::unique_ptr<Placement> p_;

@@ -415,12 +415,9 @@ void set_rows(hid_t dset, hsize_t rows) {
   H5_CHECK(H5Dset_extent(dset, dims.data()));
 }
 
-// Collective: appends one row. With `sub`, this rank writes the part of the
-// row at offset `sub_offset` along the second dimension with `sub_count`
-// entries there (the rest of the dimensions whole); writer = false: this rank
-// writes nothing (but takes part).
-void append_row(hid_t dset, hid_t mem_type, const void* data, bool writer, hsize_t sub_offset = 0,
-                hsize_t sub_count = 0, bool sub = false) {
+// Collective: appends one row, written by the `writer` rank; the others
+// write nothing but take part.
+void append_row(hid_t dset, hid_t mem_type, const void* data, bool writer) {
   const hsize_t row = rows_of(dset);
   set_rows(dset, row + 1);
   Handle file_space(H5Dget_space(dset), H5Sclose);
@@ -431,10 +428,6 @@ void append_row(hid_t dset, hid_t mem_type, const void* data, bool writer, hsize
   count = dims;
   start[0] = row;
   count[0] = 1;
-  if (sub && nd > 1) {
-    start[1] = sub_offset;
-    count[1] = sub_count;
-  }
   Handle mem_space(H5Screate_simple(nd, count.data(), nullptr), H5Sclose);
   if (writer) {
     H5_CHECK(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(),
