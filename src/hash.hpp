@@ -2,6 +2,12 @@
 // identical on every rank, run and machine of the same endianness.
 #pragma once
 
+// XXH_INLINE_ALL compiles xxHash into every caller, so that a strategy's
+// internal rehash is inlined into its lookup loop instead of a call into
+// libxxhash; the results are the same.
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
 #include <xxhash.h>
 
 #include <cstdint>
