@@ -8,6 +8,9 @@
 //   lookup_removed/<variant>/<N>/<pct>    N initial nodes, pct % of them removed
 //                                         (pseudo-random, fixed seed); only
 //                                         strategies with Removal::kAny
+//   lookup_nearly_empty/<variant>/<N>/<left>
+//                                         N = 100000 initial nodes, all but 50
+//                                         removed; memento, anchor, dx
 //   add/<variant>/<N>, remove/<variant>/<N>, add_remove/<variant>/<N>
 //                                         N = 10, 1000
 //   event_join/<variant>/<batched|one_by_one>, event_leave/...
@@ -181,6 +184,15 @@ void BM_LookupRemoved(benchmark::State& state, const Variant& v) {
   const auto n = static_cast<std::uint32_t>(state.range(0));
   const auto removed = static_cast<std::uint32_t>(std::uint64_t{n} * state.range(1) / 100);
   if (const Placement* p = cached_build(state, v, n, removed)) run_lookups(state, *p);
+}
+
+// Near-total removal: N initial nodes of which all but `remaining` are
+// removed (pseudo-random order, fixed seed). MementoHash's replacement chains
+// grow as nodes leave, so this is its worst case.
+void BM_LookupNearlyEmpty(benchmark::State& state, const Variant& v) {
+  const auto n = static_cast<std::uint32_t>(state.range(0));
+  const auto remaining = static_cast<std::uint32_t>(state.range(1));
+  if (const Placement* p = cached_build(state, v, n, n - remaining)) run_lookups(state, *p);
 }
 
 // The lookup ring used before its bucket table (std::lower_bound over the
@@ -442,6 +454,16 @@ const bool registered = [] {
         ->Args({1000, 10})
         ->Args({1000, 50})
         ->Args({2000, 50})
+        ->MinTime(kMinTime);
+  }
+  // Strategies whose removals are O(1) each, so that removing 99,950 of
+  // 100,000 nodes is quick to build: all but 0.05 % of the nodes removed.
+  static const std::vector<Variant> nearly_empty{
+      {"memento", "memento", {}}, {"anchor", "anchor", {}}, {"dx", "dx", {}}};
+  for (const Variant& v : nearly_empty) {
+    benchmark::RegisterBenchmark(("lookup_nearly_empty/" + v.label).c_str(), BM_LookupNearlyEmpty,
+                                 std::cref(v))
+        ->Args({100000, 50})
         ->MinTime(kMinTime);
   }
   for (const Variant& v : variants) {
