@@ -1,0 +1,91 @@
+// Balance of a load vector with statistics: a chi-square test of the
+// per-node counts against the strategy's ideal shares, and the peak-to-mean a
+// purely random assignment of the same keys to the same nodes would give
+// (balls into bins), estimated by Monte Carlo.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace ringsim {
+
+// Pearson's chi-square of counts[i] against expected_i = K w_i / W, K the sum
+// of the counts, W the sum of the weights; dof = nodes - 1; p the upper tail
+// P(chi2(dof) >= statistic). One node (dof 0): statistic 0, p 1. No counts
+// (K = 0): statistic 0, p 1.
+struct ChiSquare {
+  double statistic = 0;
+  std::uint32_t dof = 0;
+  double p = 1;
+};
+ChiSquare chi_square(std::span<const std::uint64_t> counts, std::span<const double> weights);
+
+// The upper tail of the chi-square distribution (Boost.Math).
+double chi_square_upper_tail(double statistic, std::uint32_t dof);
+
+// The peak-to-mean of each node's count over its share K w_i / W (the figure
+// load_shape computes for a strategy: max_i r_i / mean_i r_i, r_i = X_i / (K
+// w_i / W); with equal weights the mean is 1 and this is max_i X_i / (K/n)),
+// for X ~ Multinomial(K, w / W), estimated from `replications` independent
+// draws, with the standard error of that mean.
+struct RandomPeak {
+  double mean = 1;  // the estimate of E[peak-to-mean]
+  double se = 0;    // its standard error (sample sd / sqrt(replications))
+  std::uint32_t replications = 0;
+};
+
+inline constexpr std::uint32_t kRandomPeakReplications = 64;
+inline constexpr std::uint64_t kRandomPeakSeed = 0x62616c616e636531ull;  // fixed: same every run
+
+// One replication: the draw of replication `r` of seed `seed` (conditional
+// binomials, O(nodes)), the same whoever computes it. Returns the draw's
+// peak-to-mean (1 if K = 0).
+double random_peak_draw(std::uint64_t keys, std::span<const double> weights, std::uint64_t seed,
+                        std::uint32_t r);
+
+// The estimate on one process.
+RandomPeak random_peak_to_mean(std::uint64_t keys, std::span<const double> weights,
+                               std::uint32_t replications = kRandomPeakReplications,
+                               std::uint64_t seed = kRandomPeakSeed);
+// Collective: the same figure, the replications split over the ranks of
+// `comm` (replication r on rank r mod size) and combined exactly (one
+// allreduce of `replications` doubles, each set by one rank), so the result
+// does not depend on the rank count. MPI_COMM_NULL: all on this process.
+RandomPeak random_peak_to_mean(std::uint64_t keys, std::span<const double> weights,
+                               std::uint32_t replications, std::uint64_t seed, MPI_Comm comm);
+
+// The figures reused between events: an estimate is kept per (K, weights)
+// and recomputed only when they change. Equal weights: the key is (K, node
+// count) only, so a cluster that returns to a size it had reuses its figure.
+class RandomPeakCache {
+ public:
+  explicit RandomPeakCache(std::uint32_t replications = kRandomPeakReplications,
+                           std::uint64_t seed = kRandomPeakSeed)
+      : replications_(replications), seed_(seed) {}
+  // Collective (every rank passes the same arguments): the cached figure, or
+  // a new estimate split over `comm`.
+  RandomPeak get(std::uint64_t keys, std::span<const double> weights, MPI_Comm comm);
+  std::uint64_t computed() const { return computed_; }  // estimates made (not reused)
+
+ private:
+  std::uint32_t replications_;
+  std::uint64_t seed_;
+  std::uint64_t computed_ = 0;
+  // Equal weights: (K, n) -> figure.
+  std::map<std::pair<std::uint64_t, std::uint64_t>, RandomPeak> equal_;
+  // Unequal weights: the last (K, weights) only.
+  std::uint64_t last_keys_ = 0;
+  std::vector<double> last_weights_;
+  RandomPeak last_;
+  bool have_last_ = false;
+};
+
+// Fewer keys per active node than this make the balance figures mean little.
+inline constexpr double kFewKeysPerNode = 100;
+
+}  // namespace ringsim
