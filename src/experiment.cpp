@@ -364,7 +364,8 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
       r.fail(c, "run.node_matrix_max",
              "is no longer a setting: node-to-node traffic is always stored, as sparse rows "
              "(delete the line)");
-    r.only(t, "run.", {"verify", "compress", "repetitions", "floor_repeats", "exchange"});
+    r.only(t, "run.",
+           {"verify", "compress", "repetitions", "floor_repeats", "exchange", "order_dependence"});
     if (auto c = t.get("exchange")) {
       e.exchange = r.str(*c, "run.exchange");
       if (e.exchange != "alltoallv" && e.exchange != "sparse")
@@ -377,6 +378,8 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
       e.repetitions = static_cast<std::uint32_t>(r.uint(*c, "run.repetitions", 1, 1000));
     if (auto c = t.get("compress")) e.compress = r.boolean(*c, "run.compress");
     if (auto c = t.get("verify")) e.verify = r.boolean(*c, "run.verify");
+    if (auto c = t.get("order_dependence"))
+      e.order_dependence = r.boolean(*c, "run.order_dependence");
   }
 
   if (auto n = root.get("network")) {

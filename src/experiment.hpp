@@ -85,6 +85,10 @@ struct Experiment {
   bool compress = true;  // chunked, deflated per-event arrays in the result file
   // Bare MPI_Alltoallv repeats of each event's exchange, for the exchange floor.
   std::uint32_t floor_repeats = 5;
+  // [run] order_dependence: keep a shadow placement that removes the nodes of
+  // every multi-node leave in the reverse order, and count after each event
+  // the keys whose owner (replica 0) differs between the two.
+  bool order_dependence = false;
   NetworkModel network;
 
   ProcessingConfig processing;  // [processing]; updates = 0: none

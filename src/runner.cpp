@@ -11,8 +11,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <thread>
 
+#include "engine/balance.hpp"
 #include "engine/calibration.hpp"
 #include "engine/cluster.hpp"
 #include "engine/event_metrics.hpp"
@@ -76,7 +78,8 @@ std::vector<std::vector<std::uint32_t>> strategy_orders(const Experiment& e) {
 class StrategyRun {
  public:
   StrategyRun(const Experiment& e, const StrategySpec& spec, std::uint32_t rep,
-              const RunOptions& opt, const Calibration& cal, MPI_Comm comm)
+              const RunOptions& opt, const Calibration& cal, RandomPeakCache& random_peak,
+              MPI_Comm comm)
       : e_(e),
         spec_(spec),
         rep_(rep),
@@ -87,7 +90,8 @@ class StrategyRun {
         cluster_(e, spec, ranks_of(comm)),
         shard_(e.keys.value_bytes, e.replicas > 1, cluster_.load_aware()),
         redist_(comm, keys_, e.replicas),
-        verifier_(keys_, e.replicas, rank_of(comm), comm) {
+        verifier_(keys_, e.replicas, rank_of(comm), comm),
+        random_peak_(random_peak) {
     keys_.seed = e.keys.seed + rep;
     MPI_Comm_rank(comm, &rank_);
     MPI_Comm_size(comm, &ranks_);
@@ -95,6 +99,13 @@ class StrategyRun {
     sr_.label = spec.label;
     sr_.strategy = spec.params.strategy();
     sr_.params = spec.params.text();
+    // The shadow for the removal-order metric: built like the main placement;
+    // a strategy that can remove only its last added node cannot take a
+    // reversed batch, so it has none (not applicable).
+    sr_.order_dependence = e.order_dependence;
+    sr_.order_applicable =
+        e.order_dependence && cluster_.placement().traits().removal == Removal::kAny;
+    if (sr_.order_applicable) shadow_ = std::make_unique<Cluster>(e, spec, ranks_);
   }
 
   // Generates and places this rank's share, in rounds with a stop check
@@ -103,6 +114,7 @@ class StrategyRun {
     const double t0 = MPI_Wtime();
     KeySource source(keys_, e_.replicas, rank_, ranks_);
     if (cluster_.load_aware()) cluster_.rebalance(source.hashes(), comm_);
+    if (shadow_ && shadow_->load_aware()) shadow_->rebalance(source.hashes(), comm_);
     // Room for the largest share this rank's nodes will hold at any point of
     // the timeline, with 10% to spare for the strategy's imbalance, so that
     // the shard never doubles and copies its storage.
@@ -146,9 +158,22 @@ class StrategyRun {
 
     LocalEventFigures mine;
     update_cluster(ev, rec, mine);
+    const double to = MPI_Wtime();
+    update_shadow(ev);
+    double t_order = MPI_Wtime() - to;
     LocalMoveStats st = migrate(ei, rec, mine);
     const std::vector<TrafficRow> node_rows = project(rec, st);
     measure_loads(rec, before);
+    const double tb = MPI_Wtime();
+    measure_balance(rec);
+    double t_balance = MPI_Wtime() - tb;
+    const double tc = MPI_Wtime();
+    compare_shadow(rec);
+    t_order += MPI_Wtime() - tc;
+    double t[2] = {t_balance, t_order};
+    MPI_Allreduce(MPI_IN_PLACE, t, 2, MPI_DOUBLE, MPI_MAX, comm_);
+    rec.t_balance = t[0];
+    rec.t_order = shadow_ ? t[1] : 0;
     if (e_.processing.updates) process(ei, rec, stop);
 
     const std::vector<TrafficRow> rank_rows =
@@ -312,6 +337,84 @@ class StrategyRun {
     rec.keys_min = min_moves(before, loads_);
   }
 
+  // The balance statistics on the primary records' counts (replica 0: the
+  // placement's own choice, without the re-draws that keep replicas on
+  // distinct nodes).
+  void measure_balance(EventRecord& rec) {
+    const Membership& m = cluster_.membership();
+    std::vector<std::uint64_t> primary_loads;
+    if (e_.replicas > 1) {
+      std::vector<std::uint64_t> local(e_.nodes, 0);
+      for (std::size_t i = 0; i < shard_.size(); ++i)
+        if (shard_.replica_of(i) == 0) ++local[shard_.owners[i]];
+      primary_loads.assign(e_.nodes, 0);
+      MPI_Allreduce(local.data(), primary_loads.data(), static_cast<int>(e_.nodes), MPI_UINT64_T,
+                    MPI_SUM, comm_);
+    }
+    const std::vector<std::uint64_t>& counts = e_.replicas > 1 ? primary_loads : loads_;
+    const auto active = m.active_nodes();
+    std::vector<std::uint64_t> c;
+    std::vector<double> w;
+    c.reserve(active.size());
+    w.reserve(active.size());
+    for (NodeId n : active) {
+      c.push_back(counts[n]);
+      w.push_back(m.weight(n));
+    }
+    const double keys = static_cast<double>(keys_alive_);
+    rec.primary_peak_to_mean = load_shape(counts, m, keys).first;
+    const ChiSquare chi = chi_square(c, w);
+    rec.load_chi2 = chi.statistic;
+    rec.load_chi2_dof = chi.dof;
+    rec.load_chi2_p = chi.p;
+    const RandomPeak rp = random_peak_.get(keys_alive_, w, comm_);
+    rec.random_peak_to_mean = rp.mean;
+    rec.random_peak_to_mean_se = rp.se;
+    rec.balance_few_keys = keys < kFewKeysPerNode * static_cast<double>(active.size());
+  }
+
+  // The shadow takes the same event, except that a leave of two or more
+  // nodes removes them in the reverse order; load-aware strategies
+  // rebalance it on the same keys (collective).
+  void update_shadow(const ResolvedEvent& ev) {
+    if (!shadow_) return;
+    if (ev.kind != EventKind::kAdd && ev.nodes.size() >= 2) {
+      ResolvedEvent reversed = ev;
+      std::reverse(reversed.nodes.begin(), reversed.nodes.end());
+      shadow_->apply(reversed);
+    } else {
+      shadow_->apply(ev);
+    }
+    shadow_->rebalance(shard_, keys_, comm_);
+  }
+
+  // Keys (replica 0 records) whose owner differs between the placement and
+  // its shadow: each rank counts its own, one allreduce.
+  void compare_shadow(EventRecord& rec) {
+    if (!shadow_) return;
+    constexpr std::size_t kBatch = 4096;
+    std::vector<std::uint64_t> hashes;
+    hashes.reserve(kBatch);
+    std::vector<NodeId> a(kBatch), b(kBatch);
+    std::uint64_t differ = 0;
+    auto flush = [&] {
+      cluster_.placement().lookup_many(hashes, a.data());
+      shadow_->placement().lookup_many(hashes, b.data());
+      for (std::size_t j = 0; j < hashes.size(); ++j) differ += a[j] != b[j];
+      hashes.clear();
+    };
+    for (std::size_t i = 0; i < shard_.size(); ++i) {
+      if (shard_.replica_of(i) != 0) continue;
+      hashes.push_back(keys_.key_hash(shard_.keys[i]));
+      if (hashes.size() == kBatch) flush();
+    }
+    if (!hashes.empty()) flush();
+    MPI_Allreduce(MPI_IN_PLACE, &differ, 1, MPI_UINT64_T, MPI_SUM, comm_);
+    rec.order_keys_differ = static_cast<std::int64_t>(differ);
+    rec.order_fraction_differ =
+        keys_alive_ ? static_cast<double>(differ) / static_cast<double>(keys_alive_) : 0.0;
+  }
+
   // Between events: updates under the distributed locks, checked value by
   // value; the checksum follows the changed values.
   void process(std::size_t ei, EventRecord& rec, StopToken& stop) {
@@ -361,6 +464,8 @@ class StrategyRun {
   double write_seconds_ = 0;
   std::uint64_t keys_alive_ = 0;
   std::vector<std::uint64_t> loads_;  // keys per node after the last step, global
+  RandomPeakCache& random_peak_;      // shared by the run's strategies (same K and nodes)
+  std::unique_ptr<Cluster> shadow_;   // [run] order_dependence: the reversed-removal twin
 };
 
 bool skipped(const RunOptions& opt, std::uint32_t rep, const std::string& label) {
@@ -400,6 +505,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
   RunResult result;
   result.ranks = ranks;
   result.nodes = e.nodes;
+  RandomPeakCache random_peak;
   Progress progress(opt.progress && rank == 0,
                     e.repetitions * e.strategies.size() * (e.timeline.size() + 1));
 
@@ -411,7 +517,8 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
     quiet.fault = Fault::kNone;
     Experiment w = e;
     w.processing.updates = 0;
-    StrategyRun run(w, e.strategies[start.order[0][0]], 0, quiet, start.calibration, comm);
+    StrategyRun run(w, e.strategies[start.order[0][0]], 0, quiet, start.calibration, random_peak,
+                    comm);
     if (run.place(stop, none)) run.event(0, stop, none);
   }
 
@@ -424,7 +531,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
         continue;
       }
       if (stop.requested()) break;
-      StrategyRun run(e, spec, rep, opt, start.calibration, comm);
+      StrategyRun run(e, spec, rep, opt, start.calibration, random_peak, comm);
       if (!run.place(stop, sink)) break;
       progress.step(spec.label, 0, 0, "initial placement");
       bool complete = true;

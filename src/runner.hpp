@@ -71,7 +71,26 @@ struct EventRecord {
   double load_peak_to_mean = 0, load_cv = 0;
   // Zipf workloads: the same over each node's request load (0 otherwise).
   double request_peak_to_mean = 0, request_cv = 0;
-  double load_mean = 0;           // keys per active node
+  double load_mean = 0;  // keys per active node
+  // Balance with statistics, over active nodes, on each node's count of
+  // primary records (replica 0; with replicas = 1 the loads above): the
+  // same figure as load_peak_to_mean for those counts, Pearson's chi-square
+  // against the shares K w / W (dof = active - 1, p its upper tail), and the
+  // peak-to-mean a random assignment of the same K keys to the same nodes
+  // and shares gives (Monte Carlo, with its standard error).
+  double primary_peak_to_mean = 0;
+  double load_chi2 = 0, load_chi2_p = 1;
+  std::uint32_t load_chi2_dof = 0;
+  double random_peak_to_mean = 1, random_peak_to_mean_se = 0;
+  bool balance_few_keys = false;  // fewer than 100 keys per active node: the figures mean little
+  double t_balance = 0;           // the balance statistics, max over ranks
+  // [run] order_dependence: keys whose owner (replica 0) differs between the
+  // placement and a shadow that removed every multi-node leave's nodes in
+  // the reverse order, cumulative over the timeline; -1 and NaN when off or
+  // not applicable (a strategy that removes only its last added node).
+  std::int64_t order_keys_differ = -1;
+  double order_fraction_differ = std::nan("");
+  double t_order = 0;             // the shadow's update, rebalance and comparison, max over ranks
   std::uint64_t state_bytes = 0;  // strategy lookup state after the event
   // The processing stage after the event ([processing], else all 0).
   std::uint64_t updates = 0, update_reads = 0, updates_missed = 0;
@@ -103,6 +122,10 @@ struct StrategyResult {
   // as the one least disturbed by other ranks sharing its core.
   double lookup_ns = 0;
   std::uint64_t state_bytes_initial = 0;
+  // [run] order_dependence: whether the shadow placement ran (false when off,
+  // or for a strategy whose removal is last-added only).
+  bool order_dependence = false;
+  bool order_applicable = false;
 };
 
 struct RunResult {

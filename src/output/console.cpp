@@ -1,6 +1,7 @@
 #include "output/console.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ostream>
 #include <string>
@@ -63,6 +64,36 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
           ms(ev.t_plan), ms(ev.t_pack), ms(ev.t_exchange), ms(ev.t_apply), ms(ev.t_migrate),
           ev.t_exchange_floor_min > 0 ? ev.t_exchange / ev.t_exchange_floor_min : 0.0,
           double(ev.bytes_moved) / (1 << 20));
+    }
+    std::string balance, few;
+    double fewest = HUGE_VAL;
+    for (const auto& ev : s.events) {
+      balance += fmt(" %u: %.3f/%.3f p=%.3g;", ev.event, ev.primary_peak_to_mean,
+                     ev.random_peak_to_mean, ev.load_chi2_p);
+      if (ev.balance_few_keys) {
+        few += fmt("%s%u", few.empty() ? "" : ",", ev.event);
+        fewest = std::min(fewest, ev.nodes_after ? double(ev.keys_total) / ev.nodes_after : 0.0);
+      }
+    }
+    if (!s.events.empty())
+      os << "balance after each event (primary records; peak/mean against a random "
+            "assignment's, chi-square p):"
+         << balance << "\n";
+    if (!few.empty())
+      os << fmt(
+          "warning: fewer than 100 keys per active node after event(s) %s (%.1f at the "
+          "fewest): the balance figures mean little\n",
+          few.c_str(), fewest);
+    if (s.order_dependence && !s.order_applicable) {
+      os << "removal order: not applicable (the strategy removes only its last added node)\n";
+    } else if (s.order_applicable) {
+      std::string order;
+      for (const auto& ev : s.events)
+        order += fmt(" %u: %lld (%.4f%%);", ev.event, static_cast<long long>(ev.order_keys_differ),
+                     100.0 * ev.order_fraction_differ);
+      os << "removal order (a shadow removes each multi-node leave in reverse), keys whose "
+            "owner differs:"
+         << order << "\n";
     }
     std::string by_load;
     for (const auto& ev : s.events)

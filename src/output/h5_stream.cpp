@@ -204,6 +204,13 @@ struct EventRow {
   std::uint64_t state_bytes;
   std::uint64_t updates, update_reads, updates_missed;
   double t_process, update_p50_us, update_p99_us, update_max_us, t_process_verify;
+  double primary_peak_to_mean, load_chi2;
+  std::uint32_t load_chi2_dof;
+  double load_chi2_p, random_peak_to_mean, random_peak_to_mean_se;
+  std::uint8_t balance_few_keys;
+  double t_balance;
+  std::int64_t order_keys_differ;
+  double order_fraction_differ, t_order;
 };
 
 Handle event_type() {
@@ -265,6 +272,17 @@ Handle event_type() {
   F64(update_p99_us);
   F64(update_max_us);
   F64(t_process_verify);
+  F64(primary_peak_to_mean);
+  F64(load_chi2);
+  FIELD(load_chi2_dof, H5T_NATIVE_UINT32);
+  F64(load_chi2_p);
+  F64(random_peak_to_mean);
+  F64(random_peak_to_mean_se);
+  FIELD(balance_few_keys, H5T_NATIVE_UINT8);
+  F64(t_balance);
+  FIELD(order_keys_differ, H5T_NATIVE_INT64);
+  F64(order_fraction_differ);
+  F64(t_order);
 #undef F64
 #undef U64
 #undef FIELD
@@ -325,6 +343,17 @@ EventRow to_row(const EventRecord& e) {
   r.update_p99_us = e.update_p99_us;
   r.update_max_us = e.update_max_us;
   r.t_process_verify = e.t_process_verify;
+  r.primary_peak_to_mean = e.primary_peak_to_mean;
+  r.load_chi2 = e.load_chi2;
+  r.load_chi2_dof = e.load_chi2_dof;
+  r.load_chi2_p = e.load_chi2_p;
+  r.random_peak_to_mean = e.random_peak_to_mean;
+  r.random_peak_to_mean_se = e.random_peak_to_mean_se;
+  r.balance_few_keys = e.balance_few_keys ? 1 : 0;
+  r.t_balance = e.t_balance;
+  r.order_keys_differ = e.order_keys_differ;
+  r.order_fraction_differ = e.order_fraction_differ;
+  r.t_order = e.t_order;
   return r;
 }
 
@@ -736,6 +765,8 @@ void H5Stream::begin_run(const RunStart& start) {
   attr_scalar(f, "verified", H5T_NATIVE_INT32, static_cast<std::int32_t>(e.verify));
   attr_scalar(f, "repetitions", H5T_NATIVE_UINT32, e.repetitions);
   attr_scalar(f, "floor_repeats", H5T_NATIVE_UINT32, e.floor_repeats);
+  attr_scalar(f, "order_dependence", H5T_NATIVE_INT32,
+              static_cast<std::int32_t>(e.order_dependence));
   attr_string(f, "processing_lock", e.processing.updates ? e.processing.lock : "");
   attr_scalar(f, "processing_updates", H5T_NATIVE_UINT64, e.processing.updates);
   attr_scalar(f, "partial", H5T_NATIVE_INT32, std::int32_t{1});
@@ -834,6 +865,10 @@ void H5Stream::begin_run(const RunStart& start) {
                H5Gclose, "group");
     attr_string(g.g, "strategy", spec.params.strategy());
     attr_string(g.g, "params", spec.params.text());
+    attr_string(g.g, "order_dependence",
+                !e.order_dependence                    ? "off"
+                : spec.traits.removal == Removal::kAny ? "on"
+                                                       : "not applicable");
     attr_array(g.g, "repetitions_completed", H5T_STD_U32LE, H5T_NATIVE_UINT32,
                std::vector<std::uint32_t>{0});
     attr_array(g.g, "t_initial", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, g.t_initial);

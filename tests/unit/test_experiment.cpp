@@ -339,6 +339,21 @@ TEST(Experiment, MappingAndFloorRepeatsHaveDefaultsAndRanges) {
             std::string::npos);
 }
 
+TEST(Experiment, OrderDependenceIsOffByDefaultAndABoolean) {
+  EXPECT_FALSE(parse_experiment(kMinimal, "exp.toml").order_dependence);
+  EXPECT_TRUE(
+      parse_experiment(kMinimal + "[run]\norder_dependence = true\n", "exp.toml").order_dependence);
+  EXPECT_TRUE(
+      parse_experiment(kMinimal, "exp.toml", {"run.order_dependence=true"}).order_dependence);
+  const std::string bad = error_of(kMinimal + "[run]\norder_dependence = \"yes\"\n");
+  EXPECT_NE(bad.find("run.order_dependence: must be true or false, got a string"),
+            std::string::npos)
+      << bad;
+  EXPECT_EQ(bad.find('\n'), std::string::npos);  // one line
+  EXPECT_NE(error_of(kMinimal + "[run]\norder_dependance = true\n").find("order_dependance"),
+            std::string::npos);
+}
+
 TEST(NetworkUnits, BandwidthTellsBitsFromBytesAndDecimalFromBinary) {
   EXPECT_DOUBLE_EQ(parse_bandwidth("100Gb/s"), 12.5e9);
   EXPECT_DOUBLE_EQ(parse_bandwidth("100 Gbit/s"), 12.5e9);
