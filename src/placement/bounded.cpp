@@ -37,6 +37,10 @@ class BoundedLoadsPlacement final : public PlacementBase<BoundedLoadsPlacement> 
   BoundedLoadsPlacement(std::int64_t vnodes, double epsilon) : vnodes_(vnodes), epsilon_(epsilon) {}
 
   void init(std::span<const NodeSpec> nodes, std::uint32_t max_nodes) override {
+    members_.clear();
+    members_.add(nodes);  // throws on a node listed twice
+    points_ = RingPoints();
+    invalidate();
     weights_.assign(max_nodes, 0.0);
     for (const auto& n : nodes) place(n);
     points_.sort();
@@ -52,12 +56,14 @@ class BoundedLoadsPlacement final : public PlacementBase<BoundedLoadsPlacement> 
   NodeId primary(std::uint64_t key_hash) const override { return points_.owner_of(key_hash); }
 
   void add_node(const NodeSpec& node) override {
+    members_.add(node.id);  // throws if already active
     place(node);
     points_.sort();
     invalidate();
   }
 
   void remove_node(NodeId node) override {
+    members_.remove(node);  // throws if not active or the last active node
     points_.remove(node);
     if (node < weights_.size()) weights_[node] = 0.0;
     invalidate();
@@ -66,6 +72,7 @@ class BoundedLoadsPlacement final : public PlacementBase<BoundedLoadsPlacement> 
   // A batch: the new points merged into the sorted ring in one pass.
   void add_nodes(std::span<const NodeSpec> nodes) override {
     if (nodes.empty()) return;  // the loop would not invalidate the assignment
+    members_.add(nodes);        // throws before any change
     std::vector<std::pair<std::uint64_t, NodeId>> fresh;
     for (const auto& n : nodes) {
       set_weight(n);
@@ -79,6 +86,7 @@ class BoundedLoadsPlacement final : public PlacementBase<BoundedLoadsPlacement> 
   // A batch: one pass drops the points of every leaving node.
   void remove_nodes(std::span<const NodeId> nodes) override {
     if (nodes.empty()) return;
+    members_.remove(nodes);  // throws before any change
     const NodeBatch leaving(nodes);
     points_.remove_if([&leaving](NodeId owner) { return leaving.contains(owner); });
     for (NodeId node : nodes)
@@ -119,6 +127,7 @@ class BoundedLoadsPlacement final : public PlacementBase<BoundedLoadsPlacement> 
 
   std::int64_t vnodes_;
   double epsilon_;
+  ActiveNodes members_{"bounded"};
   RingPoints points_;
   std::vector<double> weights_;  // by node id; 0 for inactive nodes
   // The assignment: segment i holds rotated positions (seg_end_[i-1], seg_end_[i]].

@@ -34,16 +34,27 @@ class JumpPlacement final : public PlacementBase<JumpPlacement> {
     return buckets_[jump_hash(key_hash, static_cast<std::uint32_t>(buckets_.size()))];
   }
 
-  void add_node(const NodeSpec& node) override { buckets_.push_back(node.id); }
+  void add_node(const NodeSpec& node) override {
+    active_.add(node.id);  // throws if already active
+    buckets_.push_back(node.id);
+  }
+
+  void add_nodes(std::span<const NodeSpec> nodes) override {
+    active_.add(nodes);  // throws before any change
+    for (const auto& n : nodes) buckets_.push_back(n.id);
+  }
 
   void remove_node(NodeId node) override {
-    if (!buckets_.empty() && buckets_.back() == node) {
+    const bool top = !buckets_.empty() && buckets_.back() == node;
+    if (!swap_ && !top && active_.contains(node)) {
+      throw Error("strategy 'jump' (removal=lifo): only the most recently added node (" +
+                  std::to_string(buckets_.back()) + ") may leave, not node " +
+                  std::to_string(node));
+    }
+    active_.remove(node);  // throws if not active or the last active node
+    if (top) {
       buckets_.pop_back();
       return;
-    }
-    if (!swap_) {
-      throw Error("jump (removal=lifo): only the most recently added node may leave, node " +
-                  std::to_string(node) + " is not it");
     }
     for (auto& b : buckets_) {
       if (b != node) continue;
@@ -51,7 +62,6 @@ class JumpPlacement final : public PlacementBase<JumpPlacement> {
       buckets_.pop_back();
       return;
     }
-    throw Error("jump: cannot remove node " + std::to_string(node) + ", it is not active");
   }
 
   // removal=swap: one pass finds every leaving node, which then takes the
@@ -62,8 +72,8 @@ class JumpPlacement final : public PlacementBase<JumpPlacement> {
       for (NodeId n : nodes) remove_node(n);
       return;
     }
-    if (const auto missing = swap_remove(buckets_, nodes, [](std::size_t, std::size_t) {}))
-      throw Error("jump: cannot remove node " + std::to_string(*missing) + ", it is not active");
+    active_.remove(nodes);  // throws before any change
+    swap_remove(buckets_, nodes, [](std::size_t, std::size_t) {});
   }
 
   std::size_t state_bytes() const override { return buckets_.size() * sizeof(NodeId); }
@@ -74,6 +84,7 @@ class JumpPlacement final : public PlacementBase<JumpPlacement> {
 
  private:
   bool swap_;
+  ActiveNodes active_{"jump"};
   std::vector<NodeId> buckets_;  // buckets_[b] is the node of bucket b
 };
 

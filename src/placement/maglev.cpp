@@ -50,6 +50,8 @@ class MaglevPlacement final : public PlacementBase<MaglevPlacement> {
           ") must be >= the number of nodes (" + std::to_string(max_nodes) +
           "), so that every node can own an entry; choose a prime >= " + std::to_string(max_nodes));
     }
+    members_.clear();
+    members_.add(nodes);  // throws on a node listed twice
     ids_.clear();
     weights_.clear();
     for (const auto& n : nodes) insert(n);
@@ -63,14 +65,14 @@ class MaglevPlacement final : public PlacementBase<MaglevPlacement> {
       throw Error("maglev: cannot add node " + std::to_string(node.id) + ", table_size " +
                   std::to_string(m_) + " is already full");
     }
+    members_.add(node.id);  // throws if already active
     insert(node);
     rebuild();
   }
 
   void remove_node(NodeId node) override {
+    members_.remove(node);  // throws if not active or the last active node
     auto it = std::lower_bound(ids_.begin(), ids_.end(), node);
-    if (it == ids_.end() || *it != node)
-      throw Error("maglev: cannot remove node " + std::to_string(node) + ", it is not active");
     const auto i = it - ids_.begin();
     ids_.erase(it);
     weights_.erase(weights_.begin() + i);
@@ -86,6 +88,7 @@ class MaglevPlacement final : public PlacementBase<MaglevPlacement> {
                   std::to_string(ids_.size()) + ", table_size " + std::to_string(m_) +
                   " has room for fewer");
     }
+    members_.add(nodes);  // throws before any change
     std::vector<NodeSpec> fresh(nodes.begin(), nodes.end());
     std::sort(fresh.begin(), fresh.end(),
               [](const NodeSpec& a, const NodeSpec& b) { return a.id < b.id; });
@@ -99,8 +102,6 @@ class MaglevPlacement final : public PlacementBase<MaglevPlacement> {
         ids.push_back(ids_[i]);
         weights.push_back(weights_[i++]);
       }
-      if ((i < ids_.size() && ids_[i] == n.id) || (!ids.empty() && ids.back() == n.id))
-        throw Error("maglev: node " + std::to_string(n.id) + " is already active");
       ids.push_back(n.id);
       weights.push_back(n.weight);
     }
@@ -115,22 +116,15 @@ class MaglevPlacement final : public PlacementBase<MaglevPlacement> {
   // A batch: one pass drops every leaving node, one table population.
   void remove_nodes(std::span<const NodeId> nodes) override {
     if (nodes.empty()) return;
-    NodeBatch leaving(nodes);
-    if (leaving.repeated())
-      throw Error("maglev: cannot remove node " + std::to_string(NodeBatch::first_repeated(nodes)) +
-                  " twice");
+    members_.remove(nodes);  // throws before any change
+    const NodeBatch leaving(nodes);
     std::size_t out = 0;
     for (std::size_t i = 0; i < ids_.size(); ++i) {
-      if (leaving.contains(ids_[i])) {
-        leaving.found(ids_[i]);
-        continue;
-      }
+      if (leaving.contains(ids_[i])) continue;
       ids_[out] = ids_[i];
       weights_[out] = weights_[i];
       ++out;
     }
-    if (const auto n = leaving.missing(nodes))
-      throw Error("maglev: cannot remove node " + std::to_string(*n) + ", it is not active");
     ids_.resize(out);
     weights_.resize(out);
     rebuild();
@@ -145,11 +139,10 @@ class MaglevPlacement final : public PlacementBase<MaglevPlacement> {
   }
 
  private:
-  // Keeps ids_ ascending, the fixed order of turns.
+  // Keeps ids_ ascending, the fixed order of turns (members_ has refused a
+  // node already active).
   void insert(const NodeSpec& node) {
     auto it = std::lower_bound(ids_.begin(), ids_.end(), node.id);
-    if (it != ids_.end() && *it == node.id)
-      throw Error("maglev: node " + std::to_string(node.id) + " is already active");
     const auto i = it - ids_.begin();
     ids_.insert(it, node.id);
     weights_.insert(weights_.begin() + i, node.weight);
@@ -194,7 +187,8 @@ class MaglevPlacement final : public PlacementBase<MaglevPlacement> {
     return c >= m_ ? c - m_ : c;
   }
 
-  std::uint64_t m_;              // table size, prime
+  std::uint64_t m_;  // table size, prime
+  ActiveNodes members_{"maglev"};
   std::vector<NodeId> table_;    // the lookup table, m_ entries
   std::vector<NodeId> ids_;      // active nodes, ascending
   std::vector<double> weights_;  // weights_[i] is the weight of ids_[i]

@@ -42,6 +42,9 @@ class MultiProbePlacement final : public PlacementBase<MultiProbePlacement> {
       : probes_(probes), points_(points) {}
 
   void init(std::span<const NodeSpec> nodes, std::uint32_t) override {
+    members_.clear();
+    members_.add(nodes);  // throws on a node listed twice
+    ring_ = RingPoints();
     for (const auto& n : nodes) place(n);
     ring_.sort();
   }
@@ -66,40 +69,31 @@ class MultiProbePlacement final : public PlacementBase<MultiProbePlacement> {
   }
 
   void add_node(const NodeSpec& node) override {
+    members_.add(node.id);  // throws if already active
     place(node);
     ring_.sort();
   }
 
   void remove_node(NodeId node) override {
-    const std::size_t before = ring_.size();
+    members_.remove(node);  // throws if not active or the last active node
     ring_.remove(node);
-    if (ring_.size() == before)
-      throw Error("multiprobe: cannot remove node " + std::to_string(node) + ", it is not active");
   }
 
   // A batch: the new points merged into the sorted ones in one pass.
   void add_nodes(std::span<const NodeSpec> nodes) override {
+    members_.add(nodes);  // throws before any change
     std::vector<std::pair<std::uint64_t, NodeId>> fresh;
     for (const auto& n : nodes)
       for_each_point(n, [&](std::uint64_t pos) { fresh.emplace_back(pos, n.id); });
     ring_.insert_sorted(std::move(fresh));
   }
 
-  // A batch: one pass drops the points of every leaving node. Every active
-  // node has a point, so a node without one is not active.
+  // A batch: one pass drops the points of every leaving node.
   void remove_nodes(std::span<const NodeId> nodes) override {
     if (nodes.empty()) return;
-    NodeBatch leaving(nodes);
-    if (leaving.repeated())
-      throw Error("multiprobe: cannot remove node " +
-                  std::to_string(NodeBatch::first_repeated(nodes)) + " twice");
-    ring_.remove_if([&leaving](NodeId owner) {
-      if (!leaving.contains(owner)) return false;
-      leaving.found(owner);
-      return true;
-    });
-    if (const auto n = leaving.missing(nodes))
-      throw Error("multiprobe: cannot remove node " + std::to_string(*n) + ", it is not active");
+    members_.remove(nodes);  // throws before any change
+    const NodeBatch leaving(nodes);
+    ring_.remove_if([&leaving](NodeId owner) { return leaving.contains(owner); });
   }
 
   std::size_t state_bytes() const override { return ring_.bytes(); }
@@ -122,6 +116,7 @@ class MultiProbePlacement final : public PlacementBase<MultiProbePlacement> {
 
   std::uint32_t probes_;
   std::int64_t points_;
+  ActiveNodes members_{"multiprobe"};
   RingPoints ring_;  // sorted by (position, node id)
 };
 

@@ -1,17 +1,115 @@
 // The nodes of one batched membership change, as a set with O(1) membership
 // tests (a flag per node id up to the largest in the batch), for strategies
-// that filter their state in one pass instead of once per leaving node.
+// that filter their state in one pass instead of once per leaving node. And
+// ActiveNodes, the membership guards of the strategies whose lookup state
+// cannot tell cheaply whether a node is active.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "error.hpp"
 #include "placement.hpp"
 
 namespace ringsim {
+
+// The active node ids of one strategy (a flag per id, grown on demand) and
+// their count, to refuse a membership change before it touches the lookup
+// state: adding an active node, removing an inactive one, removing the last
+// active node, or a batch that lists a node twice or would leave no node.
+// Each call checks everything first and changes the flags only when it
+// succeeds, so a refused call leaves them (and, as the strategies call it
+// before changing anything else, the strategy) as they were. Lookups never
+// read it. Not part of state_bytes(): it is not lookup state.
+class ActiveNodes {
+ public:
+  explicit ActiveNodes(std::string_view strategy) : strategy_(strategy) {}
+
+  bool contains(NodeId n) const { return n < flags_.size() && flags_[n] == kActive; }
+  std::size_t count() const { return count_; }
+
+  // Forgets every node (before an init).
+  void clear() {
+    flags_.clear();
+    count_ = 0;
+  }
+
+  void add(NodeId node) {
+    if (contains(node)) fail("cannot add node " + std::to_string(node) + ", it is already active");
+    grow(node);
+    flags_[node] = kActive;
+    ++count_;
+  }
+
+  void remove(NodeId node) {
+    if (!contains(node)) fail("cannot remove node " + std::to_string(node) + ", it is not active");
+    if (count_ == 1)
+      fail("cannot remove node " + std::to_string(node) +
+           ", it is the last active node (a cluster keeps at least one)");
+    flags_[node] = kInactive;
+    --count_;
+  }
+
+  // A batch of joins: none active, none listed twice.
+  void add(std::span<const NodeSpec> nodes) {
+    std::size_t i = 0;
+    for (; i < nodes.size(); ++i) {
+      const NodeId n = nodes[i].id;
+      if (contains(n) || (n < flags_.size() && flags_[n] == kMarked)) break;
+      grow(n);
+      flags_[n] = kMarked;
+    }
+    const bool ok = i == nodes.size();
+    for (std::size_t j = 0; j < i; ++j) flags_[nodes[j].id] = ok ? kActive : kInactive;
+    if (ok) {
+      count_ += nodes.size();
+      return;
+    }
+    const NodeId n = nodes[i].id;
+    if (contains(n)) fail("cannot add node " + std::to_string(n) + ", it is already active");
+    fail("cannot add node " + std::to_string(n) + " twice in one batch");
+  }
+
+  // A batch of departures: all active, none listed twice, one node left.
+  void remove(std::span<const NodeId> nodes) {
+    std::size_t i = 0;
+    for (; i < nodes.size() && contains(nodes[i]); ++i) flags_[nodes[i]] = kMarked;
+    const bool ok = i == nodes.size() && nodes.size() < count_;
+    for (std::size_t j = 0; j < i; ++j) flags_[nodes[j]] = ok ? kInactive : kActive;
+    if (ok) {
+      count_ -= nodes.size();
+      return;
+    }
+    if (i < nodes.size()) {
+      const NodeId n = nodes[i];
+      if (n < flags_.size() && flags_[n] == kActive)  // marked above, so listed before
+        fail("cannot remove node " + std::to_string(n) + " twice in one batch");
+      fail("cannot remove node " + std::to_string(n) + ", it is not active");
+    }
+    fail("cannot remove node " + std::to_string(nodes.back()) + ": the batch removes all " +
+         std::to_string(count_) + " active nodes (a cluster keeps at least one)");
+  }
+
+ private:
+  static constexpr std::uint8_t kInactive = 0, kActive = 1, kMarked = 2;
+
+  void grow(NodeId n) {
+    if (n >= flags_.size()) flags_.resize(std::size_t{n} + 1, kInactive);
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error("strategy '" + strategy_ + "': " + what);
+  }
+
+  std::string strategy_;
+  std::vector<std::uint8_t> flags_;  // by node id
+  std::size_t count_ = 0;
+};
 
 class NodeBatch {
  public:

@@ -31,6 +31,11 @@ constexpr std::uint64_t kScoreSeed = 0x72656e64657a766fULL;  // "rendezvo"
 class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
  public:
   void init(std::span<const NodeSpec> nodes, std::uint32_t) override {
+    members_.clear();
+    members_.add(nodes);  // throws on a node listed twice
+    ids_.clear();
+    weights_.clear();
+    salts_.clear();
     ids_.reserve(nodes.size());
     weights_.reserve(nodes.size());
     salts_.reserve(nodes.size());
@@ -77,6 +82,7 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
   }
 
   void add_node(const NodeSpec& node) override {
+    members_.add(node.id);  // throws if already active
     ids_.push_back(node.id);
     weights_.push_back(node.weight);
     salts_.push_back(hash_u64(node.id, kScoreSeed));
@@ -84,6 +90,7 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
   }
 
   void remove_node(NodeId node) override {
+    members_.remove(node);  // throws if not active or the last active node
     for (std::size_t i = 0; i < ids_.size(); ++i) {
       if (ids_[i] != node) continue;
       // The winner does not depend on the order, so swap with the last.
@@ -96,11 +103,11 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
       update_uniform();
       return;
     }
-    throw Error("rendezvous: cannot remove node " + std::to_string(node) + ", it is not active");
   }
 
   // A batch: one check of the weights instead of one per node.
   void add_nodes(std::span<const NodeSpec> nodes) override {
+    members_.add(nodes);  // throws before any change
     for (const auto& n : nodes) {
       ids_.push_back(n.id);
       weights_.push_back(n.weight);
@@ -113,13 +120,11 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
   // last as in remove_node; one check of the weights.
   void remove_nodes(std::span<const NodeId> nodes) override {
     if (nodes.empty()) return;
-    const auto missing = swap_remove(ids_, nodes, [&](std::size_t from, std::size_t to) {
+    members_.remove(nodes);  // throws before any change
+    swap_remove(ids_, nodes, [&](std::size_t from, std::size_t to) {
       weights_[to] = weights_[from];
       salts_[to] = salts_[from];
     });
-    if (missing)
-      throw Error("rendezvous: cannot remove node " + std::to_string(*missing) +
-                  ", it is not active");
     weights_.resize(ids_.size());
     salts_.resize(ids_.size());
     update_uniform();
@@ -147,6 +152,7 @@ class RendezvousPlacement final : public PlacementBase<RendezvousPlacement> {
     for (double w : weights_) uniform_ = uniform_ && w == weights_[0];
   }
 
+  ActiveNodes members_{"rendezvous"};
   std::vector<NodeId> ids_;           // active nodes, in no particular order
   std::vector<double> weights_;       // weights_[i] is the weight of ids_[i]
   std::vector<std::uint64_t> salts_;  // salts_[i] = hash(ids_[i]), precomputed

@@ -38,6 +38,8 @@ class RingPlacement final : public PlacementBase<RingPlacement> {
   explicit RingPlacement(std::int64_t vnodes) : vnodes_(vnodes) {}
 
   void init(std::span<const NodeSpec> nodes, std::uint32_t) override {
+    members_.clear();
+    members_.add(nodes);  // throws on a node listed twice
     std::vector<Point> points;
     for (const auto& n : nodes) append_points(n, points);
     std::sort(points.begin(), points.end());
@@ -65,18 +67,21 @@ class RingPlacement final : public PlacementBase<RingPlacement> {
   }
 
   void add_node(const NodeSpec& node) override {
+    members_.add(node.id);  // throws if already active
     std::vector<Point> fresh;
     append_points(node, fresh);
     merge(std::move(fresh));
   }
 
   void remove_node(NodeId node) override {
+    members_.remove(node);  // throws if not active or the last active node
     drop([node](NodeId owner) { return owner == node; });
   }
 
   // A batch: every new point merged in one pass, one index rebuild.
   void add_nodes(std::span<const NodeSpec> nodes) override {
     if (nodes.empty()) return;
+    members_.add(nodes);  // throws before any change
     std::vector<Point> fresh;
     for (const auto& n : nodes) append_points(n, fresh);
     merge(std::move(fresh));
@@ -86,6 +91,7 @@ class RingPlacement final : public PlacementBase<RingPlacement> {
   // rebuild.
   void remove_nodes(std::span<const NodeId> nodes) override {
     if (nodes.empty()) return;
+    members_.remove(nodes);  // throws before any change
     const NodeBatch leaving(nodes);
     drop([&leaving](NodeId owner) { return leaving.contains(owner); });
   }
@@ -172,6 +178,7 @@ class RingPlacement final : public PlacementBase<RingPlacement> {
   }
 
   std::int64_t vnodes_;
+  ActiveNodes members_{"ring"};
   std::vector<std::uint64_t> positions_;  // sorted by (position, owner)
   // owners_[i] owns the arc ending at positions_[i]; one extra entry at the
   // end repeats owners_[0] for keys past the last point.
