@@ -1,58 +1,76 @@
 // binomial: BinomialHash (Coluzzi, Brocco, Antonucci, "BinomialHash: A
 // Constant Time, Minimal Memory Consistent Hash Algorithm", arXiv:2406.19836),
-// the algorithm of the paper's pseudo-code. Buckets are the nodes of a binary
-// tree numbered level by level (level l holds [2^l, 2^(l+1)), bucket 0 and 1 on
-// top); the enclosing tree is the smallest one holding n buckets (E = 2^r with
-// 2^(r-1) < n <= 2^r), the minor tree its upper half (2^(r-1) buckets).
-//  1. b = hash & (E - 1), relocated to a uniform position of its own level (an
-//     independent hash of (k, level)): uniform on [0, E). If b < n: done.
-//  2. Otherwise up to four rehashes of the key on [0, E): a value in the
-//     minor tree stops the search, a value in [E/2, n) is the bucket.
-//  3. Fallback: the key's relocated position in the minor tree.
+// as the authors' reference implementation computes it (the SUPSI
+// BinomialEngine): the same bucket for every key hash and n. Buckets are the
+// nodes of a binary tree numbered level by level (level l holds
+// [2^l, 2^(l+1)), bucket 0 and 1 on top); the enclosing tree is the smallest
+// one holding n buckets (E = 2^r with 2^(r-1) < n <= 2^r), the minor tree its
+// upper half (2^(r-1) buckets).
+//  1. b = hash & (E - 1), relocated to a uniform position of its own level
+//     (relocate: a rehash of the hash seeded by the level): uniform on [0, E).
+//     If b < n: done.
+//  2. Otherwise up to four rehashes h of the key on [0, E), each seeded by
+//     E - 1 and chained from the previous h; each candidate h & (E - 1) is
+//     relocated within its level using that h. A candidate in the minor tree
+//     stops the search, one in [E/2, n) is the bucket.
+//  3. Fallback: hash & (E/2 - 1), relocated within its level.
 // Step 1 and 3 agree on every key whose hash has a 0 at bit r-1, which keeps
 // the map consistent when n crosses a power of two; within one enclosing
 // tree, growing n only captures keys for the new bucket. The bounded number
-// of rehashes makes the split slightly uneven: at n = 10, buckets 8 and 9 get
-// 0.7% less than the mean and the minor tree 0.2% more (computed from the
-// steps above); there is no bias when n is a power of two.
+// of rehashes makes the split slightly uneven when n is not a power of two
+// (the paper's trade-off between balance and time).
 //
-// Hashes: the key hash is the first hash; relocation and rehashes are
-// hash_pair under separate seeds. Buckets map to nodes through BucketMap
-// (bucket_map.hpp): removal=lifo (default, minimal) or swap (any node, not
-// minimal). Unweighted.
+// The rehash is the engine's linear congruential step: with
+// h = 2862933555777941757 * value + 1, rehash(value, seed) =
+// (h * h * seed) >> 32 (64-bit wrapping). No other hash is used: the key hash
+// goes in unchanged. Buckets map to nodes through BucketMap (bucket_map.hpp):
+// removal=lifo (default, minimal) or swap (any node, not minimal). Unweighted.
 #include <bit>
 
 #include "bucket_map.hpp"
-#include "hash.hpp"
 
 namespace ringsim {
 namespace {
 
-constexpr std::uint64_t kLevelSeed = 0x62696e6f6d6c766cULL;   // "binomlvl"
-constexpr std::uint64_t kRehashSeed = 0x62696e6f6d726568ULL;  // "binomreh"
+constexpr std::uint64_t kLcgMultiplier = 2862933555777941757ULL;
 constexpr int kRehashes = 4;
 
-// A uniform position in the level of tree node b.
-std::uint64_t relocate_within_level(std::uint64_t b, std::uint64_t key) {
-  if (b < 2) return b;
-  const std::uint64_t base = std::bit_floor(b);
-  return base + (hash_pair(key, base, kLevelSeed) & (base - 1));
+// The square of the LCG step of `value`, shared by every rehash of it.
+inline std::uint64_t lcg_square(std::uint64_t value) {
+  const std::uint64_t h = kLcgMultiplier * value + 1;
+  return h * h;
 }
 
-std::uint32_t binomial_bucket(std::uint64_t key, std::uint32_t n) {
+inline std::uint64_t rehash_of_square(std::uint64_t square, std::uint64_t seed) {
+  return (square * seed) >> 32;
+}
+
+// A uniform position in the level of tree node b, from the square of the LCG
+// step of the hash that chose b.
+inline std::uint32_t relocate_within_level(std::uint32_t b, std::uint64_t square) {
+  if (b < 2) return b;
+  const std::uint32_t base = std::bit_floor(b);
+  const std::uint32_t filter = base - 1;
+  return base + (static_cast<std::uint32_t>(rehash_of_square(square, filter)) & filter);
+}
+
+inline std::uint32_t binomial_bucket(std::uint64_t key, std::uint32_t n) {
   if (n <= 1) return 0;
-  const std::uint64_t enclosing = std::bit_ceil(std::uint64_t{n}) - 1;  // E - 1
-  const std::uint64_t minor = enclosing >> 1;                           // E/2 - 1
-  const std::uint64_t b = relocate_within_level(key & enclosing, key);
-  if (b < n) return static_cast<std::uint32_t>(b);
+  const std::uint32_t enclosing = ~std::uint32_t{0} >> std::countl_zero(n - 1);  // E - 1
+  const std::uint64_t key_square = lcg_square(key);
+  const std::uint32_t b =
+      relocate_within_level(static_cast<std::uint32_t>(key) & enclosing, key_square);
+  if (b < n) return b;
+  const std::uint32_t minor = enclosing >> 1;  // E/2 - 1
   std::uint64_t h = key;
   for (int i = 0; i < kRehashes; ++i) {
-    h = hash_pair(h, enclosing, kRehashSeed);
-    const std::uint64_t c = h & enclosing;
+    h = rehash_of_square(lcg_square(h), enclosing);
+    const std::uint32_t c =
+        relocate_within_level(static_cast<std::uint32_t>(h) & enclosing, lcg_square(h));
     if (c <= minor) break;
-    if (c < n) return static_cast<std::uint32_t>(c);
+    if (c < n) return c;
   }
-  return static_cast<std::uint32_t>(relocate_within_level(key & minor, key));
+  return relocate_within_level(static_cast<std::uint32_t>(key) & minor, key_square);
 }
 
 }  // namespace
