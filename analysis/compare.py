@@ -58,6 +58,25 @@ METRICS = [
            "sum keys_moved / sum keys_ideal (below 1 when the loads drift from the fair shares)"),
     Metric("load_peak_to_mean", "peak/mean load", "ratio", "load_peak_to_mean, mean over the events"),
     Metric("load_cv", "load CV", "ratio", "load_cv, mean over the events"),
+    Metric("random_peak_to_mean", "random peak/mean", "ratio",
+           "random_peak_to_mean, mean over the events: the expected peak/mean of a random assignment of the "
+           "same keys to the same nodes and shares (Monte Carlo)"),
+    Metric("random_peak_to_mean_se", "random peak/mean se", "ratio",
+           "random_peak_to_mean_se, mean over the events: the Monte Carlo standard error"),
+    Metric("load_chi2_p", "chi-square p", "p",
+           "load_chi2_p, median over the events: upper tail of chi2(active - 1) at the statistic of the "
+           "primary counts against the ideal shares"),
+    Metric("primary_peak_to_mean", "peak/mean (primaries)", "ratio",
+           "primary_peak_to_mean, mean over the events: peak/mean of the replica 0 counts, which the "
+           "chi-square and the random figure describe (equals peak/mean load without replicas)"),
+    Metric("load_chi2", "chi-square", "ratio", "load_chi2, mean over the events"),
+    Metric("few_keys", "few keys", "count",
+           "events flagged balance_few_keys (fewer than 100 keys per active node: the balance figures mean little)"),
+    Metric("order_fraction_differ", "keys differing by removal order", "frac",
+           "order_fraction_differ, the largest over the events (cumulative): keys whose replica 0 owner differs "
+           "from a shadow placement that removed each multi-node leave in reverse; - when off or not applicable"),
+    Metric("t_balance", "balance stats ms", "ms", "t_balance per event (mean), max over ranks"),
+    Metric("t_order", "order shadow ms", "ms", "t_order per event (mean), max over ranks"),
     Metric("t_plan", "plan ms", "ms", "t_plan per event (mean); a phase's span over ranks, max(end) - min(start)"),
     Metric("t_counts", "counts ms", "ms", "t_counts per event (mean), span over ranks"),
     Metric("t_pack", "pack ms", "ms", "t_pack per event (mean), span over ranks"),
@@ -103,6 +122,8 @@ def fmt_value(x: float, fmt: str) -> str:
         return f"{x:.0f}" if abs(x) < 1e7 else f"{x:.3g}"
     if fmt == "frac":
         return f"{x:.4f}"
+    if fmt == "p":
+        return f"{x:.3g}"
     return f"{x:.3g}" if fmt == "ns" else f"{x:.3f}"
 
 
@@ -201,6 +222,22 @@ def _time_ratio(group: pd.DataFrame, num: str, den: str) -> float:
     return float(group[num].sum()) / d if d > 0 else math.nan
 
 
+def _mean(col: pd.Series) -> float:
+    """Mean over the events, ignoring NaN (a column a schema 2 or 3 file lacks is all NaN: nan)."""
+    col = col.astype(float).dropna()
+    return float(col.mean()) if len(col) else math.nan
+
+
+def _median(col: pd.Series) -> float:
+    col = col.astype(float).dropna()
+    return float(col.median()) if len(col) else math.nan
+
+
+def _max(col: pd.Series) -> float:
+    col = col.astype(float).dropna()
+    return float(col.max()) if len(col) else math.nan
+
+
 def _samples_of(group: pd.DataFrame, run: Run, label: str, rep: int) -> dict:
     replicas = run.attrs.get("replicas", 1)
     records = float((group.keys_total * replicas).sum())
@@ -214,6 +251,16 @@ def _samples_of(group: pd.DataFrame, run: Run, label: str, rep: int) -> dict:
         "moved_over_ideal": _ratio(moved, float(group.keys_ideal.sum())),
         "load_peak_to_mean": float(group.load_peak_to_mean.mean()),
         "load_cv": float(group.load_cv.mean()),
+        "random_peak_to_mean": _mean(group.random_peak_to_mean),
+        "random_peak_to_mean_se": _mean(group.random_peak_to_mean_se),
+        "load_chi2_p": _median(group.load_chi2_p),
+        "primary_peak_to_mean": _mean(group.primary_peak_to_mean),
+        "load_chi2": _mean(group.load_chi2),
+        "few_keys": float((group.balance_few_keys.fillna(0) > 0).sum())
+        if group.balance_few_keys.notna().any() else math.nan,
+        "order_fraction_differ": _max(group.order_fraction_differ),
+        "t_balance": _mean(group.t_balance),
+        "t_order": _mean(group.t_order) if group.order_fraction_differ.notna().any() else math.nan,
         "exchange_over_floor": _time_ratio(group, "t_exchange", "t_exchange_floor_min"),
         "lookup_ns": float(lookup[rep]) if rep < lookup.size else math.nan,
         "state_bytes": float(group.state_bytes.mean()),
@@ -299,6 +346,7 @@ def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
     failures = _failures(events, runs)
     locks = _locks(runs)
     notes += _bound_notes(table)
+    notes += _balance_notes(table, events)
     used = sorted(set(events.file))
     networks: dict[str, list[str]] = {}
     for i in used:
@@ -326,6 +374,21 @@ def _bound_notes(table: pd.DataFrame) -> list[str]:
     if below.any():
         notes.append(f"exchange / floor below 1 for {_rows_text(table, below)}: the file contradicts its schema "
                      "(t_exchange_floor_min includes the timed exchange, so the ratio is >= 1 by construction)")
+    return notes
+
+
+def _balance_notes(table: pd.DataFrame, events: pd.DataFrame) -> list[str]:
+    """Rows whose balance figures rest on too few keys, and strategies for which the removal-order metric
+    was asked for but does not apply."""
+    notes = []
+    few = table.few_keys > 0
+    if few.any():
+        notes.append(f"fewer than 100 keys per active node for {_rows_text(table, few)}: the chi-square and the "
+                     "random peak/mean mean little there")
+    if "order_keys_differ" in events and events.order_fraction_differ.notna().any():
+        na = [label for label, ev in events.groupby("label", sort=False) if ev.order_fraction_differ.isna().all()]
+        if na:
+            notes.append(f"removal order: not applicable to {', '.join(na)} (they remove only their last added node)")
     return notes
 
 

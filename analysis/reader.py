@@ -16,7 +16,9 @@ import h5py
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSIONS = {2, 3}
+SCHEMA_VERSIONS = {2, 3, 4}
+# Version 4 adds per-event balance statistics and the removal-order metric (BALANCE_COLUMNS); files of
+# versions 2 and 3 are read with those columns NaN.
 # Version 3 stores what grows with the job as datasets (/experiment_text, /hosts, /ranks) and the
 # traffic as sparse tables (rank_traffic, node_traffic); version 2 had attributes and dense matrices
 # (migration_ranks, migration_nodes up to run.node_matrix_max). The figures mean the same in both.
@@ -26,6 +28,12 @@ REFUSED_VERSIONS = {
     1: "its keys_optimal is not a lower bound and its phase times are per-phase maxima, so it cannot be "
        "compared with version 2 figures; rerun the experiment with this ringsim",
 }
+
+
+# Events columns that version 4 added: in older files they are absent and read as NaN.
+BALANCE_COLUMNS = ("primary_peak_to_mean", "load_chi2", "load_chi2_dof", "load_chi2_p", "random_peak_to_mean",
+                   "random_peak_to_mean_se", "balance_few_keys", "t_balance", "order_keys_differ",
+                   "order_fraction_differ", "t_order")
 
 
 class NotARingsimResult(ValueError):
@@ -178,6 +186,12 @@ def _read(path: Path, f: h5py.File) -> Run:
                 if locks[col].dtype == object:
                     locks[col] = locks[col].map(_text)
     if not events.empty:
+        for col in BALANCE_COLUMNS:
+            if col not in events.columns:
+                events[col] = np.nan
+        # -1: the removal-order metric was off or not applicable to the strategy.
+        events["order_keys_differ"] = events["order_keys_differ"].astype(float).where(
+            events["order_keys_differ"].astype(float) >= 0)
         events["moved_fraction"] = events["keys_moved"] / (events["keys_total"] * attrs.get("replicas", 1))
         events["disruption"] = ratio_of_counts(events["keys_moved"], events["keys_min"])
         events["moved_over_ideal"] = ratio_of_counts(events["keys_moved"], events["keys_ideal"])

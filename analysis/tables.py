@@ -10,7 +10,10 @@ import pandas as pd
 from .compare import BOUND_NOTE, BOUND_RATIOS, LOCK_FIELDS, METRIC, METRICS, Comparison, fmt_summary, fmt_value
 from .stats import EXACT_MAX
 
-MOVEMENT = ["moved_fraction", "ideal_fraction", "disruption", "moved_over_ideal", "load_peak_to_mean", "load_cv"]
+MOVEMENT = ["moved_fraction", "ideal_fraction", "disruption", "moved_over_ideal", "load_peak_to_mean",
+            "random_peak_to_mean", "load_chi2_p", "load_cv"]
+BALANCE = ["load_peak_to_mean", "primary_peak_to_mean", "random_peak_to_mean", "random_peak_to_mean_se", "load_chi2",
+           "load_chi2_p", "few_keys", "order_fraction_differ", "t_balance", "t_order"]
 TIME = ["t_plan", "t_counts", "t_pack", "t_exchange", "t_apply", "t_migrate", "t_projected"]
 BOUNDS = ["exchange_over_floor", "exchange_over_model", "plan_over_bound", "pack_over_bound", "apply_over_bound"]
 TRAFFIC = ["bytes_moved", "bytes_exchanged", "lookup_ns", "state_bytes"]
@@ -87,10 +90,26 @@ def sections(c: Comparison) -> list[Section]:
              "strategy in one file, over the row's events. Moved fraction = keys moved / (keys x replicas); fair-share "
              "fraction = keys_ideal / (keys x replicas); disruption = moved / keys_min, the fewest moves that reach "
              "the strategy's new loads (>= 1, 1 is minimal); moved / fair share = moved / keys_ideal, which can be "
-             "below 1 when a strategy's loads drift from the fair shares.")
+             "below 1 when a strategy's loads drift from the fair shares. Peak/mean load is over the records, "
+             "each node's against its fair share; random peak/mean is what a random assignment of the same keys "
+             "to the same nodes and shares gives (balls into bins), and chi-square p tests the primary counts "
+             "against the shares (small: the strategy is less even than chance, or more, see the next table).")
     if tested:
         intro += f" Last column: {describe_test(c.alpha)}."
     out.append(Section("Movement and balance", intro, headers, rows))
+
+    headers = _key_headers(c) + [METRIC[k].title for k in BALANCE]
+    rows = [_key_columns(c, r) + [_cell(r, k) for k in BALANCE] for r in t.itertuples()]
+    intro = ("Balance against chance, per event (results/README.md: the events table): peak/mean of the records and "
+             "of the primaries (replica 0: the placement's own choice), the balls-into-bins expectation for the "
+             "same keys, nodes and shares with its Monte Carlo standard error, Pearson's chi-square of the primary "
+             "counts against the shares and its p (a p near 1 with peak/mean below the random figure: more even "
+             "than chance; a p near 0: less even, or more even by far, compare the peak/means), the events with "
+             "fewer than 100 keys per active node, the share of keys whose owner differs from a shadow that "
+             "removed each multi-node leave in reverse (`[run] order_dependence`; - when off or not applicable), "
+             f"and what the balance statistics and the shadow cost per event; {spread}. Files of schema 2 or 3 "
+             "have none of these: -.")
+    out.append(Section("Balance against chance, and removal order", intro, headers, rows))
 
     headers = _key_headers(c) + [METRIC[k].title for k in TIME]
     rows = [_key_columns(c, r) + [_cell(r, k) for k in TIME] for r in t.itertuples()]

@@ -104,7 +104,7 @@ def test_every_documented_name_exists_with_its_type(fixture, request):
 
 def test_reader_gives_one_row_per_strategy_and_event(default_result):
     run = load(default_result)
-    assert run.attrs["schema_version"] == 3
+    assert run.attrs["schema_version"] == 4
     assert run.strategies[:2] == ["modulo", "ring"]
     n_events = len(run.events[run.events.label == "ring"])
     assert n_events == 4
@@ -138,7 +138,7 @@ def test_reader_refuses_what_is_not_a_result(tmp_path):
     with h5py.File(future, "w") as f:
         f.attrs["schema_version"] = 99
         f.create_group("strategies")
-    with pytest.raises(NotARingsimResult, match=r"schema version 99 is not one this reader knows \(\[2, 3\]\)"):
+    with pytest.raises(NotARingsimResult, match=r"schema version 99 is not one this reader knows \(\[2, 3, 4\]\)"):
         load(future)
 
 
