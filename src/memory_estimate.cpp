@@ -24,8 +24,13 @@ constexpr std::uint64_t kRuntimeBytes = std::uint64_t{32} << 20;
 // The start-up calibration (engine/calibration.cpp): one 64 MiB memcpy
 // buffer, its largest phase. Freed before the keys are made, and reused by them.
 constexpr std::uint64_t kCalibrationBytes = std::uint64_t{64} << 20;
-// One event row as the run keeps it (EventRecord and its detail text).
-constexpr std::uint64_t kEventRowBytes = 512;
+// One event row as the run keeps it (EventRecord, 512 bytes with the balance
+// and removal-order figures, and its detail text when it outgrows the
+// string's own buffer).
+constexpr std::uint64_t kEventRowBytes = 576;
+// [run] order_dependence: the comparison's batch of key hashes and the two
+// placements' owners for it (runner.cpp).
+constexpr std::uint64_t kOrderBatchBytes = 4096 * (8 + 4 + 4);
 // Reading a key trace (engine/key_trace.cpp): the deduplication tables and
 // the numbering of the rank's share, per key of the share.
 constexpr double kTraceReadBytesPerKey = 40;
@@ -107,6 +112,7 @@ std::string MemoryEstimate::describe() const {
       {processing, "processing window"},
       {loads_matrices, "loads and event rows"},
       {strategy_state, "strategy state"},
+      {order_shadow, "removal-order shadow"},
       {key_trace, "key trace"},
       {runtime, "MPI and runtime"},
   };
@@ -294,7 +300,11 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   // event's plan above. Kept to the end: the event rows.
   const double T = static_cast<double>(e.timeline.size());
   const double runs = static_cast<double>(e.strategies.size()) * std::max(1u, e.repetitions);
-  const double results = runs * T * kEventRowBytes + 100.0 * nodes + 16 * p;
+  // The balance statistics per event: the active counts and weights, the
+  // random draws' remaining weights (8 bytes a node each), and with replicas
+  // the primary counts and their global sums (16 bytes a node).
+  const double balance = (24.0 + (r > 1 ? 16.0 : 0.0)) * nodes;
+  const double results = runs * T * kEventRowBytes + 100.0 * nodes + 16 * p + balance;
 
   // The key trace: each rank holds its share of the distinct keys, 8 bytes
   // a key; reading it (byte ranges, deduplicated by key hash, numbered by
@@ -330,6 +340,20 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   est.loads_matrices = bytes(results);
   est.rank0_extra = 0;  // nothing is held by rank 0 alone since the traffic is sparse
   est.strategy_state = bytes(state_part);
+  // [run] order_dependence: a second placement and membership, for the
+  // strategies that allow any removal (the others keep none).
+  if (e.order_dependence) {
+    std::uint64_t shadow = 0;
+    bool any = false;
+    for (const auto& s : e.strategies)
+      if (s.traits.removal == Removal::kAny) {
+        any = true;
+        shadow = std::max(shadow, s.state_bytes);
+      }
+    if (any)
+      est.order_shadow = bytes(static_cast<double>(shadow) * grow + 16.0 * nodes +
+                               static_cast<double>(kOrderBatchBytes));
+  }
   est.key_trace = bytes(trace);
   est.runtime = kRuntimeBytes;
   // Phases apart from the data (its memory is reused by them): the largest
@@ -344,7 +368,7 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   }
   est.per_rank_bytes = est.keys + est.values + est.replicas + est.shard_headroom +
                        est.exchange_buffers + est.processing + est.loads_matrices +
-                       est.strategy_state + est.key_trace + est.runtime;
+                       est.strategy_state + est.order_shadow + est.key_trace + est.runtime;
   return est;
 }
 

@@ -35,8 +35,11 @@ struct MemoryEstimate {
   // traffic is stored sparse), and the event rows every rank keeps to the end.
   std::uint64_t loads_matrices = 0;
   std::uint64_t strategy_state = 0;  // the largest strategy's lookup state
-  std::uint64_t key_trace = 0;       // keys.file: this rank's share of the distinct keys
-  std::uint64_t runtime = 0;         // MPI, HDF5, the program, the start-up calibration
+  // [run] order_dependence: the shadow placement (the largest such strategy's
+  // state and a membership) and the comparison's lookup batch.
+  std::uint64_t order_shadow = 0;
+  std::uint64_t key_trace = 0;  // keys.file: this rank's share of the distinct keys
+  std::uint64_t runtime = 0;    // MPI, HDF5, the program, the start-up calibration
 
   std::uint64_t rank0_extra = 0;    // of loads_matrices, what rank 0 alone holds (none now)
   std::uint64_t largest_share = 0;  // records on the busiest rank at its fullest

@@ -36,7 +36,7 @@ double D(std::uint64_t x) { return static_cast<double>(x); }
 
 std::uint64_t sum_of_parts(const MemoryEstimate& m) {
   return m.keys + m.values + m.replicas + m.shard_headroom + m.exchange_buffers + m.processing +
-         m.loads_matrices + m.strategy_state + m.key_trace + m.runtime;
+         m.loads_matrices + m.strategy_state + m.order_shadow + m.key_trace + m.runtime;
 }
 
 TEST(MemoryEstimate, PartsAddUpAndTheShardFollowsTheLargestShare) {
@@ -52,6 +52,36 @@ TEST(MemoryEstimate, PartsAddUpAndTheShardFollowsTheLargestShare) {
   EXPECT_NEAR(D(m.shard_headroom), 0.1 * D(m.keys + m.values), 16);
   EXPECT_GT(m.exchange_buffers, 0u);
   EXPECT_EQ(m.rank0_extra, 0u);
+}
+
+TEST(MemoryEstimate, OrderDependenceCountsTheShadowPlacement) {
+  const MemoryEstimate off = estimate_memory(validated(kRing, 4), 4);
+  EXPECT_EQ(off.order_shadow, 0u);
+  const Experiment e = validated(kRing, 4, {"run.order_dependence=true"});
+  const MemoryEstimate on = estimate_memory(e, 4);
+  // A second ring (its state grown to the most active nodes), a membership
+  // and the comparison's batch.
+  EXPECT_GE(on.order_shadow, e.strategies[0].state_bytes);
+  EXPECT_LE(on.order_shadow, 2 * off.strategy_state + 100'000);
+  EXPECT_EQ(on.per_rank_bytes, off.per_rank_bytes + on.order_shadow);
+  EXPECT_EQ(on.per_rank_bytes, sum_of_parts(on));
+  EXPECT_NE(on.describe().find("removal-order shadow"), std::string::npos);
+  // jump without removal = swap keeps no shadow (the metric does not apply to it).
+  const std::string jump = R"(
+[keys]
+count = 1000
+[cluster]
+nodes = 8
+initial = 7
+[run]
+order_dependence = true
+[[strategies]]
+name = "jump"
+[[events]]
+kind = "add"
+count = 1
+)";
+  EXPECT_EQ(estimate_memory(validated(jump, 4), 4).order_shadow, 0u);
 }
 
 TEST(MemoryEstimate, GrowsWithKeysValuesAndReplicasAndShrinksWithRanks) {
