@@ -59,7 +59,8 @@ class BucketMap {
     if (node >= bucket_of_node_.size() || bucket_of_node_[node] == kNone)
       throw Error("strategy '" + name_ + "': node " + std::to_string(node) + " is not active");
     if (nodes_.size() == 1)
-      throw Error("strategy '" + name_ + "': cannot remove the last active node");
+      throw Error("strategy '" + name_ + "': cannot remove the last active node (node " +
+                  std::to_string(node) + ")");
     const std::uint32_t b = bucket_of_node_[node];
     const NodeId last = nodes_.back();
     if (last != node) {

@@ -16,173 +16,121 @@
 // extends the b-array when nothing is removed. Removal of any bucket moves
 // only its keys, and adding only takes keys onto the new bucket.
 //
-// The replacement set is an open-addressing hash table (linear probing,
-// backward-shift deletion, load <= 1/2) in one flat array. Nodes: bucket i
-// serves the i-th initial node; a joining node takes the bucket that add
-// restores, so re-adding nodes in the reverse order of their removal restores
-// every key's owner exactly. Node weights are ignored (unweighted).
-#include <algorithm>
+// Hashes: those of the authors' implementation (MementoEngine's
+// getBucketCRC32c with seed 0): the first bucket is jump hash of
+// crc32c(key, 0), the rehash of a key on removed bucket b is
+// crc32c(key, b) mod c, so ringsim gives the buckets the authors' code gives
+// (tests/unit/kat/memento.tsv).
+//
+// The replacement set lives in the b-array itself: one 32-bit word per
+// bucket holds the node of a working bucket or, tagged with the top bit, the
+// replacer of a removed one, so each step of a lookup reads one word of an
+// array of 4 bytes per bucket (the bucket -> node map ringsim needs anyway)
+// and no hash table is probed. The stack links of the paper's tuples are a
+// plain stack of the removed buckets, most recent last. Memory: 4 bytes per
+// b-array bucket and per removal, besides the node -> bucket index.
+//
+// After the removal of most buckets in random order, the inner loop (follow
+// replacers while they are >= c) takes about n / |working set| steps per
+// lookup, not the logarithmic number the paper's analysis gives; ringsim
+// keeps the published algorithm, and its cost, as they are.
+//
+// Nodes: bucket i serves the i-th initial node; a joining node takes the
+// bucket that add restores, so re-adding nodes in the reverse order of their
+// removal restores every key's owner exactly. Node weights are ignored
+// (unweighted).
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "error.hpp"
-#include "hash.hpp"
 #include "placement.hpp"
+#include "placement/crc32c.hpp"
 #include "placement/jump_hash.hpp"
 
 namespace ringsim {
 namespace {
 
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
-// Seed of the rehash of a key that hit a removed bucket.
-constexpr std::uint64_t kRehashSeed = 0x6d656d656e746f68ULL;  // "mementoh"
-
-// The replacement set: removed bucket -> (replacer, previously removed bucket).
-class ReplacementSet {
- public:
-  struct Entry {
-    std::uint32_t bucket = kNone;  // kNone: empty slot
-    std::uint32_t replacer = 0;
-    std::uint32_t prev = 0;
-  };
-
-  ReplacementSet() { resize(kMinSlots); }
-
-  std::uint32_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-
-  // The replacer of `bucket`, or kNone if it is not removed.
-  std::uint32_t replacer(std::uint32_t bucket) const {
-    for (std::size_t i = home(bucket);; i = (i + 1) & mask_) {
-      const Entry& e = slots_[i];
-      if (e.bucket == bucket) return e.replacer;
-      if (e.bucket == kNone) return kNone;
-    }
-  }
-
-  void insert(std::uint32_t bucket, std::uint32_t replacer, std::uint32_t prev) {
-    if (2 * (size_ + 1) > slots_.size()) resize(2 * slots_.size());
-    place({bucket, replacer, prev});
-    ++size_;
-  }
-
-  // Removes `bucket` (which must be present) and returns its entry.
-  Entry erase(std::uint32_t bucket) {
-    std::size_t i = home(bucket);
-    while (slots_[i].bucket != bucket) i = (i + 1) & mask_;
-    const Entry out = slots_[i];
-    // Backward-shift deletion: pull later entries of the probe run into the
-    // hole unless that would move them before their home slot.
-    for (std::size_t j = (i + 1) & mask_; slots_[j].bucket != kNone; j = (j + 1) & mask_) {
-      const std::size_t k = home(slots_[j].bucket);
-      const bool movable = i <= j ? (k <= i || k > j) : (k <= i && k > j);
-      if (movable) {
-        slots_[i] = slots_[j];
-        i = j;
-      }
-    }
-    slots_[i] = Entry{};
-    --size_;
-    if (slots_.size() > kMinSlots && 8 * size_ < slots_.size()) resize(slots_.size() / 2);
-    return out;
-  }
-
-  std::size_t bytes() const { return slots_.size() * sizeof(Entry); }
-
- private:
-  static constexpr std::size_t kMinSlots = 16;
-
-  std::size_t home(std::uint32_t bucket) const { return mix64(bucket) & mask_; }
-
-  void place(const Entry& e) {
-    std::size_t i = home(e.bucket);
-    while (slots_[i].bucket != kNone) i = (i + 1) & mask_;
-    slots_[i] = e;
-  }
-
-  void resize(std::size_t slots) {
-    std::vector<Entry> old = std::move(slots_);
-    slots_.assign(slots, Entry{});
-    slots_.shrink_to_fit();
-    mask_ = slots - 1;
-    for (const Entry& e : old)
-      if (e.bucket != kNone) place(e);
-  }
-
-  std::vector<Entry> slots_;  // power-of-two size
-  std::size_t mask_ = 0;
-  std::uint32_t size_ = 0;
-};
+// A b-array word with this bit set is a removed bucket's replacer; without
+// it, the node of a working bucket. Node ids and buckets stay below it.
+constexpr std::uint32_t kRemoved = std::uint32_t{1} << 31;
 
 class MementoPlacement final : public PlacementBase<MementoPlacement> {
  public:
   void init(std::span<const NodeSpec> nodes, std::uint32_t max_nodes) override {
-    n_ = static_cast<std::uint32_t>(nodes.size());
-    last_removed_ = n_;
-    node_of_bucket_.clear();
-    for (const auto& n : nodes) node_of_bucket_.push_back(n.id);
+    if (max_nodes >= kRemoved)
+      throw Error("strategy 'memento': cluster.nodes (" + std::to_string(max_nodes) +
+                  ") must be below 2^31");
     bucket_of_node_.assign(max_nodes, kNone);
-    for (std::uint32_t b = 0; b < n_; ++b) {
-      if (nodes[b].id >= max_nodes) throw outside(nodes[b].id);
-      bucket_of_node_[nodes[b].id] = b;
+    slot_.clear();
+    removed_.clear();
+    for (const auto& n : nodes) {
+      if (n.id >= max_nodes) throw outside(n.id);
+      if (bucket_of_node_[n.id] != kNone) throw active(n.id);
+      bucket_of_node_[n.id] = static_cast<std::uint32_t>(slot_.size());
+      slot_.push_back(n.id);
     }
+    n_ = static_cast<std::uint32_t>(slot_.size());
   }
 
+  // MementoEngine::getBucketCRC32c(key_hash, seed = 0).
   NodeId lookup(std::uint64_t key_hash) const override {
-    std::uint32_t b = jump_hash(key_hash, n_);
-    std::uint32_t r = removed_.replacer(b);
-    while (r != kNone) {
+    std::uint32_t b = jump_hash(crc32c_u64(key_hash, 0), n_);
+    std::uint32_t s = slot_[b];
+    while (s & kRemoved) {
       // b was removed, leaving r working buckets: rehash into [0, r).
-      b = static_cast<std::uint32_t>(hash_pair(key_hash, b, kRehashSeed) % r);
-      std::uint32_t rb = removed_.replacer(b);
-      while (rb != kNone && rb >= r) {  // removed before: follow its replacer
-        b = rb;
-        rb = removed_.replacer(b);
+      const std::uint32_t r = s & ~kRemoved;
+      b = crc32c_u64(key_hash, b) % r;
+      s = slot_[b];
+      // While b was removed before (its replacer is >= r), follow replacers.
+      while ((s & kRemoved) && (s & ~kRemoved) >= r) {
+        b = s & ~kRemoved;
+        s = slot_[b];
       }
-      r = rb;  // kNone: b works; otherwise b was removed later, repeat
+      // s is a node (b works), or b was removed later: repeat with its replacer.
     }
-    return node_of_bucket_[b];
+    return s;
   }
 
   void add_node(const NodeSpec& node) override {
     if (node.id >= bucket_of_node_.size()) throw outside(node.id);
-    if (bucket_of_node_[node.id] != kNone)
-      throw Error("strategy 'memento': node " + std::to_string(node.id) + " is already active");
-    const std::uint32_t b = last_removed_;
+    if (bucket_of_node_[node.id] != kNone) throw active(node.id);
+    std::uint32_t b;
     if (removed_.empty()) {
-      last_removed_ = b + 1;  // b == n: the b-array grows
+      b = n_++;  // the b-array grows
+      slot_.push_back(node.id);
     } else {
-      last_removed_ = removed_.erase(b).prev;
+      b = removed_.back();  // restore the last removed bucket
+      removed_.pop_back();
+      slot_[b] = node.id;
     }
-    n_ = std::max(n_, b + 1);
-    if (b >= node_of_bucket_.size()) node_of_bucket_.resize(b + 1, kNone);
-    node_of_bucket_[b] = node.id;
     bucket_of_node_[node.id] = b;
   }
 
   void remove_node(NodeId node) override {
     if (node >= bucket_of_node_.size() || bucket_of_node_[node] == kNone)
       throw Error("strategy 'memento': node " + std::to_string(node) + " is not active");
-    if (n_ - removed_.size() == 1)
-      throw Error("strategy 'memento': cannot remove the last active node");
+    const auto removed = static_cast<std::uint32_t>(removed_.size());
+    if (n_ - removed == 1)
+      throw Error("strategy 'memento': cannot remove the last active node (node " +
+                  std::to_string(node) + ")");
     const std::uint32_t b = bucket_of_node_[node];
-    if (removed_.empty() && b == n_ - 1) {
+    if (removed == 0 && b == n_ - 1) {
       // The jump hash case: the b-array shrinks, nothing to remember.
-      last_removed_ = n_ = b;
-      node_of_bucket_.pop_back();
+      --n_;
+      slot_.pop_back();
     } else {
-      const std::uint32_t working = n_ - removed_.size();
-      removed_.insert(b, working - 1, last_removed_);
-      last_removed_ = b;
-      node_of_bucket_[b] = kNone;
+      // Its replacer: the number of working buckets left, n - removed - 1.
+      slot_[b] = kRemoved | (n_ - removed - 1);
+      removed_.push_back(b);
     }
     bucket_of_node_[node] = kNone;
   }
 
-  // The replacement set, the b-array's node ids and the node -> bucket index.
+  // The b-array, the stack of removed buckets and the node -> bucket index.
   std::size_t state_bytes() const override {
-    return removed_.bytes() + node_of_bucket_.size() * sizeof(NodeId) +
-           bucket_of_node_.size() * sizeof(std::uint32_t);
+    return (slot_.size() + removed_.size() + bucket_of_node_.size()) * sizeof(std::uint32_t);
   }
   PlacementTraits traits() const override {
     return {.weighted = false, .removal = Removal::kAny, .minimal_disruption = true};
@@ -193,11 +141,14 @@ class MementoPlacement final : public PlacementBase<MementoPlacement> {
     return Error("strategy 'memento': node " + std::to_string(id) + " is outside cluster.nodes (" +
                  std::to_string(bucket_of_node_.size()) + ")");
   }
+  static Error active(NodeId id) {
+    return Error("strategy 'memento': node " + std::to_string(id) + " is already active");
+  }
 
-  std::uint32_t n_ = 0;             // size of the b-array
-  std::uint32_t last_removed_ = 0;  // the bucket the next add restores
-  ReplacementSet removed_;
-  std::vector<NodeId> node_of_bucket_;         // kNone for a removed bucket
+  std::uint32_t n_ = 0;  // size of the b-array
+  // Per bucket: its node, or kRemoved | its replacer.
+  std::vector<std::uint32_t> slot_;
+  std::vector<std::uint32_t> removed_;         // removed buckets, most recent last
   std::vector<std::uint32_t> bucket_of_node_;  // kNone for an inactive node
 };
 
