@@ -46,12 +46,12 @@ inline std::uint64_t rehash_of_square(std::uint64_t square, std::uint64_t seed) 
 }
 
 // A uniform position in the level of tree node b, from the square of the LCG
-// step of the hash that chose b.
+// step of the hash that chose b. Nodes 0 and 1 (the root level) stay: there
+// base = 1 and filter = 0, so the result is b & 1 = b, without a branch.
 inline std::uint32_t relocate_within_level(std::uint32_t b, std::uint64_t square) {
-  if (b < 2) return b;
-  const std::uint32_t base = std::bit_floor(b);
+  const std::uint32_t base = std::uint32_t{0x80000000} >> std::countl_zero(b | 1);
   const std::uint32_t filter = base - 1;
-  return base + (static_cast<std::uint32_t>(rehash_of_square(square, filter)) & filter);
+  return (b & base) | (static_cast<std::uint32_t>(rehash_of_square(square, filter)) & filter);
 }
 
 inline std::uint32_t binomial_bucket(std::uint64_t key, std::uint32_t n) {

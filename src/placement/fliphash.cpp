@@ -43,7 +43,7 @@ inline std::uint64_t flip_mix(std::uint64_t key, std::uint64_t bit_length,
 inline std::uint32_t flip_power_of_two(std::uint64_t key, std::uint64_t first, std::uint32_t mask) {
   const std::uint32_t low = static_cast<std::uint32_t>(first) & mask;
   if (low == 0) return 0;
-  const int top = std::bit_width(low) - 1;
+  const int top = 31 ^ std::countl_zero(low);  // floor(log2(low)), low != 0
   const std::uint32_t below = (std::uint32_t{1} << top) - 1;
   return low ^
          (static_cast<std::uint32_t>(flip_mix(key, static_cast<std::uint64_t>(top), 0)) & below);

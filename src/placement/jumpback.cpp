@@ -38,7 +38,7 @@ inline std::uint32_t jumpback_bucket(std::uint64_t key, std::uint32_t n) {
   std::uint32_t u =
       static_cast<std::uint32_t>(v ^ (v >> 32)) & (~std::uint32_t{0} >> std::countl_zero(n - 1));
   while (u != 0) {
-    const std::uint32_t low = std::bit_floor(u);  // 2^m, m = floor(log2(u))
+    const std::uint32_t low = std::uint32_t{0x80000000} >> std::countl_zero(u);  // 2^m, m = log2(u)
     // Even parity: V0 (the low half), odd: V1 (the high half).
     const auto pick = static_cast<std::uint32_t>(v >> ((std::popcount(u) & 1) * 32));
     std::uint32_t b = low + (pick & (low - 1));
