@@ -70,19 +70,17 @@ class DxPlacement final : public PlacementBase<DxPlacement> {
       throw Error("strategy 'dx': node " + std::to_string(node.id) + " is outside cluster.nodes (" +
                   std::to_string(max_nodes_) + ")");
     if (is_active(node.id))
-      throw Error("strategy 'dx': cannot add node " + std::to_string(node.id) +
-                  ", it is already active");
+      throw Error("strategy 'dx': node " + std::to_string(node.id) + " is already active");
     active_[node.id / 64] |= std::uint64_t{1} << (node.id % 64);
     ++active_count_;
   }
 
   void remove_node(NodeId node) override {
     if (node >= max_nodes_ || !is_active(node))
-      throw Error("strategy 'dx': cannot remove node " + std::to_string(node) +
-                  ", it is not active");
+      throw Error("strategy 'dx': node " + std::to_string(node) + " is not active");
     if (active_count_ == 1)
-      throw Error("strategy 'dx': cannot remove node " + std::to_string(node) +
-                  ", it is the last active node (a cluster keeps at least one)");
+      throw Error("strategy 'dx': cannot remove the last active node (node " +
+                  std::to_string(node) + ")");
     active_[node / 64] &= ~(std::uint64_t{1} << (node % 64));
     --active_count_;
   }

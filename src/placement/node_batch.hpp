@@ -41,23 +41,22 @@ class ActiveNodes {
   }
 
   void add(NodeId node) {
-    if (contains(node)) fail("cannot add node " + std::to_string(node) + ", it is already active");
+    if (contains(node)) fail("node " + std::to_string(node) + " is already active");
     grow(node);
     flags_[node] = kActive;
     ++count_;
   }
 
   void remove(NodeId node) {
-    if (!contains(node)) fail("cannot remove node " + std::to_string(node) + ", it is not active");
-    if (count_ == 1)
-      fail("cannot remove node " + std::to_string(node) +
-           ", it is the last active node (a cluster keeps at least one)");
+    if (!contains(node)) fail("node " + std::to_string(node) + " is not active");
+    if (count_ == 1) fail("cannot remove the last active node (node " + std::to_string(node) + ")");
     flags_[node] = kInactive;
     --count_;
   }
 
   // A batch of joins: none active, none listed twice.
   void add(std::span<const NodeSpec> nodes) {
+    if (nodes.empty()) return;
     std::size_t i = 0;
     for (; i < nodes.size(); ++i) {
       const NodeId n = nodes[i].id;
@@ -72,12 +71,13 @@ class ActiveNodes {
       return;
     }
     const NodeId n = nodes[i].id;
-    if (contains(n)) fail("cannot add node " + std::to_string(n) + ", it is already active");
-    fail("cannot add node " + std::to_string(n) + " twice in one batch");
+    if (contains(n)) fail("node " + std::to_string(n) + " is already active");
+    fail("node " + std::to_string(n) + " is listed twice in one batch");
   }
 
   // A batch of departures: all active, none listed twice, one node left.
   void remove(std::span<const NodeId> nodes) {
+    if (nodes.empty()) return;
     std::size_t i = 0;
     for (; i < nodes.size() && contains(nodes[i]); ++i) flags_[nodes[i]] = kMarked;
     const bool ok = i == nodes.size() && nodes.size() < count_;
@@ -89,11 +89,11 @@ class ActiveNodes {
     if (i < nodes.size()) {
       const NodeId n = nodes[i];
       if (n < flags_.size() && flags_[n] == kActive)  // marked above, so listed before
-        fail("cannot remove node " + std::to_string(n) + " twice in one batch");
-      fail("cannot remove node " + std::to_string(n) + ", it is not active");
+        fail("node " + std::to_string(n) + " is listed twice in one batch");
+      fail("node " + std::to_string(n) + " is not active");
     }
-    fail("cannot remove node " + std::to_string(nodes.back()) + ": the batch removes all " +
-         std::to_string(count_) + " active nodes (a cluster keeps at least one)");
+    fail("cannot remove the last active node (node " + std::to_string(nodes.back()) +
+         "): the batch removes all " + std::to_string(count_) + " active nodes");
   }
 
  private:
