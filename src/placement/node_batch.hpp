@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -116,58 +115,31 @@ class NodeBatch {
   explicit NodeBatch(std::span<const NodeId> nodes) {
     if (nodes.empty()) return;
     flags_.assign(std::size_t{*std::max_element(nodes.begin(), nodes.end())} + 1, 0);
-    for (NodeId n : nodes) {
-      if (flags_[n]) repeated_ = true;
-      flags_[n] = 1;
-    }
+    for (NodeId n : nodes) flags_[n] = 1;
   }
 
   bool contains(NodeId n) const { return n < flags_.size() && flags_[n] != 0; }
-  // Marks a node of the batch as found in the strategy's state.
-  void found(NodeId n) { flags_[n] = 2; }
-  // The first node of `nodes` (the batch, in its order) not marked found, or
-  // none.
-  std::optional<NodeId> missing(std::span<const NodeId> nodes) const {
-    for (NodeId n : nodes)
-      if (flags_[n] != 2) return n;
-    return std::nullopt;
-  }
-  // Some node is listed more than once.
-  bool repeated() const { return repeated_; }
-  // The first node of `nodes` (the batch) listed more than once, for messages.
-  static NodeId first_repeated(std::span<const NodeId> nodes) {
-    std::vector<NodeId> sorted(nodes.begin(), nodes.end());
-    std::sort(sorted.begin(), sorted.end());
-    auto it = std::adjacent_find(sorted.begin(), sorted.end());
-    return it == sorted.end() ? NodeId{0} : *it;
-  }
 
  private:
   std::vector<char> flags_;
-  bool repeated_ = false;
 };
 
 // Removes the batch, in its order, from an unordered array of distinct ids as
 // a loop of swap-with-last removals would (the leaving node's slot takes the
 // current last id, then the array shrinks by one), in O(ids + batch) instead
-// of a search per node. `move_others(from, to)` copies slot `from` to slot
-// `to` in the caller's arrays that run parallel to `ids`; afterwards the
-// caller shrinks them to ids.size(). Returns the first node of the batch that
-// is not in `ids` (or is listed twice), before changing anything, or none.
+// of a search per node. Every node of the batch must be in `ids`, once (the
+// caller's ActiveNodes has checked). `move_others(from, to)` copies slot
+// `from` to slot `to` in the caller's arrays that run parallel to `ids`;
+// afterwards the caller shrinks them to ids.size().
 template <class MoveOthers>
-std::optional<NodeId> swap_remove(std::vector<NodeId>& ids, std::span<const NodeId> nodes,
-                                  const MoveOthers& move_others) {
-  if (nodes.empty()) return std::nullopt;
+void swap_remove(std::vector<NodeId>& ids, std::span<const NodeId> nodes,
+                 const MoveOthers& move_others) {
+  if (nodes.empty()) return;
   const NodeBatch batch(nodes);
-  if (batch.repeated()) return NodeBatch::first_repeated(nodes);
-  constexpr std::size_t kAbsent = ~std::size_t{0};
   std::unordered_map<NodeId, std::size_t> slot;  // leaving node -> its slot now
   slot.reserve(nodes.size());
-  for (NodeId n : nodes) slot.emplace(n, kAbsent);
   for (std::size_t i = 0; i < ids.size(); ++i)
     if (batch.contains(ids[i])) slot[ids[i]] = i;
-  for (NodeId n : nodes)
-    if (slot[n] == kAbsent) return n;
   std::size_t size = ids.size();
   for (NodeId n : nodes) {
     const std::size_t i = slot[n];
@@ -180,7 +152,6 @@ std::optional<NodeId> swap_remove(std::vector<NodeId>& ids, std::span<const Node
     }
   }
   ids.resize(size);
-  return std::nullopt;
 }
 
 }  // namespace ringsim
