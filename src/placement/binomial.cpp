@@ -49,7 +49,7 @@ inline std::uint64_t rehash_of_square(std::uint64_t square, std::uint64_t seed) 
 // step of the hash that chose b. Nodes 0 and 1 (the root level) stay: there
 // base = 1 and filter = 0, so the result is b & 1 = b, without a branch.
 inline std::uint32_t relocate_within_level(std::uint32_t b, std::uint64_t square) {
-  const std::uint32_t base = std::uint32_t{0x80000000} >> std::countl_zero(b | 1);
+  const std::uint32_t base = std::uint32_t{1} << (31 ^ std::countl_zero(b | 1));
   const std::uint32_t filter = base - 1;
   return (b & base) | (static_cast<std::uint32_t>(rehash_of_square(square, filter)) & filter);
 }
@@ -60,7 +60,8 @@ inline std::uint32_t binomial_bucket(std::uint64_t key, std::uint32_t n) {
   const std::uint64_t key_square = lcg_square(key);
   const std::uint32_t b =
       relocate_within_level(static_cast<std::uint32_t>(key) & enclosing, key_square);
-  if (b < n) return b;
+  if (b < n) [[likely]]
+    return b;
   const std::uint32_t minor = enclosing >> 1;  // E/2 - 1
   std::uint64_t h = key;
   for (int i = 0; i < kRehashes; ++i) {

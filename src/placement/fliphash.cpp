@@ -42,7 +42,8 @@ inline std::uint64_t flip_mix(std::uint64_t key, std::uint64_t bit_length,
 // FlipHash on [0, 2^r), given as mask = 2^r - 1, from the key's first hash.
 inline std::uint32_t flip_power_of_two(std::uint64_t key, std::uint64_t first, std::uint32_t mask) {
   const std::uint32_t low = static_cast<std::uint32_t>(first) & mask;
-  if (low == 0) return 0;
+  if (low == 0) [[unlikely]]
+    return 0;
   const int top = 31 ^ std::countl_zero(low);  // floor(log2(low)), low != 0
   const std::uint32_t below = (std::uint32_t{1} << top) - 1;
   return low ^
@@ -56,7 +57,8 @@ inline std::uint32_t fliphash_bucket(std::uint64_t key, std::uint32_t n) {
   const std::uint32_t mask = ~std::uint32_t{0} >> lz;  // 2^r - 1
   const std::uint64_t first = flip_mix(key, 0, 0);
   const std::uint32_t d = flip_power_of_two(key, first, mask);
-  if (d <= end) return d;
+  if (d <= end) [[likely]]
+    return d;
   const auto log2_end = static_cast<std::uint64_t>(31 - lz);
   for (std::uint64_t i = 1; i <= kMaxDraws; ++i) {
     const std::uint32_t draw = static_cast<std::uint32_t>(flip_mix(key, log2_end, i)) & mask;

@@ -42,7 +42,8 @@ inline std::uint32_t jumpback_bucket(std::uint64_t key, std::uint32_t n) {
     // Even parity: V0 (the low half), odd: V1 (the high half).
     const auto pick = static_cast<std::uint32_t>(v >> ((std::popcount(u) & 1) * 32));
     std::uint32_t b = low + (pick & (low - 1));
-    if (b < n) return b;
+    if (b < n) [[likely]]
+      return b;
     const std::uint32_t mask = 2 * low - 1;  // [0, 2^(m+1)), wraps to all ones at m = 31
     for (;;) {
       state += kGolden;
