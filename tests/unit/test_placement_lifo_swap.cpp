@@ -12,9 +12,13 @@
 //    draws has probability < 2^-64).
 //  - jumpback: exactly uniform (the paper proves the same distribution as jump
 //    hash).
-//  - binomial: near-uniform: the bounded rehashing before the fallback to the
-//    minor tree leaves buckets 8 and 9 0.7% below the mean at N=10 (computed
-//    from the algorithm); the bounds sit above 5 sigma plus that bias.
+//  - binomial: near-uniform only. The authors' engine (which ringsim follows
+//    exactly, tests/unit/kat/binomial.tsv) relocates the first candidate and
+//    the fallback with the same LCG square of the key hash, and its rehash
+//    loop is bounded: measured with 10^7 keys, buckets 2 and 3 get -4.0% and
+//    +4.4% of the mean at n = 5 (-4.1% / +4.3% at n = 7), the first bucket
+//    above a power of two -2.7%; powers of two are uniform. Its bounds below
+//    allow 5% of the mean on top of the sampling noise.
 #include <cmath>
 #include <set>
 
@@ -55,13 +59,15 @@ TEST_P(LifoSwapPlacement, Balance) {
   EXPECT_LT(peak_to_mean(*lifo(100, 1024), 100, 1000000), 1.06);
 }
 
-// Uniform over every n from 1 to 70 (crossing powers of two), 200000 keys.
+// Uniform over every n from 1 to 70 (crossing powers of two), 200000 keys;
+// binomial within its measured bias (see the top of this file).
 TEST_P(LifoSwapPlacement, BalanceForManySizes) {
+  const double bias = GetParam() == "binomial" ? 0.05 : 0.0;
   for (std::uint32_t n = 1; n <= 70; ++n) {
     const auto load = load_counts(*lifo(n, 128), n, 200000);
     const double mean = 200000.0 / n;
     for (std::uint32_t b = 0; b < n; ++b)
-      ASSERT_NEAR(static_cast<double>(load[b]), mean, 6 * std::sqrt(mean) + 1)
+      ASSERT_NEAR(static_cast<double>(load[b]), mean, bias * mean + 6 * std::sqrt(mean) + 1)
           << "n=" << n << " bucket " << b;
   }
 }
