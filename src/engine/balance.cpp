@@ -36,32 +36,133 @@ ChiSquare chi_square(std::span<const std::uint64_t> counts, std::span<const doub
   return c;
 }
 
-double random_peak_draw(std::uint64_t keys, std::span<const double> weights, std::uint64_t seed,
-                        std::uint32_t r) {
+namespace {
+double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+// 1 / (k + 1) for the first steps of the inversion from 0.
+struct Reciprocals {
+  double v[128];
+  Reciprocals() {
+    for (int k = 0; k < 128; ++k) v[k] = 1.0 / (k + 1);
+  }
+};
+const Reciprocals kReciprocal;
+}  // namespace
+
+std::uint64_t binomial_draw(std::uint64_t n, double p, std::mt19937_64& rng) {
+  if (n == 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  if (p > 0.5) return n - binomial_draw(n, 1 - p, rng);
+  const double nd = static_cast<double>(n), q = 1 - p, mean = nd * p;
+  if (mean < 30) {
+    // Inversion from 0: P(0) = q^n, then P(k+1) = P(k) (n-k) p / ((k+1) q);
+    // about mean + 1 steps.
+    double f = std::exp(nd * std::log1p(-p)), u = uniform01(rng);
+    const double r = p / q;
+    std::uint64_t k = 0;
+    while (u >= f && k < n) {
+      u -= f;
+      f *= static_cast<double>(n - k) * r *
+           (k < 128 ? kReciprocal.v[k] : 1.0 / static_cast<double>(k + 1));
+      ++k;
+      if (f <= 0) break;  // rounding left u beyond the tail: the last k reached
+    }
+    return k;
+  }
+  if (mean <= 1000) {
+    // Inversion from the mode outwards (the pmf at the mode from lgamma,
+    // then down and up alternately): about 1.6 standard deviations of steps.
+    const auto m = static_cast<std::uint64_t>(std::floor((nd + 1) * p));
+    const double md = static_cast<double>(m);
+    const double fm =
+        std::exp(std::lgamma(nd + 1) - std::lgamma(md + 1) - std::lgamma(nd - md + 1) +
+                 md * std::log(p) + (nd - md) * std::log1p(-p));
+    double u = uniform01(rng) - fm;
+    if (u < 0) return m;
+    const double r = p / q;
+    std::uint64_t lo = m, hi = m;
+    double flo = fm, fhi = fm;
+    while (true) {
+      const bool up = hi < n && fhi > 0, down = lo > 0 && flo > 0;
+      if (!up && !down) return m;  // rounding: the mass ran out before u
+      if (up) {
+        fhi *= static_cast<double>(n - hi) / static_cast<double>(hi + 1) * r;
+        ++hi;
+        u -= fhi;
+        if (u < 0) return hi;
+      }
+      if (down) {
+        flo *= static_cast<double>(lo) / (static_cast<double>(n - lo + 1) * r);
+        --lo;
+        u -= flo;
+        if (u < 0) return lo;
+      }
+    }
+  }
+  std::binomial_distribution<std::uint64_t> b(n, p);
+  return b(rng);
+}
+
+namespace {
+
+// What every draw of one (K, weights) shares: each node's probability given
+// the nodes before it (w_i / the weight from i on; the last node's is 1) and
+// the factor that turns its count into its ratio to the fair share.
+struct Shares {
+  std::vector<double> conditional, per_key;
+  bool equal = false;
+};
+
+Shares shares_of(std::uint64_t keys, std::span<const double> weights) {
+  Shares s;
   const std::size_t n = weights.size();
-  if (keys == 0 || n == 0) return 1.0;
-  // The weight still to come at each position (summed from the end, so
-  // the last node's conditional probability is exactly 1).
+  s.equal = std::all_of(weights.begin(), weights.end(), [&](double w) { return w == weights[0]; });
+  if (s.equal) return s;
+  // Summed from the end, so the last node's conditional probability is exactly 1.
   std::vector<double> rest(n + 1, 0.0);
   for (std::size_t i = n; i-- > 0;) rest[i] = rest[i + 1] + weights[i];
-  const double total_weight = rest[0];
+  s.conditional.resize(n);
+  s.per_key.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    s.conditional[i] = std::min(1.0, weights[i] / rest[i]);
+    s.per_key[i] = rest[0] / (static_cast<double>(keys) * weights[i]);
+  }
+  return s;
+}
+
+double draw(std::uint64_t keys, std::size_t n, const Shares& s, std::uint64_t seed,
+            std::uint32_t r) {
+  if (keys == 0 || n == 0) return 1.0;
   std::mt19937_64 rng(mix64(seed ^ mix64(0x9e3779b97f4a7c15ull * (std::uint64_t{r} + 1))));
   std::uint64_t left = keys;
-  double sum = 0, peak = 0;
-  const double k = static_cast<double>(keys);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint64_t x = left;
-    if (i + 1 < n && left > 0) {
-      const double p = std::min(1.0, weights[i] / rest[i]);
-      std::binomial_distribution<std::uint64_t> b(left, p);
-      x = b(rng);
+  if (s.equal) {
+    // Equal shares: the ratios' mean is 1, so the figure is max X_i / (K/n).
+    std::uint64_t most = 0;
+    for (std::size_t i = 0; i + 1 < n && left > 0; ++i) {
+      const std::uint64_t x = binomial_draw(left, 1.0 / static_cast<double>(n - i), rng);
+      left -= x;
+      most = std::max(most, x);
     }
+    most = std::max(most, left);
+    return static_cast<double>(most) * static_cast<double>(n) / static_cast<double>(keys);
+  }
+  double sum = 0, peak = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t x =
+        i + 1 < n && left > 0 ? binomial_draw(left, s.conditional[i], rng) : left;
     left -= x;
-    const double ratio = static_cast<double>(x) * total_weight / (k * weights[i]);
+    const double ratio = static_cast<double>(x) * s.per_key[i];
     sum += ratio;
     peak = std::max(peak, ratio);
   }
   return peak / (sum / static_cast<double>(n));
+}
+
+}  // namespace
+
+double random_peak_draw(std::uint64_t keys, std::span<const double> weights, std::uint64_t seed,
+                        std::uint32_t r) {
+  return draw(keys, weights.size(), shares_of(keys, weights), seed, r);
 }
 
 namespace {
@@ -85,8 +186,9 @@ RandomPeak summarise(const std::vector<double>& draws) {
 RandomPeak random_peak_to_mean(std::uint64_t keys, std::span<const double> weights,
                                std::uint32_t replications, std::uint64_t seed) {
   std::vector<double> draws(replications);
+  const Shares s = shares_of(keys, weights);
   for (std::uint32_t r = 0; r < replications; ++r)
-    draws[r] = random_peak_draw(keys, weights, seed, r);
+    draws[r] = draw(keys, weights.size(), s, seed, r);
   return summarise(draws);
 }
 
@@ -98,9 +200,10 @@ RandomPeak random_peak_to_mean(std::uint64_t keys, std::span<const double> weigh
     MPI_Comm_size(comm, &size);
   }
   std::vector<double> draws(replications, 0.0);
+  const Shares s = shares_of(keys, weights);
   for (std::uint32_t r = static_cast<std::uint32_t>(rank); r < replications;
        r += static_cast<std::uint32_t>(size))
-    draws[r] = random_peak_draw(keys, weights, seed, r);
+    draws[r] = draw(keys, weights.size(), s, seed, r);
   // Each entry is set by exactly one rank and 0 elsewhere: the sum is exact.
   if (size > 1 && replications > 0)
     MPI_Allreduce(MPI_IN_PLACE, draws.data(), static_cast<int>(replications), MPI_DOUBLE, MPI_SUM,

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <random>
 #include <span>
 #include <utility>
 #include <vector>
@@ -41,6 +42,12 @@ struct RandomPeak {
 
 inline constexpr std::uint32_t kRandomPeakReplications = 64;
 inline constexpr std::uint64_t kRandomPeakSeed = 0x62616c616e636531ull;  // fixed: same every run
+
+// One draw of Binomial(n, p): inversion from 0 for means below 30,
+// inversion from the mode outwards up to a mean of 1000 (both exact up to
+// double rounding, O(mean + 1) and O(sd) steps), std::binomial_distribution
+// above. The same stream gives the same draws on every run of a build.
+std::uint64_t binomial_draw(std::uint64_t n, double p, std::mt19937_64& rng);
 
 // One replication: the draw of replication `r` of seed `seed` (conditional
 // binomials, O(nodes)), the same whoever computes it. Returns the draw's

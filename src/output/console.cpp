@@ -65,32 +65,59 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
           ev.t_exchange_floor_min > 0 ? ev.t_exchange / ev.t_exchange_floor_min : 0.0,
           double(ev.bytes_moved) / (1 << 20));
     }
+    // Balance and removal order: per event for a short timeline, as ranges
+    // over the events for a long one.
+    constexpr std::size_t kListed = 8;
+    const bool list = s.events.size() <= kListed;
     std::string balance, few;
-    double fewest = HUGE_VAL;
+    double fewest = HUGE_VAL, pm_lo = HUGE_VAL, pm_hi = 0, rnd_lo = HUGE_VAL, rnd_hi = 0,
+           p_lo = HUGE_VAL, p_hi = 0;
     for (const auto& ev : s.events) {
-      balance += fmt(" %u: %.3f/%.3f p=%.3g;", ev.event, ev.primary_peak_to_mean,
-                     ev.random_peak_to_mean, ev.load_chi2_p);
+      if (list)
+        balance += fmt(" %u: %.3f/%.3f p=%.3g;", ev.event, ev.primary_peak_to_mean,
+                       ev.random_peak_to_mean, ev.load_chi2_p);
+      pm_lo = std::min(pm_lo, ev.primary_peak_to_mean);
+      pm_hi = std::max(pm_hi, ev.primary_peak_to_mean);
+      rnd_lo = std::min(rnd_lo, ev.random_peak_to_mean);
+      rnd_hi = std::max(rnd_hi, ev.random_peak_to_mean);
+      p_lo = std::min(p_lo, ev.load_chi2_p);
+      p_hi = std::max(p_hi, ev.load_chi2_p);
       if (ev.balance_few_keys) {
-        few += fmt("%s%u", few.empty() ? "" : ",", ev.event);
+        if (few.size() < 60) few += fmt("%s%u", few.empty() ? "" : ",", ev.event);
         fewest = std::min(fewest, ev.nodes_after ? double(ev.keys_total) / ev.nodes_after : 0.0);
       }
     }
+    if (!s.events.empty() && !list)
+      balance = fmt(" over %zu events: %.3f-%.3f against %.3f-%.3f, p %.3g-%.3g", s.events.size(),
+                    pm_lo, pm_hi, rnd_lo, rnd_hi, p_lo, p_hi);
     if (!s.events.empty())
       os << "balance after each event (primary records; peak/mean against a random "
             "assignment's, chi-square p):"
          << balance << "\n";
     if (!few.empty())
       os << fmt(
-          "warning: fewer than 100 keys per active node after event(s) %s (%.1f at the "
+          "warning: fewer than 100 keys per active node after event(s) %s%s (%.1f at the "
           "fewest): the balance figures mean little\n",
-          few.c_str(), fewest);
+          few.c_str(), few.size() >= 60 ? ",..." : "", fewest);
     if (s.order_dependence && !s.order_applicable) {
       os << "removal order: not applicable (the strategy removes only its last added node)\n";
-    } else if (s.order_applicable) {
+    } else if (s.order_applicable && !s.events.empty()) {
       std::string order;
-      for (const auto& ev : s.events)
-        order += fmt(" %u: %lld (%.4f%%);", ev.event, static_cast<long long>(ev.order_keys_differ),
-                     100.0 * ev.order_fraction_differ);
+      if (list) {
+        for (const auto& ev : s.events)
+          order +=
+              fmt(" %u: %lld (%.4f%%);", ev.event, static_cast<long long>(ev.order_keys_differ),
+                  100.0 * ev.order_fraction_differ);
+      } else {
+        const auto most = std::max_element(
+            s.events.begin(), s.events.end(),
+            [](const auto& a, const auto& b) { return a.order_keys_differ < b.order_keys_differ; });
+        order = fmt(" after the last event %lld (%.4f%%), at most %lld (%.4f%%, event %u)",
+                    static_cast<long long>(s.events.back().order_keys_differ),
+                    100.0 * s.events.back().order_fraction_differ,
+                    static_cast<long long>(most->order_keys_differ),
+                    100.0 * most->order_fraction_differ, most->event);
+      }
       os << "removal order (a shadow removes each multi-node leave in reverse), keys whose "
             "owner differs:"
          << order << "\n";

@@ -56,6 +56,67 @@ TEST(ChiSquare, UpperTailAtKnownQuantiles) {
   EXPECT_LT(chi_square_upper_tail(1e6, 10), 1e-300);
 }
 
+// Goodness of fit of binomial_draw against the exact pmf: cells with an
+// expected count of at least 20, the tails pooled into the end cells.
+double binomial_fit_p(std::uint64_t n, double p, int draws, double* mean, double* var) {
+  std::mt19937_64 rng(99);
+  std::vector<std::uint64_t> x(static_cast<std::size_t>(draws));
+  double s = 0, ss = 0;
+  for (auto& v : x) {
+    v = binomial_draw(n, p, rng);
+    s += double(v);
+    ss += double(v) * double(v);
+  }
+  *mean = s / draws;
+  *var = ss / draws - *mean * *mean;
+  auto pmf = [&](double k) {
+    const double nd = double(n);
+    return std::exp(std::lgamma(nd + 1) - std::lgamma(k + 1) - std::lgamma(nd - k + 1) +
+                    k * std::log(p) + (nd - k) * std::log1p(-p));
+  };
+  // Cells: [0, lo], lo+1 .. hi-1, [hi, n].
+  const double mu = double(n) * p, sd = std::sqrt(mu * (1 - p));
+  auto lo = static_cast<std::int64_t>(std::max(0.0, std::floor(mu - 6 * sd)));
+  auto hi = static_cast<std::int64_t>(std::min(double(n), std::ceil(mu + 6 * sd)));
+  while (lo < hi && pmf(double(lo)) * draws < 20) ++lo;
+  while (hi > lo && pmf(double(hi)) * draws < 20) --hi;
+  std::vector<double> expected;
+  std::vector<std::uint64_t> observed;
+  double below = 0;
+  for (std::int64_t k = 0; k <= lo; ++k) below += pmf(double(k));
+  expected.push_back(below);
+  for (std::int64_t k = lo + 1; k < hi; ++k) expected.push_back(pmf(double(k)));
+  double rest = 1;
+  for (double e : expected) rest -= e;
+  expected.push_back(std::max(rest, 0.0));
+  observed.assign(expected.size(), 0);
+  for (auto v : x) {
+    const auto k = static_cast<std::int64_t>(v);
+    observed[k <= lo ? 0 : k >= hi ? expected.size() - 1 : static_cast<std::size_t>(k - lo)]++;
+  }
+  return chi_square(observed, expected).p;
+}
+
+TEST(Binomial, DrawsFollowTheBinomialInEveryRegime) {
+  // (n, p): inversion from 0 (means 0.5, 6, 29), from the mode (100, 500,
+  // 900), p above one half, and the library's sampler (mean 10^5).
+  const std::vector<std::pair<std::uint64_t, double>> cases = {
+      {50, 0.01},          {20, 0.3},   {290, 0.1}, {1000, 0.1},
+      {1'000'000, 0.0005}, {3000, 0.3}, {50, 0.8},  {10'000'000, 0.01}};
+  for (const auto& [n, p] : cases) {
+    double mean = 0, var = 0;
+    const double fit = binomial_fit_p(n, p, 200'000, &mean, &var);
+    const double mu = double(n) * p, v = mu * (1 - p);
+    EXPECT_NEAR(mean, mu, 5 * std::sqrt(v / 200'000)) << n << " " << p;
+    EXPECT_NEAR(var, v, 0.02 * v + 1e-9) << n << " " << p;
+    EXPECT_GT(fit, 1e-4) << n << " " << p;
+  }
+  std::mt19937_64 rng(1);
+  EXPECT_EQ(binomial_draw(0, 0.5, rng), 0u);
+  EXPECT_EQ(binomial_draw(10, 0.0, rng), 0u);
+  EXPECT_EQ(binomial_draw(10, 1.0, rng), 10u);
+}
+
 TEST(RandomPeak, OneKeyIsAlwaysNodesTimesMean) {
   // One key: one node holds K = 1, its ratio W / w_i; the others 0. The
   // mean ratio is then W / (n w_i) and peak / mean = n, whatever the weights.
