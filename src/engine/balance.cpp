@@ -216,9 +216,17 @@ RandomPeak RandomPeakCache::get(std::uint64_t keys, std::span<const double> weig
   const bool equal =
       std::all_of(weights.begin(), weights.end(), [&](double w) { return w == weights[0]; });
   if (equal) {
-    const auto key = std::make_pair(keys, std::uint64_t{weights.size()});
-    auto it = equal_.find(key);
-    if (it != equal_.end()) return it->second;
+    const std::uint64_t n = weights.size();
+    // The nearest estimate for the same node count with K within the
+    // tolerance (equal_ is ordered by (n, K)).
+    const auto lo =
+        static_cast<std::uint64_t>(std::floor(static_cast<double>(keys) / (1 + tolerance_)));
+    const auto hi =
+        static_cast<std::uint64_t>(std::ceil(static_cast<double>(keys) * (1 + tolerance_)));
+    // The smallest estimated K >= lo for this n, if it is <= hi.
+    const auto it = equal_.lower_bound({n, lo});
+    if (it != equal_.end() && it->first.first == n && it->first.second <= hi) return it->second;
+    const auto key = std::make_pair(n, keys);
     // Equal weights of any value give the same draws as weight 1.
     const std::vector<double> ones(weights.size(), 1.0);
     const RandomPeak f = random_peak_to_mean(keys, ones, replications_, seed_, comm);
@@ -226,7 +234,8 @@ RandomPeak RandomPeakCache::get(std::uint64_t keys, std::span<const double> weig
     equal_.emplace(key, f);
     return f;
   }
-  if (have_last_ && keys == last_keys_ &&
+  const double drift = std::fabs(static_cast<double>(keys) - static_cast<double>(last_keys_));
+  if (have_last_ && drift <= tolerance_ * static_cast<double>(std::min(keys, last_keys_)) &&
       std::equal(weights.begin(), weights.end(), last_weights_.begin(), last_weights_.end()))
     return last_;
   last_ = random_peak_to_mean(keys, weights, replications_, seed_, comm);

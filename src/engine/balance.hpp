@@ -67,13 +67,20 @@ RandomPeak random_peak_to_mean(std::uint64_t keys, std::span<const double> weigh
                                std::uint32_t replications, std::uint64_t seed, MPI_Comm comm);
 
 // The figures reused between events: an estimate is kept per (K, weights)
-// and recomputed only when they change. Equal weights: the key is (K, node
-// count) only, so a cluster that returns to a size it had reuses its figure.
+// and recomputed only when they change by more than the tolerance. Equal
+// weights: the key is (node count, K) only, so a cluster that returns to a
+// size it had reuses its figure. K within a relative `tolerance` of an
+// estimated K counts as the same: the excess over 1 scales as 1/sqrt(K/n),
+// so a 1% change of K moves it by 0.5%, well below the estimate's standard
+// error, while failures (which change K by the keys lost) stop forcing a new
+// estimate per event and per strategy. tolerance = 0 reuses exact K only.
+inline constexpr double kRandomPeakKeyTolerance = 0.01;
 class RandomPeakCache {
  public:
   explicit RandomPeakCache(std::uint32_t replications = kRandomPeakReplications,
-                           std::uint64_t seed = kRandomPeakSeed)
-      : replications_(replications), seed_(seed) {}
+                           std::uint64_t seed = kRandomPeakSeed,
+                           double tolerance = kRandomPeakKeyTolerance)
+      : replications_(replications), seed_(seed), tolerance_(tolerance) {}
   // Collective (every rank passes the same arguments): the cached figure, or
   // a new estimate split over `comm`.
   RandomPeak get(std::uint64_t keys, std::span<const double> weights, MPI_Comm comm);
@@ -82,8 +89,9 @@ class RandomPeakCache {
  private:
   std::uint32_t replications_;
   std::uint64_t seed_;
+  double tolerance_;
   std::uint64_t computed_ = 0;
-  // Equal weights: (K, n) -> figure.
+  // Equal weights: (n, K) -> figure.
   std::map<std::pair<std::uint64_t, std::uint64_t>, RandomPeak> equal_;
   // Unequal weights: the last (K, weights) only.
   std::uint64_t last_keys_ = 0;

@@ -228,7 +228,7 @@ TEST(RandomPeak, DeterministicAndIndependentOfWhoComputesEachDraw) {
 }
 
 TEST(RandomPeak, CacheReusesEqualWeightsByKeysAndNodeCount) {
-  RandomPeakCache cache(16);
+  RandomPeakCache cache(16, kRandomPeakSeed, 0.0);  // exact K only
   const std::vector<double> a(10, 1.0), b(10, 2.0), c(11, 1.0);
   const RandomPeak x = cache.get(5000, a, MPI_COMM_NULL);
   EXPECT_EQ(cache.computed(), 1u);
@@ -246,6 +246,32 @@ TEST(RandomPeak, CacheReusesEqualWeightsByKeysAndNodeCount) {
   EXPECT_EQ(cache.computed(), 4u);
   EXPECT_EQ(p.mean, q.mean);
   EXPECT_EQ(p.mean, random_peak_to_mean(600, u, 16).mean);
+}
+
+// Within 1% of an estimated K the figure is reused (what failures, which
+// lose a few keys per strategy, would otherwise recompute every event), and
+// the reused figure agrees with a fresh estimate at that K within its
+// standard error; beyond the tolerance it is recomputed.
+TEST(RandomPeak, CacheReusesWithinTheKeyTolerance) {
+  RandomPeakCache cache;  // the runner's: 64 replications, 1%
+  const std::vector<double> w(1000, 1.0);
+  const RandomPeak at = cache.get(1000000, w, MPI_COMM_NULL);
+  const RandomPeak near = cache.get(1009000, w, MPI_COMM_NULL);  // +0.9%
+  EXPECT_EQ(cache.computed(), 1u);
+  EXPECT_EQ(near.mean, at.mean);
+  const RandomPeak below = cache.get(991000, w, MPI_COMM_NULL);  // -0.9%
+  EXPECT_EQ(cache.computed(), 1u);
+  EXPECT_EQ(below.mean, at.mean);
+  const RandomPeak fresh = random_peak_to_mean(1009000, w);
+  EXPECT_NEAR(near.mean, fresh.mean, 3 * std::hypot(at.se, fresh.se));
+  cache.get(1030000, w, MPI_COMM_NULL);  // +3%: a new estimate
+  EXPECT_EQ(cache.computed(), 2u);
+  const std::vector<double> u{1, 2, 3, 4};
+  cache.get(10000, u, MPI_COMM_NULL);
+  cache.get(10050, u, MPI_COMM_NULL);  // unequal weights, +0.5%: reused
+  EXPECT_EQ(cache.computed(), 3u);
+  cache.get(10500, u, MPI_COMM_NULL);  // +5%
+  EXPECT_EQ(cache.computed(), 4u);
 }
 
 }  // namespace
