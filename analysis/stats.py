@@ -1,11 +1,20 @@
-"""Summary statistics and the Mann-Whitney U test (no scipy on Debian's python3 here).
+"""Summary statistics, percentiles, and the tests between strategies.
 
-The test follows Mann and Whitney, "On a test of whether one of two random
-variables is stochastically larger than the other", Ann. Math. Statist. 18
-(1947): U counts the pairs (x, y) with x > y (ties count one half). Small
-samples without ties get the exact null distribution (the counting recurrence
-of section 3 of the paper); otherwise the normal approximation with the tie
-correction of the variance and a continuity correction of 0.5.
+The test is scipy.stats.mannwhitneyu (Debian's python3-scipy), two-sided: U
+counts the pairs (x, y) with x > y (ties count one half); scipy takes the exact
+null distribution when both samples have at most 8 values and there are no
+ties, otherwise the normal approximation with the tie correction of the
+variance and a continuity correction of 0.5. Several pairs are tested at once,
+so their p-values are adjusted by Holm's step-down method (holm()), which keeps
+the chance of any false claim among them at most alpha.
+
+The effect size is the Hodges-Lehmann shift: the median of all n1 x n2
+differences x_i - y_j, with the distribution-free confidence interval that
+inverts the same U test (Lehmann, Nonparametrics, 1975, ch. 2; Moses): the
+k-th smallest and k-th largest difference, k from the exact null distribution
+of U (counted here by _u_counts, as scipy gives no quantiles of it) when both
+samples have at most EXACT_CI_MAX values, else from its normal approximation.
+The interval's actual coverage is at least the level asked for (U is discrete).
 """
 
 from __future__ import annotations
@@ -16,9 +25,14 @@ from functools import lru_cache
 
 import numpy as np
 
-# Above this many values in the larger sample, or with ties, the exact
-# distribution gives way to the normal approximation (scipy's rule too).
+# Above this many values in the larger sample, or with ties, scipy's test gives the exact
+# distribution up for the normal approximation (scipy 1.10's method="auto").
 EXACT_MAX = 8
+# The confidence interval of the shift uses the exact distribution of U up to this many values per sample.
+EXACT_CI_MAX = 25
+# Fewer samples than this on either side: no test at all. With 4 against 4 the smallest two-sided
+# p is 2/70 = 0.029, and any correction for several pairs puts that beyond every usual alpha.
+MIN_TEST_N = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +136,50 @@ class MannWhitney:
     n2: int
 
 
+def _has_ties(x: np.ndarray, y: np.ndarray) -> bool:
+    both = np.concatenate([x, y])
+    return np.unique(both).size < both.size
+
+
+def mann_whitney_u(x, y) -> MannWhitney:
+    """Two-sided Mann-Whitney U test of x against y (scipy.stats.mannwhitneyu, method "auto")."""
+    from scipy import stats as sps  # imported here: `--help` and the lock tables do not wait for scipy
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n1, n2 = x.size, y.size
+    if n1 == 0 or n2 == 0:
+        raise ValueError("Mann-Whitney U needs at least one value in each sample")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("Mann-Whitney U needs finite values (leave out NaN and infinite samples first)")
+    method = "exact" if max(n1, n2) <= EXACT_MAX and not _has_ties(x, y) else "normal"
+    if np.unique(np.concatenate([x, y])).size == 1:  # every value equal: no evidence of a difference
+        return MannWhitney(n1 * n2 / 2, 1.0, method, n1, n2)
+    r = sps.mannwhitneyu(x, y, alternative="two-sided", use_continuity=True,
+                         method="exact" if method == "exact" else "asymptotic")
+    return MannWhitney(float(r.statistic), float(min(1.0, r.pvalue)), method, n1, n2)
+
+
+def smallest_p(n1: int, n2: int) -> float:
+    """The smallest two-sided p the exact test can give for these sample sizes."""
+    return min(1.0, 2 / math.comb(n1 + n2, n1))
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm's step-down adjustment: the i-th smallest of m p-values becomes the running maximum of
+    (m - j + 1) p_(j) for j <= i, capped at 1. A pair is significant at alpha when its adjusted p < alpha;
+    the probability of any false claim among the m is then at most alpha (Holm, Scand. J. Statist. 6, 1979)."""
+    p = np.asarray(pvalues, dtype=float)
+    m = p.size
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="mergesort")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
 def rank_average(values) -> np.ndarray:
     """Ranks from 1, tied values sharing the mean of their ranks."""
     v = np.asarray(values, dtype=float)
@@ -139,7 +197,7 @@ def rank_average(values) -> np.ndarray:
 
 @lru_cache(maxsize=None)
 def _u_counts(n1: int, n2: int) -> tuple[int, ...]:
-    """Number of orderings of n1 x's and n2 y's giving each U = 0 .. n1*n2.
+    """Number of orderings of n1 x's and n2 y's giving each U = 0 .. n1*n2 (no ties).
 
     The largest of all values is an x (every one of the n2 y's lies below it,
     adding n2 to U) or a y (adding nothing): c(n1, n2, u) = c(n1-1, n2, u-n2) + c(n1, n2-1, u).
@@ -156,45 +214,51 @@ def _u_counts(n1: int, n2: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def mann_whitney_u(x, y, method: str = "auto") -> MannWhitney:
-    """Two-sided Mann-Whitney U test of x against y.
+@dataclasses.dataclass(frozen=True)
+class Shift:
+    """The Hodges-Lehmann estimate of x - y and its distribution-free confidence interval."""
 
-    method: "exact" (only without ties), "normal", or "auto" (exact when both
-    samples have at most EXACT_MAX values and there are no ties).
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    n1, n2 = x.size, y.size
-    if n1 == 0 or n2 == 0:
-        raise ValueError("Mann-Whitney U needs at least one value in each sample")
-    both = np.concatenate([x, y])
-    ranks = rank_average(both)
-    u1 = float(ranks[:n1].sum() - n1 * (n1 + 1) / 2)
-    _, tie_sizes = np.unique(both, return_counts=True)
-    has_ties = bool((tie_sizes > 1).any())
-    if method == "auto":
-        method = "exact" if not has_ties and max(n1, n2) <= EXACT_MAX else "normal"
-    if method == "exact":
-        if has_ties:
-            raise ValueError("the exact Mann-Whitney distribution here assumes no ties")
+    estimate: float  # median of the n1 x n2 differences x_i - y_j
+    low: float  # the k-th smallest difference (NaN: the samples are too small for the level)
+    high: float  # the k-th largest
+    level: float  # the interval's actual coverage under the null distribution of U, >= the level asked for
+    method: str  # "exact" or "normal": how k was found
+
+
+def _ci_rank(n1: int, n2: int, confidence: float) -> tuple[int, float, str]:
+    """k and the achieved coverage: [D_(k), D_(n1 n2 + 1 - k)] covers the shift with probability
+    1 - 2 P(U <= k - 1). k = 0 when no k reaches the level."""
+    tail = (1 - confidence) / 2
+    if max(n1, n2) <= EXACT_CI_MAX:
         counts = _u_counts(n1, n2)
         total = math.comb(n1 + n2, n1)
-        u_small = int(round(min(u1, n1 * n2 - u1)))
-        p = min(1.0, 2 * sum(counts[: u_small + 1]) / total)
-        return MannWhitney(u1, p, "exact", n1, n2)
-    if method != "normal":
-        raise ValueError(f"unknown method {method!r}")
-    n = n1 + n2
-    mean = n1 * n2 / 2
-    tie_term = float(((tie_sizes.astype(float) ** 3) - tie_sizes).sum())
-    var = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1))) if n > 1 else 0.0
-    if var <= 0:  # every value equal: no evidence of a difference
-        return MannWhitney(u1, 1.0, "normal", n1, n2)
-    z = max(0.0, abs(u1 - mean) - 0.5) / math.sqrt(var)
-    p = min(1.0, math.erfc(z / math.sqrt(2)))  # 2 * (1 - Phi(z))
-    return MannWhitney(u1, p, "normal", n1, n2)
+        cum, k = 0, 0
+        for u, c in enumerate(counts):
+            if (cum + c) / total > tail:
+                break
+            cum += c
+            k = u + 1  # P(U <= u) <= tail: D_(u + 1) may be the lower end
+        return k, (1 - 2 * cum / total) if k else math.nan, "exact"
+    from scipy import stats as sps
+
+    n = n1 * n2
+    sd = math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
+    k = int(math.floor(n / 2 - sps.norm.ppf(1 - tail) * sd + 0.5))  # + 0.5: the continuity correction
+    k = max(k, 0)
+    level = 1 - 2 * float(sps.norm.cdf((k - 0.5 - n / 2) / sd)) if k else math.nan
+    return k, level, "normal"
 
 
-def smallest_p(n1: int, n2: int) -> float:
-    """The smallest two-sided p the exact test can give for these sample sizes."""
-    return min(1.0, 2 / math.comb(n1 + n2, n1))
+def hodges_lehmann(x, y, confidence: float = 0.95) -> Shift:
+    """The shift x - y: the median of all pairwise differences, and the interval between the k-th
+    smallest and the k-th largest of them (see the module's docstring)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.size == 0 or y.size == 0:
+        raise ValueError("the Hodges-Lehmann shift needs at least one value in each sample")
+    d = np.sort(np.subtract.outer(x, y).ravel())
+    estimate = float(np.median(d))
+    k, level, method = _ci_rank(x.size, y.size, confidence)
+    if k == 0:
+        return Shift(estimate, math.nan, math.nan, math.nan, method)
+    return Shift(estimate, float(d[k - 1]), float(d[d.size - k]), level, method)
