@@ -1,13 +1,29 @@
 """Figures of a comparison, one PNG each (matplotlib, Agg backend: no display needed).
 
-Every function returns the file it wrote, or None with the reason it wrote none.
-With one cluster size a figure shows points (a line needs two sizes).
+Each figure answers one question of an experiment. A `draw_*` function builds it and returns a `Drawn`:
+the matplotlib Figure (None when the inputs hold nothing to draw, with the reason in `note`), the file
+name and a caption (what the figure shows and which question it answers). `save()` writes the PNG with
+the caption in its metadata (key "Description"; `caption_of(path)` reads it back, and report.html prints
+it under the figure) and, for timing figures of oversubscribed inputs, the warning (key "Warning",
+also drawn in red under the title).
+
+Conventions: points of different event kinds are never joined by a line (one panel per event kind);
+error bars are interquartile ranges over the samples (repetitions, and files of one setting) and appear
+only when a point has more than one sample; legends sit beside the panels; y starts at zero unless the
+axis label says otherwise (log scales say so).
+
+`all_figures(c, runs, out, event=None)` draws every figure that applies; the migration matrix shows the
+event index `event` (default: the RINGSIM_EVENT environment variable, else the first event).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
+import os
 import textwrap
+import tomllib
 from pathlib import Path
 
 import matplotlib
@@ -15,172 +31,498 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from .compare import MIGRATION, OVERSUBSCRIBED, PHASES, Comparison, oversubscribed  # noqa: E402
 from .reader import Run  # noqa: E402
+from .stats import histogram_percentile, summarize  # noqa: E402
 
-DPI = 100
-MAX_PANELS = 9
+DPI = 110
+MAX_PANELS = 12
+MAX_MATRIX_NODES = 2048  # above, the matrix is drawn between ranks
 PHASE_NAMES = {"t_plan": "plan", "t_counts": "counts", "t_pack": "pack", "t_exchange": "exchange",
                "t_apply": "apply"}
 MIGRATION_NAME = "migration: critical path (t_migrate)"
+EVENT_ENV = "RINGSIM_EVENT"
+TIMELINE_EVENTS = 6  # a timeline figure for settings with at least this many events, of more than one kind
 
+
+@dataclasses.dataclass
+class Drawn:
+    name: str  # file name of the PNG
+    fig: object | None  # matplotlib Figure, None when there is nothing to draw
+    caption: str = ""
+    note: str | None = None  # why nothing was drawn, or what was left out
+    warning: str = ""  # drawn under the title and stored in the PNG
+
+
+# ---------------------------------------------------------------- helpers
 
 def _colors(labels):
     cmap = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")
     return {label: cmap(i % cmap.N) for i, label in enumerate(labels)}
 
 
-def _panels(n: int, width: float = 6.4, height: float = 4.4, layout=None):
-    cols = 1 if n == 1 else 2 if n <= 4 else 3
+def _figure(n: int, width: float = 6.0, height: float = 4.2, cols: int | None = None):
+    """n panels in a grid, constrained layout (titles, labels and the legends beside the panels are kept
+    inside the canvas)."""
+    if cols is None:
+        cols = 1 if n == 1 else 2 if n <= 4 else 3
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False, layout=layout)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols + 2.2, height * rows + 0.9), squeeze=False,
+                             layout="constrained")
     flat = list(axes.flat)
     for ax in flat[n:]:
-        ax.set_visible(False)
+        ax.remove()
     return fig, flat[:n]
 
 
-def _warn(fig):
-    """Draws the oversubscription warning in red on the title's free second line, and records it in the
-    PNG's metadata (key "Warning")."""
-    note = getattr(fig, "_ringsim_warning", "")
-    if not note:
-        return {}
-    fig.canvas.draw()
-    box = fig._suptitle.get_window_extent()
-    fig.text(0.5, box.y0 / fig.bbox.height, note, ha="center", va="bottom", color="#b00000", fontsize=11,
-             fontweight="bold")
-    return {"Warning": note}
+def _title(fig, title: str, warning: str = ""):
+    """The figure's title; with a warning, a second line is kept free for it (drawn by save())."""
+    width = int(fig.get_figwidth() * 10.5)  # characters that fit at 12 pt
+    fig.suptitle(textwrap.fill(title, width) + ("\n " if warning else ""), fontsize=12)
 
 
-def _save(fig, path: Path, tight: bool = True) -> Path:
-    if tight:
-        fig.tight_layout()
-    metadata = _warn(fig)
-    fig.savefig(path, dpi=DPI, metadata=metadata)
-    plt.close(fig)
-    return path
+def _legend(ax, handles=None, labels=None, **kw):
+    """Legend beside the panel (upper left corner just right of the axes), never on the data."""
+    if handles is not None:
+        kw["handles"] = handles
+    if labels is not None:
+        kw["labels"] = labels
+    return ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
 
 
-def _suptitle(fig, title: str, oversub: bool):
-    """The figure's title; with oversub, a second line is kept free for the warning that _save draws."""
-    width = int(fig.get_figwidth() * 10.5)  # characters that fit at the title's 12 pt
-    fig.suptitle(textwrap.fill(title, width) + ("\n " if oversub else ""))
-    fig._ringsim_warning = OVERSUBSCRIBED if oversub else ""
+def _legend_right(fig, axes, handles=None, labels=None, **kw):
+    """One legend for the figure, beside the top panel of the right-most column."""
+    right = max(ax.get_position().x1 for ax in axes)
+    top = [ax for ax in axes if abs(ax.get_position().x1 - right) < 1e-6]
+    return _legend(top[0] if top else axes[-1], handles, labels, **kw)
 
 
-def _timing_oversub(c: Comparison, settings) -> bool:
-    return any(c.timing_note(s) for s in settings)
+def _median_iqr(values) -> tuple[float, float, float, int]:
+    v = [float(x) for x in values if x is not None and np.isfinite(x)]
+    if not v:
+        return math.nan, math.nan, math.nan, 0
+    s = summarize(v)
+    return s.median, s.q1, s.q3, s.n
 
 
-def _settings(c: Comparison) -> list[str]:
-    return c.settings[:MAX_PANELS]
+def _errorbar(ax, x, med, q1, q3, n, **kw):
+    """Points with IQR bars where a point has more than one sample."""
+    x, med, q1, q3, n = map(np.asarray, (x, med, q1, q3, n))
+    err = np.vstack([med - q1, q3 - med]) if (n > 1).any() else None
+    if err is not None:
+        err = np.where(n > 1, err, 0.0)
+    return ax.errorbar(x, med, yerr=err, capsize=3 if err is not None else 0, markersize=5, **kw)
 
 
-def _size_label(c: Comparison, setting: str) -> str:
+def _dodge(i: int, count: int, width: float = 0.6) -> float:
+    """Horizontal offset of series i of count, so equal values sit side by side, not on top of each other."""
+    return 0.0 if count <= 1 else (i - (count - 1) / 2) * width / count
+
+
+def _spread_text(n_max: int) -> str:
+    return ("median over the samples (repetitions and files of one setting), bars from the first to the third "
+            "quartile" if n_max > 1 else "one sample per point (one repetition): no spread to show")
+
+
+@functools.lru_cache(maxsize=256)
+def _file_attrs(path: str) -> dict:
+    """replicas and the experiment text of a result file, read again from the file (the comparison keeps
+    only its events)."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        text = f["experiment_text"][()] if "experiment_text" in f else f.attrs.get("experiment_text", b"")
+        return {"replicas": int(f.attrs.get("replicas", 1)),
+                "experiment_text": text.decode() if isinstance(text, bytes) else str(text)}
+
+
+def _replicas(path: str) -> int:
+    try:
+        return _file_attrs(path)["replicas"]
+    except Exception:  # noqa: BLE001  (a file that cannot be reopened: count primaries)
+        return 1
+
+
+def _setting_name(c: Comparison, setting: str) -> str:
+    return setting or ", ".join(dict.fromkeys(c.events[c.events.setting == setting].experiment))
+
+
+def _records_label(c: Comparison, settings) -> str:
+    reps = sorted({_replicas(p) for p in c.events[c.events.setting.isin(settings)].path.unique()})
+    if reps == [1]:
+        return "records = keys (r = 1)"
+    return "records = keys × r copies (r = " + ", ".join(map(str, reps)) + ")"
+
+
+def _per_event(c: Comparison) -> pd.DataFrame:
+    """c.events with each event's records (keys_total × replicas) and the sample it belongs to."""
+    e = c.events.copy()
+    e["replicas"] = [_replicas(p) for p in e.path]
+    e["records"] = e.keys_total.astype(float) * e.replicas
+    return e
+
+
+def _size_name(c: Comparison, setting: str) -> str:
     if c.size_source.get(setting) == "nodes":
         return "cluster size (ring nodes in the run)"
     return "cluster size (active nodes after the event)"
 
 
-def _panel_title(c: Comparison, setting: str, extra: str = "") -> str:
-    """The setting, or the experiment's name when all inputs are one setting."""
-    name = setting or ", ".join(dict.fromkeys(c.events[c.events.setting == setting].experiment))
-    return f"{name}: {extra}" if extra else name
+def _kind_panels(c: Comparison, metric_fn) -> list[dict]:
+    """One panel per (setting, event kind): per strategy and cluster size the median, quartiles and count
+    of metric_fn(group of one sample's events of that kind and size)."""
+    e = _per_event(c)
+    panels = []
+    labels = list(dict.fromkeys(e.label))
+    for setting in list(dict.fromkeys(e.setting)):
+        es = e[e.setting == setting]
+        for kind in list(dict.fromkeys(es.kind)):
+            ek = es[es.kind == kind]
+            rows = []
+            for (label, size), g in ek.groupby(["label", "size"], sort=False):
+                vals = [metric_fn(s) for _, s in g.groupby(["file", "repetition"], sort=False)]
+                med, q1, q3, n = _median_iqr(vals)
+                infinite = sum(1 for v in vals if v is not None and np.isinf(v))
+                rows.append({"label": label, "size": int(size), "median": med, "q1": q1, "q3": q3, "n": n,
+                             "infinite": infinite, "ideal": float(g.keys_ideal.sum() / g.records.sum())
+                             if g.records.sum() else math.nan})
+            t = pd.DataFrame(rows)
+            t["order"] = t.label.map({lab: i for i, lab in enumerate(labels)})
+            panels.append({"setting": setting, "kind": kind, "table": t.sort_values(["order", "size"]),
+                           "events": ek})
+    return panels
 
 
-def _median_text(c: Comparison) -> str:
-    """How a bar's height comes from the samples."""
-    if not (c.table.n > 1).any():
-        return "one repetition"
-    over = "repetitions and files" if c.events.file.nunique() > 1 else "repetitions"
-    return f"median over {over}, IQR bars"
+def _kind_title(c: Comparison, p: dict) -> str:
+    ek = p["events"]
+    moves = ek.drop_duplicates(["nodes_before", "nodes_after"])
+    detail = (", ".join(f"{r.nodes_before}→{r.nodes_after}" for r in moves.itertuples())
+              if len(moves) <= 3 else f"{ek.event.nunique()} events")
+    name = _setting_name(c, p["setting"])
+    return textwrap.fill(f"{name}: {p['kind']} events ({detail})", 48)
 
 
-def _spread(c: Comparison) -> str:
-    return " (median, IQR bars)" if (c.table.n > 1).any() else ""
+def _size_axis(ax, c: Comparison, p: dict, sizes):
+    """Cluster sizes as evenly spaced categories (a few sizes far apart would crowd a numeric axis)."""
+    ax.set_xticks(range(len(sizes)))
+    rotate = len(sizes) > 6 or max(len(str(s)) for s in sizes) * len(sizes) > 40
+    ax.set_xticklabels([str(s) for s in sizes], rotation=45 if rotate else 0, ha="right" if rotate else "center",
+                       fontsize=8)
+    ax.set_xlim(-0.6, len(sizes) - 0.4)
+    ax.set_xlabel(_size_name(c, p["setting"]) + (" (categories)" if len(sizes) > 1 else ""))
 
 
-def _legend(ax, **kw):
-    """Legend beside the panel, never on the data."""
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
-
-
-def _size_tick(rows, size) -> str:
-    """'4' and under it the events that reached that size, when the strategies agree on them."""
-    events = set(rows[rows["size"] == size].events)
-    text = next(iter(events)) if len(events) == 1 else ""
-    return f"{size}\n{text}" if text and len(text) <= 24 else str(size)
-
-
-def _by_size(c: Comparison, metric: str, path: Path, title: str, ylabel: str, reference,
-             from_zero: bool = False) -> tuple:
-    t = c.table
-    colors = _colors(list(dict.fromkeys(t.label)))
-    settings = _settings(c)
-    fig, axes = _panels(len(settings), width=8.0)
-    single, mixed = True, False
-    for ax, setting in zip(axes, settings):
-        rows = t[t.setting == setting]
-        sizes = sorted(rows["size"].unique())
-        single &= len(sizes) == 1
-        # A line joins sizes reached by one kind of event; add and remove events are not one trend.
-        kinds = c.events[c.events.setting == setting].kind.nunique()
-        mixed |= len(sizes) > 1 and kinds > 1
-        style = "o-" if len(sizes) > 1 and kinds == 1 else "o"
-        for label, r in rows.groupby("label", sort=False):
-            r = r.sort_values("size")
-            err = np.vstack([r[metric] - r[metric + "_q1"], r[metric + "_q3"] - r[metric]])
-            ax.errorbar(r["size"], r[metric], yerr=err if (r.n > 1).any() else None, fmt=style,
-                        color=colors[label], label=label, capsize=3, markersize=5)
-        reference(ax, rows, sizes, style == "o-")
-        ax.set_xlabel(_size_label(c, setting))
-        ax.set_ylabel(ylabel)
-        ax.set_xticks(sizes)
-        ax.set_xticklabels([_size_tick(rows, size) for size in sizes], fontsize=8)
-        if from_zero:  # a time or a fraction from 0: a zoomed axis would make 1 % look like a factor
-            top = float(np.nanmax((rows[metric + "_q3"] if (rows.n > 1).any() else rows[metric]).to_numpy()))
-            ax.set_ylim(0, top * 1.1 if top > 0 else 1)
-        ax.grid(alpha=0.3)
-        ax.set_title(_panel_title(c, setting, rows.events.iloc[0] if len(sizes) == 1 else ""), fontsize=10)
-        _legend(ax)
-    suffix = (" (one cluster size: points)" if single
-              else " (points: the sizes come from different event kinds)" if mixed else "")
-    _suptitle(fig, title + suffix, False)  # movement and balance: no timing
-    return _save(fig, path), None
-
-
-def moved_fraction(c: Comparison, out: Path):
-    def fair_share(ax, rows, sizes, joined):
-        ideal = rows.groupby("size").ideal_fraction.median().reindex(sizes)
-        label = "fair share (keys_ideal / records)"
-        if not joined:
-            ax.plot(sizes, ideal.values, "k_", markersize=30, mew=2)
-            ax.plot([], [], "k-", lw=2, label=label)  # a legend entry of normal size for the wide markers
-        else:
-            ax.plot(sizes, ideal.values, "k--", lw=1.5, zorder=5, label=label)
-    return _by_size(c, "moved_fraction", out / "moved_fraction_vs_nodes.png",
-                    "Fraction of records moved per event, by cluster size" + _spread(c),
-                    "moved fraction (records moved / records)", fair_share, from_zero=True)
-
-
-def disruption(c: Comparison, out: Path):
-    def fewest(ax, rows, sizes, joined):
-        ax.axhline(1.0, color="k", ls="--", lw=1, label="fewest moves to the new loads (1.0)")
-        if rows.disruption.max() > 10:  # modulo-like outliers would flatten the rest
+def _draw_by_kind(c: Comparison, name: str, metric_fn, ylabel: str, title: str, caption: str,
+                  reference=None, transform=None, yscale: str = "linear", from_zero: bool = True,
+                  symlog_thresh: float | None = None) -> Drawn:
+    panels = _kind_panels(c, metric_fn)
+    note = None
+    if len(panels) > MAX_PANELS:
+        note = f"{name}: the first {MAX_PANELS} of {len(panels)} (setting, event kind) panels are drawn"
+        panels = panels[:MAX_PANELS]
+    labels = list(dict.fromkeys(c.events.label))
+    colors = _colors(labels)
+    fig, axes = _figure(len(panels), width=5.2, height=3.8)
+    n_max, infinite, lines = 0, 0, False
+    for ax, p in zip(axes, panels):
+        t = p["table"]
+        sizes = sorted(t["size"].unique())
+        pos = {s: i for i, s in enumerate(sizes)}
+        present = [lab for lab in labels if lab in set(t.label)]
+        for i, label in enumerate(present):
+            r = t[t.label == label].sort_values("size")
+            x = np.array([pos[s] for s in r["size"]]) + _dodge(i, len(present))
+            med, q1, q3 = (r[k].to_numpy(dtype=float) for k in ("median", "q1", "q3"))
+            if transform is not None:
+                med, q1, q3 = transform(med), transform(q1), transform(q3)
+            n_max = max(n_max, int(r.n.max()))
+            infinite += int(r.infinite.sum())
+            style = "-" if len(sizes) > 1 else "none"  # one kind per panel: a line follows one trend
+            lines |= len(sizes) > 1
+            _errorbar(ax, x, med, q1, q3, r.n, fmt="o", linestyle=style, color=colors[label], label=label, lw=1.2)
+        if reference is not None:
+            reference(ax, t, sizes, pos)
+        _size_axis(ax, c, p, sizes)
+        ax.set_ylabel(ylabel(p["setting"]) if callable(ylabel) else ylabel)
+        if yscale == "symlog":
+            ax.set_yscale("symlog", linthresh=symlog_thresh, linscale=0.5)
+            finite = t[["median", "q3"]].to_numpy(dtype=float)
+            finite = finite[np.isfinite(finite)]
+            top = float(finite.max()) if finite.size else 1.0
+            # Room above the largest point (a decade is a factor 10) and below 0, so no marker is cut in half.
+            ax.set_ylim(-0.05 * symlog_thresh, max(top * 2.5, symlog_thresh * 10))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        elif yscale == "log":
             ax.set_yscale("log")
-    return _by_size(c, "disruption", out / "disruption_vs_nodes.png",
-                    "Disruption per event: records moved over the fewest moves that reach the strategy's new "
-                    "loads (keys_moved / keys_min)" + _spread(c), "disruption (ratio, >= 1)", fewest)
+        elif from_zero:
+            ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1e-9))
+        ax.grid(alpha=0.3)
+        ax.set_title(_kind_title(c, p), fontsize=9)
+    handles = [Line2D([], [], color=colors[lab], marker="o", ls="-" if lines else "none", label=lab)
+               for lab in labels]
+    handles += [h for h, lab in zip(*axes[0].get_legend_handles_labels()) if lab not in labels]
+    _legend_right(fig, axes, handles=handles, title="strategy")
+    _title(fig, title)
+    text = caption + f" Points: {_spread_text(n_max)}."
+    if infinite:
+        text += f" {infinite} sample(s) with an infinite value (moves where the minimum is 0) are left out."
+    return Drawn(name, fig, text, note)
 
 
-def peak_to_mean(c: Comparison, out: Path):
-    def perfect(ax, rows, sizes, joined):
+# ---------------------------------------------------------------- movement and balance
+
+def draw_moved_fraction(c: Comparison) -> Drawn:
+    def fraction(g):
+        return float(g.keys_moved.sum() / g.records.sum()) if g.records.sum() else math.nan
+
+    def fair_share(ax, t, sizes, pos):
+        ideal = t.groupby("size").ideal.median()
+        for i, s in enumerate(sizes):
+            ax.hlines(ideal[s], pos[s] - 0.4, pos[s] + 0.4, color="k", lw=1.5, ls="--", zorder=5,
+                      label="fair share (keys_ideal / records)" if i == 0 else None)
+    return _draw_by_kind(
+        c, "moved_fraction_vs_nodes.png", fraction,
+        lambda setting: f"moved fraction: records moved / records held\n({_records_label(c, [setting])})",
+        "How much data does each event move? Fraction of records moved per event, one panel per event kind",
+        "Records moved in an event over the records held before it (keys × copies), per strategy, one panel per "
+        "experiment and event kind, against the cluster size the events reached; the dashed line is the fair "
+        "share (the records a node of the new weight should receive, or those the leaving nodes held). "
+        "Question: how much data must each strategy move, and how close is it to the fair share? Strategies "
+        "with equal values are set side by side; disruption_vs_nodes.png separates the near-minimal ones.",
+        reference=fair_share)
+
+
+def draw_disruption(c: Comparison) -> Drawn:
+    def excess(g):
+        moved, least = float(g.keys_moved.sum()), float(g.keys_min.sum())
+        if least > 0:
+            return 100.0 * (moved / least - 1.0)
+        return 0.0 if moved == 0 else math.inf
+
+    def minimum(ax, t, sizes, pos):
+        ax.axhline(0.0, color="k", ls="--", lw=1, label="fewest moves (keys_min)")
+    return _draw_by_kind(
+        c, "disruption_vs_nodes.png", excess,
+        "excess moves over the fewest possible (%)\n100 × (keys_moved / keys_min − 1), symlog",
+        "Which strategies move more than they must? Moves beyond the fewest that reach the strategy's new "
+        "loads, per event kind",
+        "Disruption as the records moved beyond keys_min, the fewest moves that reach the strategy's own new "
+        "loads, in percent of keys_min (0 = minimal; 100 % = twice the minimum), per strategy and event kind. "
+        "The axis is linear below 0.1 % and logarithmic above, so strategies within a fraction of a percent of "
+        "the minimum are told apart from each other and from those that move several times more. Question: "
+        "does a strategy move only the records its new balance requires?",
+        reference=minimum, yscale="symlog", symlog_thresh=0.1)
+
+
+def draw_peak_to_mean(c: Comparison) -> Drawn:
+    def peak(g):
+        return float(g.load_peak_to_mean.mean())
+
+    def perfect(ax, t, sizes, pos):
         ax.axhline(1.0, color="k", ls="--", lw=1, label="perfect balance (1.0)")
-    return _by_size(c, "load_peak_to_mean", out / "peak_to_mean_vs_nodes.png",
-                    "Load balance after each event: fullest node over its fair share" + _spread(c),
-                    "peak-to-mean load (ratio)", perfect)
+    d = _draw_by_kind(
+        c, "peak_to_mean_vs_nodes.png", peak, "peak-to-mean load (ratio; axis from 1)",
+        "How even are the loads after each event? Fullest node over its fair share, per event kind",
+        "The fullest active node's records over its (weighted) fair share, divided by the mean of that ratio, "
+        "after each event (mean over the events of a kind and size), per strategy. 1.0 is perfect balance. "
+        "Question: how much capacity must be provisioned above the mean for each strategy?",
+        reference=perfect, from_zero=False)
+    if d.fig is not None:
+        for ax in d.fig.axes:
+            if ax.get_ylabel():
+                ax.set_ylim(bottom=min(0.99, ax.get_ylim()[0]))
+    return d
+
+
+def draw_timeline(c: Comparison) -> Drawn:
+    """Settings whose timeline mixes event kinds over three or more events (churn, rolling restarts):
+    every event on its own x position."""
+    e = _per_event(c)
+    chosen = [s for s in dict.fromkeys(e.setting)
+              if e[e.setting == s].event.nunique() >= TIMELINE_EVENTS and e[e.setting == s].kind.nunique() > 1]
+    if not chosen:
+        return Drawn("timeline.png", None, note=f"timeline: no input mixes event kinds over {TIMELINE_EVENTS} or more events")
+    chosen = chosen[:4]
+    labels = list(dict.fromkeys(e.label))
+    colors = _colors(labels)
+    markers = {}
+    fig, axes = plt.subplots(3, len(chosen), figsize=(7.5 * len(chosen) + 2.2, 9.5), squeeze=False,
+                             layout="constrained", sharex="col")
+    n_max = 0
+    for col, setting in enumerate(chosen):
+        es = e[e.setting == setting]
+        events = sorted(es.event.unique())
+        info = es.drop_duplicates("event").set_index("event")
+        for k in info.kind:
+            markers.setdefault(k, "osD^vP*X"[len(markers) % 8])
+        ax_m, ax_p, ax_n = axes[:, col]
+        present = [lab for lab in labels if lab in set(es.label)]
+        for i, label in enumerate(present):
+            el = es[es.label == label]
+            for kind, ek in el.groupby("kind", sort=False):
+                stats = []
+                for ev, g in ek.groupby("event"):
+                    frac = (g.keys_moved / g.records).to_numpy(dtype=float)
+                    stats.append((ev, *_median_iqr(frac), *_median_iqr(g.load_peak_to_mean.to_numpy(float))))
+                s = np.array(stats, dtype=float)
+                x = s[:, 0] + _dodge(i, len(present), 0.7)
+                n_max = max(n_max, int(s[:, 4].max()))
+                _errorbar(ax_m, x, s[:, 1], s[:, 2], s[:, 3], s[:, 4], fmt=markers[kind], linestyle="none",
+                          color=colors[label])
+                _errorbar(ax_p, x, s[:, 5], s[:, 6], s[:, 7], s[:, 8], fmt=markers[kind], linestyle="none",
+                          color=colors[label])
+        ideal = es.groupby("event").apply(lambda g: g.keys_ideal.sum() / g.records.sum())
+        ax_m.hlines(ideal.values, ideal.index - 0.42, ideal.index + 0.42, color="k", ls="--", lw=1.2)
+        ax_n.step(info.index, info.nodes_after, where="mid", color="k")
+        ax_n.plot(info.index, info.nodes_after, "k.")
+        ax_m.set_ylim(bottom=0)
+        ax_m.set_ylabel(f"moved fraction\n(records moved / records held;\n{_records_label(c, [setting])})")
+        ax_m.set_title(textwrap.fill(f"{_setting_name(c, setting)}: {len(events)} events", 60), fontsize=10)
+        ax_p.axhline(1.0, color="k", ls=":", lw=1)
+        ax_p.set_ylabel("peak-to-mean load after the event\n(ratio; axis from 1)")
+        ax_p.set_ylim(bottom=min(0.99, ax_p.get_ylim()[0]))
+        ax_n.set_ylabel("active nodes after the event")
+        ax_n.set_ylim(0, info.nodes_after.max() * 1.1)
+        ax_n.set_xlabel("event index (in the experiment's order)")
+        step = max(1, math.ceil(len(events) / 20))
+        ax_n.set_xticks(events[::step])
+        for ax in (ax_m, ax_p, ax_n):
+            ax.grid(alpha=0.3)
+    handles = [Line2D([], [], color=colors[lab], marker="o", ls="none", label=lab) for lab in labels]
+    handles += [Line2D([], [], color="k", ls="--", label="fair share")]
+    handles += [Line2D([], [], color="k", marker=m, ls="none", markerfacecolor="none", label=f"{k} event")
+                for k, m in markers.items()]
+    _legend(axes[0, -1], handles=handles, title="strategy; event kind")
+    _title(fig, "What does each step of a timeline cost? Moved fraction and balance per event, in the order of "
+                "the events")
+    caption = ("One column per timeline with mixed event kinds (churn, rolling restarts): per event, in the "
+               "experiment's order, the fraction of records moved (dashed: the event's fair share), the "
+               "peak-to-mean load after it and the active nodes. Marker shape is the event kind; points are not "
+               "joined, since consecutive events are of different kinds. Question: does a strategy's cost or "
+               f"balance drift as the cluster churns? Points: {_spread_text(n_max)}.")
+    return Drawn("timeline.png", fig, caption)
+
+
+def _weights(run: Run) -> np.ndarray | None:
+    text = run.attrs.get("experiment_text") or ""
+    try:
+        cluster = tomllib.loads(text).get("cluster", {})
+    except tomllib.TOMLDecodeError:
+        return None
+    w = cluster.get("weights")
+    n = int(run.attrs.get("nodes", 0))
+    if not w or len(w) != n or len(set(w)) < 2:
+        return None
+    return np.asarray(w, dtype=float)
+
+
+def draw_load_vs_weight(c: Comparison, runs: list[Run]) -> Drawn:
+    """Weighted experiments: each active node's records against its weighted fair share."""
+    chosen = [(r, w) for r in runs if not r.events.empty for w in [_weights(r)] if w is not None]
+    if not chosen:
+        return Drawn("load_vs_weight.png", None, note="load vs weight: no input has unequal node weights")
+    run, weights = chosen[0]
+    labels = [lab for lab in run.strategies if lab in set(run.events.label)]
+    colors = _colors(labels)
+    ev0 = run.events[(run.events.label == labels[0]) & (run.events.repetition == 0)].reset_index(drop=True)
+    states = [("initial placement", None)] + [(f"after event {r.event}: {r.kind} ({r.nodes_before}→{r.nodes_after})",
+                                               i) for i, r in ev0.iterrows()]
+    states = states[:6]
+    fig, axes = _figure(len(states), width=5.0, height=3.9, cols=min(3, len(states)))
+    uniq = sorted(set(weights))
+    pos = {w: i for i, w in enumerate(uniq)}
+    top = 0.0
+    for ax, (title, row) in zip(axes, states):
+        for i, label in enumerate(labels):
+            loads = run.initial_loads(label)[0] if row is None else run.loads(label)[row]
+            loads = np.asarray(loads, dtype=float)
+            active = loads > 0
+            share = loads[active].sum() * weights[active] / weights[active].sum()
+            ratio = loads[active] / share
+            x = np.array([pos[w] for w in weights[active]]) + _dodge(i, len(labels), 0.7)
+            rng = np.random.default_rng(i)
+            ax.plot(x + rng.uniform(-0.03, 0.03, x.size), ratio, "o", color=colors[label], alpha=0.8,
+                    markersize=4, label=label)
+            top = max(top, float(ratio.max()))
+        ax.axhline(1.0, color="k", ls="--", lw=1, label="its weighted share")
+        ax.set_xticks(range(len(uniq)))
+        ax.set_xticklabels([f"{w:g}" for w in uniq])
+        ax.set_xlabel("node weight (from the experiment's cluster.weights)")
+        ax.set_ylabel("records held / weighted fair share\n(records × w / W of the active nodes)")
+        ax.set_title(textwrap.fill(title, 48), fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes:
+        ax.set_ylim(0, max(1.5, top * 1.08))
+    _legend_right(fig, axes, title="strategy; one point per node")
+    reps = "repetition 0" if int(run.attrs.get("repetitions", 1) or 1) > 1 else "the run"
+    _title(fig, f"Does each node get its weighted share? Records per node over its share, {run.path.name}")
+    caption = (f"Each active node's records over its weighted fair share (total records × its weight / the active "
+               f"weights), per strategy, against the node's weight, in the initial placement and after each event "
+               f"({reps} of {run.path.name}). 1.0 (dashed) is exactly the weighted share; a strategy that ignores "
+               "weights puts heavy nodes below the line and light ones above. Question: does each strategy honour "
+               "the node weights?")
+    note = None if len(chosen) == 1 else f"load vs weight: drawn for {run.path.name} only of {len(chosen)} inputs"
+    return Drawn("load_vs_weight.png", fig, caption, note)
+
+
+def draw_failures(c: Comparison) -> Drawn:
+    """Keys lost and bytes re-replicated per fail event, per strategy, one row per replication factor."""
+    e = _per_event(c)
+    fails = e[e.kind == "fail"]
+    if fails.empty:
+        return Drawn("failures.png", None, note="failures: no fail events in the inputs")
+    groups = list(fails.groupby(["replicas", "setting"], sort=True))[:6]
+    labels = list(dict.fromkeys(fails.label))
+    colors = _colors(labels)
+    fig, axes = plt.subplots(len(groups), 2, figsize=(13.5, 3.8 * len(groups) + 0.9), squeeze=False,
+                             layout="constrained")
+    n_max = 0
+    for row, ((replicas, setting), g) in enumerate(groups):
+        events = sorted(g.event.unique())
+        info = g.drop_duplicates("event").set_index("event")
+        present = [lab for lab in labels if lab in set(g.label)]
+        width = 0.8 / max(1, len(present))
+        for col, (column, scale) in enumerate((("keys_lost", 1.0), ("bytes_rereplicated", 1e-6))):
+            ax = axes[row, col]
+            for i, label in enumerate(present):
+                gl = g[g.label == label]
+                st = [_median_iqr(gl[gl.event == ev][column].to_numpy(dtype=float) * scale) for ev in events]
+                med, q1, q3, n = (np.array(v, dtype=float) for v in zip(*st))
+                n_max = max(n_max, int(np.nanmax(n)))
+                x = np.arange(len(events)) - 0.4 + width * (i + 0.5)
+                err = np.vstack([med - q1, q3 - med]) if (n > 1).any() else None
+                ax.bar(x, med, width, yerr=err, capsize=2, color=colors[label], label=label)
+            ax.set_xticks(range(len(events)))
+            ax.set_xticklabels([textwrap.fill(f"event {ev}: {info.detail[ev]} ({info.nodes_before[ev]}→"
+                                              f"{info.nodes_after[ev]})", 28) for ev in events], fontsize=8)
+            ax.set_ylim(bottom=0)
+            ax.grid(axis="y", alpha=0.3)
+            ax.set_ylabel("keys lost (no copy left)" if col == 0 else "bytes re-replicated (MB)")
+            ax.set_title(textwrap.fill(f"{_setting_name(c, setting)}, r = {replicas}: "
+                                       + ("keys lost" if col == 0 else "re-created copies' bytes"), 60), fontsize=9)
+            if all(ax.patches[k].get_height() == 0 for k in range(len(ax.patches))):
+                ax.set_ylim(0, 1)
+                ax.text(0.5, 0.5, "0 for every strategy", transform=ax.transAxes, ha="center", color="gray")
+        axes[row, 1].set_xlabel("fail event")
+        axes[row, 0].set_xlabel("fail event")
+    _legend(axes[0, 1], title="strategy")
+    _title(fig, "What does a failure cost? Keys lost and bytes re-replicated per fail event, by replication factor")
+    caption = ("Per fail event (columns of bars) and strategy: the keys that lost every copy (left) and the bytes "
+               "sent to re-create the missing copies of the surviving keys (right, bytes_rereplicated), one row per "
+               "replication factor r and experiment. Question: how many keys does each strategy lose when nodes "
+               "fail at once, and what does restoring r copies cost on the network? "
+               f"Bars: {_spread_text(n_max)}.")
+    return Drawn("failures.png", fig, caption)
+
+
+# ---------------------------------------------------------------- timing
+
+def _timing_warning(c: Comparison, settings) -> str:
+    return OVERSUBSCRIBED if any(c.timing_note(s) for s in settings) else ""
 
 
 def _network_caption(c: Comparison) -> str:
@@ -194,12 +536,155 @@ def _network_caption(c: Comparison) -> str:
     return f"Networks assumed (they differ between files): {per_file}; {assumption}."
 
 
-def projected_time(c: Comparison, out: Path):
+BOUND_MARKS = [  # column, legend text, marker
+    (MIGRATION, "migration time, critical path (t_migrate)", "o"),
+    ("t_exchange_floor_min", "bound: exchange floor (bare exchange, fastest repeat)", "v"),
+    ("t_exchange_model", "bound: exchange model (alpha-beta)", "_"),
+    ("t_projected", "projected on one node per machine ([network])", "s"),
+]
+
+
+def _log_ticks(ax):
+    """Log y with plain numbers (no offset, no 10^k), labels on the decades and, within two decades,
+    on 2 and 5 too."""
+    lo, hi = ax.get_ylim()
+    subs = (1.0, 2.0, 5.0) if hi / max(lo, 1e-300) < 300 else (1.0,)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def draw_migration_time(c: Comparison) -> Drawn:
+    """Top row: every event's critical path against the records it moved. Bottom row: per strategy, the
+    critical path beside its bounds (median over the events and repetitions, IQR bars)."""
+    ev = c.events
+    settings = c.settings[:6]
+    labels = list(dict.fromkeys(ev.label))
+    colors = _colors(labels)
+    warning = _timing_warning(c, settings)
+    n_labels = ev[ev.setting.isin(settings)].groupby("setting").label.nunique().max()
+    width = max(7.0, 0.75 * n_labels + 2.5)
+    fig, axes = plt.subplots(2, len(settings), figsize=(width * len(settings) + 2.5, 10.0), squeeze=False,
+                             layout="constrained")
+    dropped = 0
+    for col, setting in enumerate(settings):
+        ax, ax_b = axes[:, col]
+        e = ev[ev.setting == setting]
+        x = e.keys_moved.to_numpy(dtype=float)
+        y = e[MIGRATION].to_numpy(dtype=float) * 1e3
+        for label in labels:
+            m = (e.label == label).to_numpy() & (y > 0)
+            if m.any():
+                ax.scatter(x[m], y[m], s=20, color=colors[label], alpha=0.8, label=label)
+        if (x <= 0).any():  # an event that moved 0 records sits at 0 on a linear stretch below 1
+            ax.set_xscale("symlog", linthresh=1.0, linscale=0.4)
+            ax.set_xlim(-0.3, x.max() * 2 if x.max() > 0 else 10)
+            ax.set_xlabel("records moved in the event (log above 1, 0 at the left)")
+        else:
+            ax.set_xscale("log")
+            ax.set_xlim(x.min() / 1.6, x.max() * 1.6)
+            ax.set_xlabel("records moved in the event (log)")
+        ax.set_yscale("log")
+        _log_ticks(ax)
+        ax.set_ylabel("migration time, critical path (ms, log)")
+        ax.set_title(textwrap.fill(f"{_setting_name(c, setting)}: every event and repetition", 60), fontsize=10)
+        ax.grid(alpha=0.3, which="major")
+        present = [lab for lab in labels if lab in set(e.label)]
+        for j, (column, text, marker) in enumerate(BOUND_MARKS):
+            for i, label in enumerate(present):
+                el = e[e.label == label]
+                per_sample = el.groupby(["file", "repetition"])[column].mean().to_numpy(dtype=float) * 1e3
+                med, q1, q3, n = _median_iqr(per_sample[per_sample > 0])
+                dropped += int((per_sample <= 0).sum())
+                if not np.isfinite(med):
+                    continue
+                pos = i + (j - 1.5) * 0.18
+                err = [[med - q1], [q3 - med]] if n > 1 else None
+                face = colors[label] if j == 0 else "white"
+                ax_b.errorbar([pos], [med], yerr=err, fmt=marker, color=colors[label], markerfacecolor=face,
+                              markersize=8 if marker != "_" else 14, mew=1.5, capsize=2)
+        ax_b.set_yscale("log")
+        _log_ticks(ax_b)
+        ax_b.set_xticks(range(len(present)))
+        ax_b.set_xticklabels(present, rotation=30, ha="right")
+        ax_b.set_xlim(-0.6, len(present) - 0.4)
+        ax_b.set_xlabel("strategy")
+        ax_b.set_ylabel("time per event (ms, log; mean over a\nrepetition's events)")
+        ax_b.set_title(textwrap.fill(f"{_setting_name(c, setting)}: critical path and its bounds", 60), fontsize=10)
+        ax_b.grid(alpha=0.3, axis="y", which="major")
+    _legend(axes[0, -1], handles=[Line2D([], [], color=colors[lab], marker="o", ls="none", label=lab)
+                                  for lab in labels], title="strategy")
+    _legend(axes[1, -1], handles=[Line2D([], [], color="k", marker=m, ls="none", markersize=8 if m != "_" else 14,
+                                         markerfacecolor="k" if j == 0 else "white", label=text)
+                                  for j, (_, text, m) in enumerate(BOUND_MARKS)], title="quantity (per strategy)")
+    _title(fig, "How long does a migration take, and how far is it from its bounds? Critical path against records "
+                "moved, and beside the exchange floor, the exchange model and the projected time", warning)
+    caption = ("Top: each event's critical path t_migrate (from the first rank's start of planning to the last "
+               "rank's end of apply) against the records it moved, one point per event and repetition, both axes "
+               "logarithmic (an event that moved nothing sits at 0 on a linear stretch). Bottom: per strategy, the "
+               "critical path (filled) beside the exchange floor (the bare exchange of the same traffic, fastest "
+               "repeat), the alpha-beta model of the exchange and the projected time on a cluster of one node per "
+               "machine, each the median over the repetitions of the mean per event, IQR bars when there are "
+               "several. Question: how far is each strategy's migration from what its traffic must cost? "
+               + _network_caption(c)
+               + (f" {dropped} zero value(s) (events that moved nothing) are left out of the log axis."
+                  if dropped else ""))
+    return Drawn("migration_time_vs_keys.png", fig, caption, warning=warning)
+
+
+def draw_phase_breakdown(c: Comparison) -> Drawn:
+    """Each phase's span and the critical path side by side per strategy: the spans are maxima over ranks
+    that overlap, so stacking them would claim a migration time that was never measured."""
+    ev = c.events
+    settings = c.settings[:MAX_PANELS]
+    columns = PHASES + [MIGRATION]
+    names = {**PHASE_NAMES, MIGRATION: MIGRATION_NAME}
+    colors = dict(zip(PHASES, plt.get_cmap("Set2").colors))
+    colors[MIGRATION] = "#333333"
+    n_labels = ev[ev.setting.isin(settings)].groupby("setting").label.nunique().max()
+    warning = _timing_warning(c, settings)
+    fig, axes = _figure(len(settings), width=max(6.5, 0.9 * n_labels + 2.5), height=4.6)
+    n_max = 0
+    for ax, setting in zip(axes, settings):
+        e = ev[ev.setting == setting]
+        per_sample = e.groupby(["label", "file", "repetition"], sort=False)[columns].mean() * 1e3
+        labels = list(dict.fromkeys(e.label))
+        grouped = per_sample.groupby(level="label", sort=False)
+        med = grouped.median().reindex(labels)
+        q1, q3 = grouped.quantile(0.25).reindex(labels), grouped.quantile(0.75).reindex(labels)
+        n = grouped.size().reindex(labels)
+        n_max = max(n_max, int(n.max()))
+        x = np.arange(len(labels))
+        width = 0.8 / len(columns)
+        for i, col in enumerate(columns):
+            pos = x - 0.4 + width * (i + 0.5)
+            err = np.vstack([med[col] - q1[col], q3[col] - med[col]]) if (n > 1).any() else None
+            style = {"hatch": "//", "edgecolor": "white"} if col == MIGRATION else {}
+            ax.bar(pos, med[col].to_numpy(), width, color=colors[col], label=names[col], yerr=err, capsize=2,
+                   **style)
+        ax.set_xticks(x)
+        ax.set_xticklabels(labels, rotation=30, ha="right")
+        ax.set_ylabel("time per event (ms, mean over the events)")  # linear: bar lengths on a log axis mislead
+        ax.set_xlabel("strategy")
+        ax.set_ylim(bottom=0)
+        ax.set_title(textwrap.fill(_setting_name(c, setting), 60), fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    _legend_right(fig, axes, title="phase spans; critical path")
+    _title(fig, "Where does migration time go? Each phase's span and the critical path per event", warning)
+    caption = ("Per strategy, the mean per event of each phase's span over ranks (plan, counts, pack, exchange, "
+               "apply: last end minus first start) and the critical path t_migrate (hatched). The spans overlap "
+               "between ranks, so they do not add up to the critical path. Question: which phase dominates each "
+               f"strategy's migration? Bars: {_spread_text(n_max)} (a sample is one repetition's mean).")
+    return Drawn("phase_breakdown.png", fig, caption, warning=warning)
+
+
+def draw_projected_time(c: Comparison) -> Drawn:
     """t_projected per strategy (one bar per cluster size): the event on a cluster of one node per machine."""
     t = c.table
-    settings = _settings(c)
+    settings = c.settings[:MAX_PANELS]
     n_labels = t[t.setting.isin(settings)].groupby("setting").label.nunique().max()
-    fig, axes = _panels(len(settings), width=max(8.0, 1.0 * n_labels + 3.5))
+    warning = _timing_warning(c, settings)
+    fig, axes = _figure(len(settings), width=max(6.5, 0.9 * n_labels + 2.5), height=4.4)
     multi = bool((t.n > 1).any())
     for ax, setting in zip(axes, settings):
         rows = t[t.setting == setting]
@@ -213,175 +698,305 @@ def projected_time(c: Comparison, out: Path):
             med = r.t_projected.to_numpy(dtype=float) * 1e3
             err = (np.vstack([med - r.t_projected_q1.to_numpy(dtype=float) * 1e3,
                               r.t_projected_q3.to_numpy(dtype=float) * 1e3 - med]) if multi else None)
-            ax.bar(x - 0.4 + width * (i + 0.5), med, width, yerr=err, capsize=2, color=shades[i],
-                   label=_size_tick(rows, size).replace("\n", ": "))
+            events = r.events.dropna()
+            text = f"{size}: {events.iloc[0]}" if len(events) and len(str(events.iloc[0])) <= 24 else str(size)
+            ax.bar(x - 0.4 + width * (i + 0.5), med, width, yerr=err, capsize=2, color=shades[i], label=text)
         ax.set_xticks(x)
         ax.set_xticklabels(labels, rotation=30, ha="right")
         ax.set_xlabel("strategy")
         ax.set_ylabel("projected time per event (ms)")
-        ax.set_title(_panel_title(c, setting), fontsize=10)
+        ax.set_ylim(bottom=0)
+        ax.set_title(textwrap.fill(_setting_name(c, setting), 60), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-        _legend(ax, title=_size_label(c, setting).replace("cluster size ", "cluster size\n"))
-    spread = _median_text(c)
-    _suptitle(fig, f"Projected migration time per event on a cluster of one node per machine ({spread})",
-              _timing_oversub(c, settings))
-    fig.text(0.01, 0.005, _network_caption(c), ha="left", va="bottom", fontsize=8, wrap=True)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return _save(fig, out / "projected_time.png", tight=False), None
+        if len(sizes) <= 12:
+            _legend(ax, title=_size_name(c, setting).replace("cluster size ", "cluster size\n"))
+    _title(fig, "How long would each event take on a real cluster? Projected migration time, one node per machine",
+           warning)
+    caption = ("The projected time of an event (t_projected: the busiest node's bytes over the network bandwidth "
+               "plus a latency per peer, from the exact node-to-node traffic) per strategy and cluster size, mean "
+               "over the events of that size. Question: which strategy would migrate fastest on a cluster of one "
+               f"node per machine? {_network_caption(c)} Bars: {_spread_text(2 if multi else 1)}.")
+    return Drawn("projected_time.png", fig, caption, warning=warning)
+
+
+# ---------------------------------------------------------------- migration matrix
+
+def _event_choice(event):
+    if event is not None:
+        return int(event)
+    value = os.environ.get(EVENT_ENV, "").strip()
+    return int(value) if value.lstrip("-").isdigit() else None
+
+
+def draw_migration_matrix(c: Comparison, runs: list[Run], event: int | None = None) -> Drawn:
+    """Heat maps of one event (repetition 0 of the first file that has it), every strategy, each panel on
+    its own logarithmic colour scale."""
+    event = _event_choice(event)
+    run = next((r for r in runs if not r.events.empty and (event is None or (r.events.event == event).any())), None)
+    if run is None:
+        have = sorted({int(v) for r in runs if not r.events.empty for v in r.events.event.unique()})
+        why = (f"no event {event} in the inputs (events: {', '.join(map(str, have))})" if event is not None and have
+               else "no events to draw a migration matrix of")
+        return Drawn("migration_matrix.png", None, note=f"migration matrix: {why}")
+    chosen = int(run.events.event.min()) if event is None else event
+    nodes = int(run.attrs.get("nodes", 0))
+    level = "nodes" if nodes <= MAX_MATRIX_NODES and all(run.traffic(lab, "nodes") is not None
+                                                         for lab in run.strategies) else "ranks"
+    n = nodes if level == "nodes" else int(run.attrs.get("ranks", 1))
+    mats = []
+    for label in run.strategies:
+        ev = run.events[run.events.label == label].reset_index(drop=True)
+        rows = ev.index[(ev.repetition == ev.repetition.min()) & (ev.event == chosen)]
+        t = run.traffic(label, level)
+        if not len(rows) or t is None:
+            continue
+        row = int(rows[0])
+        m = np.zeros((n, n))
+        sel = t[t["row"].astype(int) == row]
+        np.add.at(m, (sel["from"].to_numpy(int), sel["to"].to_numpy(int)),
+                  sel["records" if level == "nodes" else "bytes"].to_numpy(float))
+        mats.append((label, m, ev.iloc[row]))
+    if not mats:
+        return Drawn("migration_matrix.png", None, note=f"migration matrix: {run.path}: no traffic recorded")
+    cols = 1 if len(mats) == 1 else 2 if len(mats) <= 4 else 3 if len(mats) <= 9 else 4
+    rows = math.ceil(len(mats) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 4.1 * rows + 1.0), squeeze=False, layout="constrained")
+    for ax in list(axes.flat)[len(mats):]:
+        ax.remove()
+    unit = "records" if level == "nodes" else "bytes"
+    for ax, (label, m, info) in zip(axes.flat, mats):
+        positive = m[m > 0]
+        if positive.size:
+            norm = LogNorm(vmin=max(positive.min(), 1e-12), vmax=max(positive.max(), positive.min() * 1.0001))
+            im = ax.imshow(np.ma.masked_less_equal(m, 0), cmap="viridis", norm=norm, interpolation="nearest")
+            bar = fig.colorbar(im, ax=ax, shrink=0.85)
+            bar.set_label(f"{unit} sent (log)", fontsize=8)
+            bar.ax.yaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.imshow(np.zeros_like(m), cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
+            ax.text(0.5, 0.5, "nothing moved", transform=ax.transAxes, ha="center", va="center", color="gray")
+        extra = (f"; keys_moved {int(info.keys_moved):,}" if level == "nodes" and int(info.keys_moved) != m.sum()
+                 else "")
+        ax.set_title(f"{label}: {m.sum():,.0f} {unit}{extra}", fontsize=9)
+        ax.set_xlabel(f"to {level[:-1]}")
+        ax.set_ylabel(f"from {level[:-1]}")
+        if n <= 16:
+            ax.set_xticks(range(n))
+            ax.set_yticks(range(n))
+    detail = mats[0][2].detail
+    kind = mats[0][2].kind
+    what = ("records sent between nodes (moved records, and re-created copies sent from a surviving copy)"
+            if level == "nodes" else "bytes sent between ranks")
+    _title(fig, f"Who sends to whom? Event {chosen} ({kind}: {detail}) of {run.path.name}: {what}")
+    caption = (f"The traffic of event {chosen} ({kind}: '{detail}', the first repetition) of {run.path.name}, one "
+               f"panel per strategy: {what}, from the {level[:-1]} of the row to that of the column; white cells "
+               "sent nothing. Each panel has its own logarithmic colour scale, so a strategy that sends little is "
+               "as readable as one that sends much; compare totals by the panel titles. Question: does an event "
+               "move data only to and from the nodes that changed, or does it reshuffle the whole cluster? "
+               f"Another event: set {EVENT_ENV}=INDEX (or pass event=INDEX).")
+    return Drawn("migration_matrix.png", fig, caption)
+
+
+# ---------------------------------------------------------------- locks
+
+def _lock_histograms(runs: list[Run]) -> pd.DataFrame | None:
+    """Per (algorithm, workload, ranks, stripes): the latency histograms of /locks/latency_histogram summed
+    over the files' rows, with the exact min and max; None when no file has histograms."""
+    import h5py
+    rows = []
+    for r in runs:
+        if r.locks is None or r.locks.empty:
+            continue
+        try:
+            with h5py.File(r.path, "r") as f:
+                if "locks/latency_histogram" not in f:
+                    continue
+                d = f["locks/latency_histogram"]
+                hist, attrs = d[:], dict(d.attrs)
+        except OSError:
+            continue
+        min_exp = int(attrs.get("min_exponent", -10))
+        sub = int(attrs.get("sub_buckets", 64))
+        for i, lk in enumerate(r.locks.itertuples()):
+            rows.append({"algorithm": lk.algorithm, "workload": lk.workload, "ranks": int(lk.ranks),
+                         "stripes": int(lk.stripes), "hist": hist[i].astype(np.uint64),
+                         "min": float(getattr(lk, "latency_min_us", 0.0)), "max": float(lk.latency_max_us),
+                         "min_exponent": min_exp, "sub_buckets": sub})
+    if not rows:
+        return None
+    out = []
+    keys = ["algorithm", "workload", "ranks", "stripes"]
+    for key, g in pd.DataFrame(rows).groupby(keys, sort=False):
+        h = np.sum(np.stack(g.hist.to_list()), axis=0)
+        lo, hi = float(g["min"].min()), float(g["max"].max())
+        me, sb = int(g.min_exponent.iloc[0]), int(g.sub_buckets.iloc[0])
+        out.append({**dict(zip(keys, key)),
+                    **{f"p{q}": histogram_percentile(h, q / 100, lo, hi, me, sb) for q in (50, 90, 99)},
+                    "max_us": hi})
+    return pd.DataFrame(out)
+
+
+def draw_lock_throughput(c: Comparison, runs: list[Run] | None = None, oversub: bool = False) -> Drawn:
+    if c.locks is None:
+        return Drawn("lock_throughput_vs_ranks.png", None,
+                     note="lock throughput: no /locks data in the inputs, figure skipped")
+    locks = c.locks
+    hist = _lock_histograms(runs or [])
+    workloads = list(dict.fromkeys(locks.workload))[:6]
+    algorithms = list(dict.fromkeys(locks.algorithm))
+    colors = _colors(algorithms)
+    warning = OVERSUBSCRIBED if oversub else ""
+    fig, axes = plt.subplots(len(workloads), 3, figsize=(16.5, 3.5 * len(workloads) + 1.0), squeeze=False,
+                             layout="constrained")
+    all_ranks = sorted(locks.ranks.unique())
+    styles = {s: ["-", "--", ":", "-."][i % 4] for i, s in enumerate(sorted(locks.stripes.unique()))}
+    multi_stripes = len(styles) > 1
+    for row, workload in enumerate(workloads):
+        w = locks[locks.workload == workload]
+        ax_t, ax_l, ax_f = axes[row]
+        for (algorithm, stripes), r in w.groupby(["algorithm", "stripes"], sort=False):
+            r = r.sort_values("ranks")
+            ls = styles[stripes] if len(r) > 1 else "none"
+            label = f"{algorithm}, {stripes} stripes" if multi_stripes else algorithm
+            _errorbar(ax_t, r.ranks, r.acquisitions_per_second, r.acquisitions_per_second_q1,
+                      r.acquisitions_per_second_q3, r.n, fmt="o", linestyle=ls, color=colors[algorithm], label=label)
+            _errorbar(ax_f, r.ranks, r.fairness, r.fairness_q1, r.fairness_q3, r.n, fmt="o", linestyle=ls,
+                      color=colors[algorithm])
+            if hist is not None:
+                h = hist[(hist.workload == workload) & (hist.algorithm == algorithm) & (hist.stripes == stripes)]
+                h = h.sort_values("ranks")
+                ax_l.plot(h.ranks, h.p50, marker="o", ls=ls if len(h) > 1 else "none", color=colors[algorithm])
+                ax_l.plot(h.ranks, h.p99, marker="^", ls=":" if len(h) > 1 else "none", color=colors[algorithm],
+                          alpha=0.8)
+            else:
+                ax_l.plot(r.ranks, r.latency_p50_us, marker="o", ls=ls, color=colors[algorithm])
+                ax_l.plot(r.ranks, r.latency_p99_us, marker="^", ls=":" if len(r) > 1 else "none",
+                          color=colors[algorithm], alpha=0.8)
+        for ax in (ax_t, ax_l, ax_f):
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(all_ranks)
+            ax.set_xticklabels([str(r) for r in all_ranks])
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel("MPI ranks taking part (log2)")
+            ax.grid(alpha=0.3, which="both")
+        for ax in (ax_t, ax_l):
+            ax.set_yscale("log")
+        ax_t.set_ylabel("acquisitions per second (log)")
+        ax_l.set_ylabel("acquire() latency (µs, log)")
+        ax_f.set_ylabel("fairness: max / min acquisitions\nover ranks (1 = fair; axis from 1)")
+        ax_f.axhline(1.0, color="k", ls="--", lw=1)
+        ax_f.set_ylim(bottom=min(0.95, ax_f.get_ylim()[0]))
+        ax_t.set_title(f"workload {workload}: throughput", fontsize=10)
+        ax_l.set_title(f"workload {workload}: latency p50 (o) and p99 (^)", fontsize=10)
+        ax_f.set_title(f"workload {workload}: fairness", fontsize=10)
+    handles = [Line2D([], [], color=colors[a], marker="o", label=a) for a in algorithms]
+    handles += [Line2D([], [], color="k", marker="o", ls="-", label="p50 latency"),
+                Line2D([], [], color="k", marker="^", ls=":", label="p99 latency")]
+    _legend(axes[0, 2], handles=handles, title="lock algorithm")
+    _title(fig, "How do the locks scale? Throughput, acquire() latency and fairness against ranks, per workload",
+           warning)
+    source = ("percentiles of the merged latency histograms (/locks/latency_histogram, nearest rank)"
+              if hist is not None else "the stored per-row percentiles (the files hold no histograms)")
+    n_max = int(locks.n.max())
+    caption = ("Per lock workload (rows) and algorithm: acquisitions per second over all ranks (left), the p50 and "
+               f"p99 time of one acquire() ({source}; middle) and fairness (max over min acquisitions per rank; "
+               "right), against the ranks taking part, on log2 x and log y. Question: which lock keeps its "
+               f"throughput and latency as ranks are added, and does it starve some ranks? Points: "
+               f"{_spread_text(n_max)}.")
+    return Drawn("lock_throughput_vs_ranks.png", fig, caption, warning=warning)
+
+
+# ---------------------------------------------------------------- saving
+
+def save(d: Drawn, out: Path) -> Path | None:
+    """Writes the PNG with its caption (and warning) in the metadata; closes the figure."""
+    if d.fig is None:
+        return None
+    fig = d.fig
+    metadata = {"Description": d.caption}
+    if d.warning:
+        fig.canvas.draw()  # lays the figure out, so the title's place is known
+        box = fig._suptitle.get_window_extent()
+        fig.text(0.5, box.y0 / fig.bbox.height, d.warning, ha="center", va="bottom", color="#b00000", fontsize=11,
+                 fontweight="bold")
+        metadata["Warning"] = d.warning
+    path = Path(out) / d.name
+    fig.savefig(path, dpi=DPI, metadata=metadata)
+    plt.close(fig)
+    return path
+
+
+def caption_of(path: Path) -> str:
+    """The caption save() stored in a PNG ("" when it has none)."""
+    from PIL import Image
+    try:
+        with Image.open(path) as im:
+            return str(im.info.get("Description", ""))
+    except OSError:
+        return ""
+
+
+def _saved(d: Drawn, out: Path):
+    return save(d, out), d.note
+
+
+# The figure functions of earlier versions: (path or None, note).
+def moved_fraction(c: Comparison, out: Path):
+    return _saved(draw_moved_fraction(c), out)
+
+
+def disruption(c: Comparison, out: Path):
+    return _saved(draw_disruption(c), out)
+
+
+def peak_to_mean(c: Comparison, out: Path):
+    return _saved(draw_peak_to_mean(c), out)
 
 
 def migration_time(c: Comparison, out: Path):
-    ev = c.events
-    colors = _colors(list(dict.fromkeys(ev.label)))
-    settings = _settings(c)
-    fig, axes = _panels(len(settings), width=8.0)
-    for ax, setting in zip(axes, settings):
-        e = ev[ev.setting == setting]
-        x = e.keys_moved.to_numpy(dtype=float)
-        y = e[MIGRATION].to_numpy(dtype=float) * 1e3
-        for label in dict.fromkeys(e.label):
-            m = (e.label == label).to_numpy()
-            ax.scatter(x[m], y[m], s=18, color=colors[label], label=label, alpha=0.8)
-        if (x > 0).all() and x.max() / x.min() > 20:
-            ax.set_xscale("log")
-        if (y > 0).all() and y.max() / y.min() > 20:
-            ax.set_yscale("log")
-        ax.set_xlabel("records moved in the event")
-        ax.set_ylabel("migration time, critical path t_migrate (ms)")
-        ax.set_title(_panel_title(c, setting), fontsize=10)
-        ax.grid(alpha=0.3)
-        _legend(ax)
-    _suptitle(fig, "Migration time (critical path) against records moved, one point per event and repetition",
-              _timing_oversub(c, settings))
-    return _save(fig, out / "migration_time_vs_keys.png"), None
+    return _saved(draw_migration_time(c), out)
 
 
 def phase_breakdown(c: Comparison, out: Path):
-    """Each phase's span and the critical path side by side per strategy: the spans are maxima over ranks
-    that overlap, so stacking them would claim a migration time that was never measured."""
-    ev = c.events
-    settings = _settings(c)
-    columns = PHASES + [MIGRATION]
-    names = {**PHASE_NAMES, MIGRATION: MIGRATION_NAME}
-    colors = dict(zip(PHASES, plt.get_cmap("Set2").colors))
-    colors[MIGRATION] = "#333333"
-    n_labels = ev[ev.setting.isin(settings)].groupby("setting").label.nunique().max()
-    fig, axes = _panels(len(settings), width=max(8.0, 1.1 * n_labels + 3.5), height=5.0)
-    multi = False
-    for ax, setting in zip(axes, settings):
-        e = ev[ev.setting == setting]
-        per_sample = e.groupby(["label", "file", "repetition"], sort=False)[columns].mean() * 1e3
-        labels = list(dict.fromkeys(e.label))
-        grouped = per_sample.groupby(level="label", sort=False)
-        med = grouped.median().reindex(labels)
-        q1, q3 = grouped.quantile(0.25).reindex(labels), grouped.quantile(0.75).reindex(labels)
-        n = grouped.size().reindex(labels)
-        multi |= bool((n > 1).any())
-        x = np.arange(len(labels))
-        width = 0.8 / len(columns)
-        for i, col in enumerate(columns):
-            pos = x - 0.4 + width * (i + 0.5)
-            err = np.vstack([med[col] - q1[col], q3[col] - med[col]]) if (n > 1).any() else None
-            style = {"hatch": "//", "edgecolor": "white"} if col == MIGRATION else {}
-            ax.bar(pos, med[col].to_numpy(), width, color=colors[col], label=names[col], yerr=err, capsize=2,
-                   **style)
-        ax.set_xticks(x)
-        ax.set_xticklabels(labels, rotation=30, ha="right")
-        ax.set_ylabel("time per event (ms, mean over the events)")  # linear: bar lengths on a log axis mislead
-        ax.set_xlabel("strategy")
-        ax.set_title(_panel_title(c, setting), fontsize=10)
-        ax.grid(axis="y", alpha=0.3)
-        _legend(ax, title="phase spans; critical path")
-    spread = _median_text(c)
-    _suptitle(fig, f"Each phase's span and the critical path per event ({spread}); the spans overlap, they do not "
-                   "add up to the migration time", _timing_oversub(c, settings))
-    return _save(fig, out / "phase_breakdown.png"), None
+    return _saved(draw_phase_breakdown(c), out)
 
 
-def migration_matrix(c: Comparison, runs: list[Run], out: Path):
-    """Heat maps of the first event of the first file (repetition 0), one panel per strategy."""
-    run = next((r for r in runs if not r.events.empty), None)
-    if run is None:
-        return None, "no events to draw a migration matrix of"
-    level = "nodes" if all(run.migration(l, "nodes") is not None for l in run.strategies) else "ranks"
-    mats, titles = [], []
-    for label in run.strategies[:12]:
-        m = run.migration(label, level)
-        ev = run.events[run.events.label == label].reset_index(drop=True)
-        if m is None or ev.empty:
-            continue
-        row = ev.index[(ev.repetition == 0)][0]
-        mats.append(np.asarray(m[row], dtype=float))
-        titles.append(label)
-        detail = ev.detail[row]
-    if not mats:
-        return None, f"{run.path}: no migration matrices recorded"
-    vmax = max(float(m.max()) for m in mats) or 1.0
-    fig, axes = _panels(len(mats), width=4.2, height=3.8, layout="constrained")
-    for ax, m, title in zip(axes, mats, titles):
-        im = ax.imshow(m, cmap="viridis", vmin=0, vmax=vmax, interpolation="nearest")
-        ax.set_title(f"{title}: {m.sum():.0f} {'records' if level == 'nodes' else 'bytes'}", fontsize=9)
-        ax.set_xlabel(f"to {level[:-1]}")
-        ax.set_ylabel(f"from {level[:-1]}")
-        if m.shape[0] <= 16:
-            ax.set_xticks(range(m.shape[0]))
-            ax.set_yticks(range(m.shape[0]))
-    unit = "records moved" if level == "nodes" else "bytes sent between ranks"
-    fig.colorbar(im, ax=axes, shrink=0.8, label=unit)
-    fig.suptitle(f"Migration matrix of event 0 ('{detail}', repetition 0) of {run.path.name}: {unit} "
-                 f"from {level[:-1]} (row) to {level[:-1]} (column)", fontsize=10)
-    fig.savefig(out / "migration_matrix.png", dpi=DPI)  # colorbar across axes: constrained layout
-    plt.close(fig)
-    return out / "migration_matrix.png", None
+def projected_time(c: Comparison, out: Path):
+    return _saved(draw_projected_time(c), out)
 
 
-def lock_throughput(c: Comparison, out: Path, oversub: bool = False):
-    if c.locks is None:
-        return None, "lock throughput: no /locks data in the inputs, figure skipped"
-    locks = c.locks
-    workloads = list(dict.fromkeys(locks.workload))[:MAX_PANELS]
-    colors = _colors(list(dict.fromkeys(locks.algorithm)))
-    fig, axes = _panels(len(workloads))
-    single = True
-    for ax, workload in zip(axes, workloads):
-        w = locks[locks.workload == workload]
-        multi_stripes = w.stripes.nunique() > 1
-        stripe_styles = {s: ["-", "--", ":", "-."][i % 4] for i, s in enumerate(sorted(w.stripes.unique()))}
-        for (algorithm, stripes), r in w.groupby(["algorithm", "stripes"], sort=False):
-            r = r.sort_values("ranks")
-            single &= len(r) == 1
-            err = np.vstack([r.acquisitions_per_second - r.acquisitions_per_second_q1,
-                             r.acquisitions_per_second_q3 - r.acquisitions_per_second])
-            style = {"fmt": "o"} if len(r) == 1 else {"fmt": "o", "linestyle": stripe_styles[stripes]}
-            label = f"{algorithm}, {stripes} stripes" if multi_stripes else algorithm
-            ax.errorbar(r.ranks, r.acquisitions_per_second, yerr=err if (r.n > 1).any() else None,
-                        color=colors[algorithm], capsize=3, label=label, **style)
-        ax.set_xlabel("MPI ranks")
-        ax.set_ylabel("lock acquisitions per second")
-        top = float(np.nanmax(np.maximum(w.acquisitions_per_second, w.acquisitions_per_second_q3)))
-        # Throughputs compare as ratios: an axis from 0 keeps 10 % looking like 10 %.
-        ax.set_ylim(0, top * 1.08 if top > 0 else 1)
-        ax.set_xticks(sorted(w.ranks.unique()))
-        ax.set_title(f"workload: {workload}", fontsize=10)
-        ax.grid(alpha=0.3)
-        _legend(ax)
-    spread = " (median, IQR bars)" if (locks.n > 1).any() else ""
-    _suptitle(fig, "Lock throughput against ranks per algorithm" + spread +
-              (" (one rank count: points)" if single else ""), oversub)
-    return _save(fig, out / "lock_throughput_vs_ranks.png"), None
+def migration_matrix(c: Comparison, runs: list[Run], out: Path, event: int | None = None):
+    return _saved(draw_migration_matrix(c, runs, event), out)
 
 
-def all_figures(c: Comparison, runs: list[Run], out: Path) -> tuple[list[Path], list[str]]:
-    """Every figure; returns the files written and a note for each figure skipped."""
-    written, notes = [], []
-    if len(c.settings) > MAX_PANELS:
-        notes.append(f"figures show the first {MAX_PANELS} of {len(c.settings)} settings")
-    for make in (moved_fraction, disruption, peak_to_mean, migration_time, phase_breakdown, projected_time):
-        path, note = make(c, out)
-        written += [path] if path else []
-        notes += [note] if note else []
+def lock_throughput(c: Comparison, out: Path, oversub: bool = False, runs: list[Run] | None = None):
+    return _saved(draw_lock_throughput(c, runs, oversub), out)
+
+
+def draw_all(c: Comparison, runs: list[Run], event: int | None = None) -> list[Drawn]:
+    """Every figure, in the report's order (a figure with nothing to draw has fig None and a note)."""
+    has_events = not c.events.empty
+    drawn = []
+    if has_events:
+        drawn += [draw_moved_fraction(c), draw_disruption(c), draw_peak_to_mean(c), draw_timeline(c),
+                  draw_load_vs_weight(c, runs), draw_failures(c), draw_migration_time(c), draw_phase_breakdown(c),
+                  draw_projected_time(c), draw_migration_matrix(c, runs, event)]
     locks_oversub = any(oversubscribed(r) for r in runs if r.locks is not None and not r.locks.empty)
-    for path, note in (migration_matrix(c, runs, out), lock_throughput(c, out, locks_oversub)):
-        written += [path] if path else []
-        notes += [note] if note else []
+    drawn.append(draw_lock_throughput(c, runs, locks_oversub))
+    return drawn
+
+
+QUIET_NOTES = ("timeline:", "load vs weight: no input", "failures: no fail")  # figures that apply to some inputs only
+
+
+def all_figures(c: Comparison, runs: list[Run], out: Path, event: int | None = None) -> tuple[list[Path], list[str]]:
+    """Every figure; returns the files written and a note for each figure skipped (figures that only some
+    experiments have are skipped without a note)."""
+    written, notes = [], []
+    for d in draw_all(c, runs, event):
+        path = save(d, out)
+        if path is not None:
+            written.append(path)
+        if d.note and not (path is None and d.note.startswith(QUIET_NOTES)):
+            notes.append(d.note)
     return written, notes
