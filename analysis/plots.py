@@ -767,10 +767,17 @@ def draw_migration_matrix(c: Comparison, runs: list[Run], event: int | None = No
     for ax, (label, m, info) in zip(axes.flat, mats):
         positive = m[m > 0]
         if positive.size:
-            norm = LogNorm(vmin=max(positive.min(), 1e-12), vmax=max(positive.max(), positive.min() * 1.0001))
+            # At least a decade per scale: a 10 % difference must not span the whole colour map.
+            vmax = float(positive.max())
+            vmin = min(float(positive.min()), vmax / 10)
+            norm = LogNorm(vmin=vmin, vmax=vmax)
             im = ax.imshow(np.ma.masked_less_equal(m, 0), cmap="viridis", norm=norm, interpolation="nearest")
             bar = fig.colorbar(im, ax=ax, shrink=0.85)
-            bar.set_label(f"{unit} sent (log)", fontsize=8)
+            bar.set_label(f"{unit} sent (log; own scale)", fontsize=8)
+            ticks = np.unique(np.round(np.geomspace(vmin, vmax, 4)))
+            bar.set_ticks(ticks)
+            bar.set_ticklabels([f"{t:,.0f}" for t in ticks])
+            bar.ax.tick_params(labelsize=7)
             bar.ax.yaxis.set_minor_formatter(NullFormatter())
         else:
             ax.imshow(np.zeros_like(m), cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
@@ -819,7 +826,7 @@ def _lock_histograms(runs: list[Run]) -> pd.DataFrame | None:
         sub = int(attrs.get("sub_buckets", 64))
         for i, lk in enumerate(r.locks.itertuples()):
             rows.append({"algorithm": lk.algorithm, "workload": lk.workload, "ranks": int(lk.ranks),
-                         "stripes": int(lk.stripes), "hist": hist[i].astype(np.uint64),
+                         "stripes": int(lk.stripes), "counts": hist[i].astype(np.uint64),
                          "min": float(getattr(lk, "latency_min_us", 0.0)), "max": float(lk.latency_max_us),
                          "min_exponent": min_exp, "sub_buckets": sub})
     if not rows:
@@ -827,7 +834,7 @@ def _lock_histograms(runs: list[Run]) -> pd.DataFrame | None:
     out = []
     keys = ["algorithm", "workload", "ranks", "stripes"]
     for key, g in pd.DataFrame(rows).groupby(keys, sort=False):
-        h = np.sum(np.stack(g.hist.to_list()), axis=0)
+        h = np.sum(np.stack(g["counts"].to_list()), axis=0)
         lo, hi = float(g["min"].min()), float(g["max"].max())
         me, sb = int(g.min_exponent.iloc[0]), int(g.sub_buckets.iloc[0])
         out.append({**dict(zip(keys, key)),
@@ -881,10 +888,15 @@ def draw_lock_throughput(c: Comparison, runs: list[Run] | None = None, oversub: 
             ax.grid(alpha=0.3, which="both")
         for ax in (ax_t, ax_l):
             ax.set_yscale("log")
+            _log_ticks(ax)
         ax_t.set_ylabel("acquisitions per second (log)")
         ax_l.set_ylabel("acquire() latency (µs, log)")
         ax_f.set_ylabel("fairness: max / min acquisitions\nover ranks (1 = fair; axis from 1)")
         ax_f.axhline(1.0, color="k", ls="--", lw=1)
+        if float(np.nanmax(w.fairness_q3.to_numpy(dtype=float))) > 10:  # a starved rank: ratios of 1000s
+            ax_f.set_yscale("log")
+            _log_ticks(ax_f)
+            ax_f.set_ylabel("fairness: max / min acquisitions\nover ranks (1 = fair; log, from 1)")
         ax_f.set_ylim(bottom=min(0.95, ax_f.get_ylim()[0]))
         ax_t.set_title(f"workload {workload}: throughput", fontsize=10)
         ax_l.set_title(f"workload {workload}: latency p50 (o) and p99 (^)", fontsize=10)
