@@ -9,7 +9,7 @@ packages=(
   libhdf5-openmpi-dev hdf5-tools
   libgtest-dev libbenchmark-dev
   libtomlplusplus-dev libxxhash-dev libcli11-dev
-  python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-pytest
+  python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-pytest python3-scipy
 )
 
 missing=()
