@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 from .compare import MIGRATION, OVERSUBSCRIBED, PHASES, Comparison, oversubscribed  # noqa: E402
 from .reader import Run  # noqa: E402
@@ -42,7 +42,7 @@ from .stats import histogram_percentile, summarize  # noqa: E402
 
 DPI = 110
 MAX_PANELS = 12
-MAX_MATRIX_NODES = 2048  # above, the matrix is drawn between ranks
+MATRIX_CELLS = 128  # a migration matrix of more nodes is drawn in blocks of consecutive node ids
 PHASE_NAMES = {"t_plan": "plan", "t_counts": "counts", "t_pack": "pack", "t_exchange": "exchange",
                "t_apply": "apply"}
 MIGRATION_NAME = "migration: critical path (t_migrate)"
@@ -254,7 +254,7 @@ def _draw_by_kind(c: Comparison, name: str, metric_fn, ylabel: str, title: str, 
             finite = finite[np.isfinite(finite)]
             top = float(finite.max()) if finite.size else 1.0
             # Room above the largest point (a decade is a factor 10) and below 0, so no marker is cut in half.
-            ax.set_ylim(-0.05 * symlog_thresh, max(top * 2.5, symlog_thresh * 10))
+            ax.set_ylim(-0.4 * symlog_thresh, max(top * 2.5, symlog_thresh * 10))
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         elif yscale == "log":
             ax.set_yscale("log")
@@ -690,21 +690,23 @@ def draw_projected_time(c: Comparison) -> Drawn:
         rows = t[t.setting == setting]
         labels = list(dict.fromkeys(rows.label))
         sizes = sorted(rows["size"].unique())
+        top = float(np.nanmax(rows.t_projected_q3.to_numpy(dtype=float))) if len(rows) else 0.0
+        scale, unit = (1e6, "µs") if top < 1e-4 else (1e3, "ms")  # no column of 0.00xx ms
         shades = plt.get_cmap("viridis")(np.linspace(0.15, 0.85, len(sizes)))
         x = np.arange(len(labels))
         width = 0.8 / len(sizes)
         for i, size in enumerate(sizes):
             r = rows[rows["size"] == size].set_index("label").reindex(labels)
-            med = r.t_projected.to_numpy(dtype=float) * 1e3
-            err = (np.vstack([med - r.t_projected_q1.to_numpy(dtype=float) * 1e3,
-                              r.t_projected_q3.to_numpy(dtype=float) * 1e3 - med]) if multi else None)
+            med = r.t_projected.to_numpy(dtype=float) * scale
+            err = (np.vstack([med - r.t_projected_q1.to_numpy(dtype=float) * scale,
+                              r.t_projected_q3.to_numpy(dtype=float) * scale - med]) if multi else None)
             events = r.events.dropna()
             text = f"{size}: {events.iloc[0]}" if len(events) and len(str(events.iloc[0])) <= 24 else str(size)
             ax.bar(x - 0.4 + width * (i + 0.5), med, width, yerr=err, capsize=2, color=shades[i], label=text)
         ax.set_xticks(x)
         ax.set_xticklabels(labels, rotation=30, ha="right")
         ax.set_xlabel("strategy")
-        ax.set_ylabel("projected time per event (ms)")
+        ax.set_ylabel(f"projected time per event ({unit})")
         ax.set_ylim(bottom=0)
         ax.set_title(textwrap.fill(_setting_name(c, setting), 60), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
@@ -720,6 +722,14 @@ def draw_projected_time(c: Comparison) -> Drawn:
 
 
 # ---------------------------------------------------------------- migration matrix
+
+def _nice(x: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... at least x."""
+    if x <= 1:
+        return 1
+    k = 10 ** math.floor(math.log10(x))
+    return next(m * k for m in (1, 2, 5, 10) if m * k >= x)
+
 
 def _event_choice(event):
     if event is not None:
@@ -740,9 +750,10 @@ def draw_migration_matrix(c: Comparison, runs: list[Run], event: int | None = No
         return Drawn("migration_matrix.png", None, note=f"migration matrix: {why}")
     chosen = int(run.events.event.min()) if event is None else event
     nodes = int(run.attrs.get("nodes", 0))
-    level = "nodes" if nodes <= MAX_MATRIX_NODES and all(run.traffic(lab, "nodes") is not None
-                                                         for lab in run.strategies) else "ranks"
+    level = "nodes" if all(run.traffic(lab, "nodes") is not None for lab in run.strategies) else "ranks"
     n = nodes if level == "nodes" else int(run.attrs.get("ranks", 1))
+    group = _nice(math.ceil(n / MATRIX_CELLS))  # ids per cell: a large cluster is drawn in blocks of nodes
+    cells = math.ceil(n / group)
     mats = []
     for label in run.strategies:
         ev = run.events[run.events.label == label].reset_index(drop=True)
@@ -751,9 +762,9 @@ def draw_migration_matrix(c: Comparison, runs: list[Run], event: int | None = No
         if not len(rows) or t is None:
             continue
         row = int(rows[0])
-        m = np.zeros((n, n))
+        m = np.zeros((cells, cells))
         sel = t[t["row"].astype(int) == row]
-        np.add.at(m, (sel["from"].to_numpy(int), sel["to"].to_numpy(int)),
+        np.add.at(m, (sel["from"].to_numpy(int) // group, sel["to"].to_numpy(int) // group),
                   sel["records" if level == "nodes" else "bytes"].to_numpy(float))
         mats.append((label, m, ev.iloc[row]))
     if not mats:
@@ -785,15 +796,23 @@ def draw_migration_matrix(c: Comparison, runs: list[Run], event: int | None = No
         extra = (f"; keys_moved {int(info.keys_moved):,}" if level == "nodes" and int(info.keys_moved) != m.sum()
                  else "")
         ax.set_title(f"{label}: {m.sum():,.0f} {unit}{extra}", fontsize=9)
-        ax.set_xlabel(f"to {level[:-1]}")
-        ax.set_ylabel(f"from {level[:-1]}")
-        if n <= 16:
-            ax.set_xticks(range(n))
-            ax.set_yticks(range(n))
+        who = level[:-1] if group == 1 else f"{level[:-1]} id (blocks of {group})"
+        ax.set_xlabel(f"to {who}")
+        ax.set_ylabel(f"from {who}")
+        if cells <= 16:
+            ax.set_xticks(range(cells))
+            ax.set_yticks(range(cells))
+        elif group > 1:  # ticks at round node ids, not block numbers
+            ids = [v for v in MaxNLocator(5).tick_values(0, n) if 0 <= v < n]
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_ticks([v / group - 0.5 for v in ids])
+                axis.set_ticklabels([f"{v:,.0f}" for v in ids], fontsize=7)
     detail = mats[0][2].detail
     kind = mats[0][2].kind
     what = ("records sent between nodes (moved records, and re-created copies sent from a surviving copy)"
             if level == "nodes" else "bytes sent between ranks")
+    if group > 1:
+        what += f", summed over blocks of {group} consecutive node ids"
     _title(fig, f"Who sends to whom? Event {chosen} ({kind}: {detail}) of {run.path.name}: {what}")
     caption = (f"The traffic of event {chosen} ({kind}: '{detail}', the first repetition) of {run.path.name}, one "
                f"panel per strategy: {what}, from the {level[:-1]} of the row to that of the column; white cells "
