@@ -196,6 +196,33 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
   }
   std::uint64_t peak = 0;
   for (auto b : r.peak_rss_bytes) peak = std::max(peak, b);
+  if (e.timeline.empty() && e.has_locks) {
+    // A lock benchmark alone: no placement ran, so there is no event to time or verify; say what
+    // the run does instead (its table follows).
+    const auto& l = e.locks;
+    std::string sizes;
+    std::size_t skipped = 0;
+    for (int k : l.ranks.empty() ? std::vector<int>{r.ranks} : l.ranks) {
+      if (k > r.ranks) {
+        ++skipped;
+        continue;
+      }
+      sizes += (sizes.empty() ? "" : ", ") + std::to_string(k);
+    }
+    const std::string each = l.acquisitions ? fmt("%llu acquisitions per rank",
+                                                  static_cast<unsigned long long>(l.acquisitions))
+                                            : fmt("%.2f s per run", l.duration);
+    os << fmt(
+        "\nno placement events (the experiment has only a [locks] table): lock benchmark of %zu "
+        "algorithm(s) x %zu workload(s) on the %s lock at %s rank(s)",
+        l.algorithms.size(), l.workloads.size(), l.target.c_str(),
+        sizes.empty() ? "no" : sizes.c_str());
+    if (skipped) os << fmt(" (%zu rank count(s) above the job's %d skipped)", skipped, r.ranks);
+    os << ", " << each
+       << fmt("; setup %.2f s, peak memory %s on the largest rank\n", r.wall_seconds,
+              human_bytes(double(peak)).c_str());
+    return;
+  }
   os << fmt("\nwall time %.2f s (%.2f s writing results), peak memory %s on the largest rank",
             r.wall_seconds, r.write_seconds, human_bytes(double(peak)).c_str());
   if (r.events_completed == 0)
