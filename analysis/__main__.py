@@ -28,7 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"folder for the CSV files, figures and report.html (default {DEFAULT_OUT})")
     c.add_argument("--alpha", type=float, default=0.05,
-                   help="significance level of the Mann-Whitney U test (default 0.05)")
+                   help="family-wise significance level of the Mann-Whitney U tests after Holm's correction "
+                        "(default 0.05; the tests need at least 5 samples per strategy and cluster size)")
+    c.add_argument("--event", type=int, default=None, metavar="N",
+                   help="the event the migration matrix figure shows (default: the figure's own choice)")
     c.add_argument("--no-plots", action="store_true", help="tables and report only")
     return p
 
@@ -73,7 +76,8 @@ def run_compare(args) -> int:
     figures = []
     if not args.no_plots:
         from . import plots
-        figures, plot_notes = plots.all_figures(comparison, inputs.runs, out)
+        figures, plot_notes = (plots.all_figures(comparison, inputs.runs, out) if args.event is None
+                               else plots.all_figures(comparison, inputs.runs, out, event=args.event))
         notes += plot_notes
         for n in plot_notes:
             print(f"compare: note: {n}", file=sys.stderr)

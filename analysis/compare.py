@@ -9,7 +9,16 @@ samples, with the quartiles beside it.
 
 Cluster size is the number of active nodes after each event, unless the files
 of a setting differ in their `nodes` attribute (a sweep over cluster sizes):
-then it is that attribute, and a sample covers all of the file's events.
+then it is that attribute, and a sample covers all of the file's events. Every
+table (movement, time, failures, tests) keeps settings and cluster sizes apart.
+
+Tests between strategies (the moved fraction) run only where both have at least
+MIN_TEST_N samples at a cluster size; their p-values are adjusted by Holm's
+method over every pair tested in the comparison (stats.py). With fewer samples
+the comparison has no significance columns and says why.
+
+A file without events but with a lock benchmark (/locks/results) contributes
+its lock rows only; a comparison of such files alone has empty event tables.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .reader import Run
-from .stats import mann_whitney_u, smallest_p, summarize
+from .stats import MIN_TEST_N, hodges_lehmann, holm, mann_whitney_u, smallest_p, summarize
 
 ALPHA = 0.05
 PHASES = ["t_plan", "t_counts", "t_pack", "t_exchange", "t_apply"]
@@ -38,7 +47,10 @@ SETTING_ATTRS = [
     ("ranks", "{} ranks"),
     ("mapping", "{} mapping"),
     ("exchange", "exchange {}"),  # run.exchange: alltoallv or sparse, compared per strategy
+    ("initial_nodes", "{} initial nodes"),
+    ("zipf_exponent", "zipf s {}"),
 ]
+NO_TEST = f"n < {MIN_TEST_N} repetitions: no test of significance"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,9 +176,11 @@ def network_text(run: Run) -> str:
 
 
 def _ratio(num: float, den: float) -> float:
+    """num / den; 1 when both are 0; NaN (undefined, shown as -) when only den is 0: moves against a bound
+    of none, e.g. a fail event whose keys_min is 0. Never an infinity, which no median or figure can carry."""
     if den > 0:
         return num / den
-    return 1.0 if num == 0 else math.inf
+    return 1.0 if num == 0 else math.nan
 
 
 def _settings(runs: list[Run]) -> list[str]:
@@ -214,6 +228,23 @@ class Comparison:
     @property
     def has_failures(self) -> bool:
         return not self.failures.empty
+
+    @property
+    def has_events(self) -> bool:
+        """False for a comparison of lock benchmark files only: every event table is empty."""
+        return not self.events.empty
+
+    @property
+    def tested(self) -> bool:
+        """Some pair of strategies had MIN_TEST_N samples each at some size, so significance was tested."""
+        return not self.significance.empty
+
+    @property
+    def samples_per_row(self) -> tuple[int, int]:
+        """The fewest and the most samples behind a row of the table ((0, 0) without events)."""
+        if self.table.empty:
+            return 0, 0
+        return int(self.table.n.min()), int(self.table.n.max())
 
 
 def _time_ratio(group: pd.DataFrame, num: str, den: str) -> float:
@@ -279,13 +310,54 @@ def _samples_of(group: pd.DataFrame, run: Run, label: str, rep: int) -> dict:
     return row
 
 
+TABLE_KEYS = ["setting", "label", "strategy", "size", "events", "n", "files"]
+SAMPLE_KEYS = ["setting", "label", "strategy", "size", "file", "path", "repetition"]
+SIGNIFICANCE_COLUMNS = ["setting", "size", "a", "b", "n_a", "n_b", "median_a", "median_b", "median_diff",
+                        "hl_shift", "hl_low", "hl_high", "hl_level", "U", "p", "method", "min_p", "pairs",
+                        "p_holm", "significant"]
+# comparison.csv's columns from the tests, present only when some pair was tested.
+TEST_COLUMNS = ["reference", "shift_vs_reference", "shift_low", "shift_high", "p_holm_vs_reference",
+                "not_significant_vs"]
+FAILURE_COLUMNS = ["setting", "label", "size", "event", "detail", "replicas", "nodes_before", "nodes_after", "n",
+                   "keys_lost", "keys_lost_q1", "keys_lost_q3", "lost_fraction", "lost_fraction_q1",
+                   "lost_fraction_q3", "keys_moved", "records_moved", "replicas_created", "bytes_rereplicated",
+                   "bytes_moved"]
+
+
+def _event_frame(run: Run, i: int, setting: str) -> pd.DataFrame:
+    ev = run.events.copy()
+    ev.insert(0, "file", i)
+    ev.insert(0, "setting", setting)
+    ev["path"] = str(run.path)
+    ev["experiment"] = str(run.attrs.get("experiment_name", run.path.stem))
+    ev["nodes_attr"] = int(run.attrs.get("nodes", 0))
+    ev["oversubscribed"] = oversubscribed(run)
+    ev["mapping"] = str(run.attrs.get("mapping", "?"))
+    # The reader's per-event ratios are infinite where only the bound is 0; here they are undefined (NaN),
+    # so that no median, mean or figure meets inf - inf (_undefined_notes names them).
+    for col in ("disruption", "moved_over_ideal"):
+        if col in ev:
+            ev[col] = ev[col].astype(float).replace([np.inf, -np.inf], np.nan)
+    return ev
+
+
+def _has_locks(run: Run) -> bool:
+    return run.locks is not None and not run.locks.empty
+
+
 def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
     notes: list[str] = []
-    settings = _settings(runs)
+    with_events = [i for i, r in enumerate(runs) if not r.events.empty]
+    # Settings from the files that hold events; lock files are told apart by their own settings (_locks).
+    settings = dict(zip(with_events, _settings([runs[i] for i in with_events])))
     frames = []
-    for i, (run, setting) in enumerate(zip(runs, settings)):
+    for i, run in enumerate(runs):
         if run.events.empty:
-            notes.append(f"{run.path}: no events recorded; left out")
+            if _has_locks(run):
+                notes.append(f"{run.path}: no placement events; its lock benchmark (/locks/results, "
+                             f"{len(run.locks)} rows) is in the lock table")
+            else:
+                notes.append(f"{run.path}: no events recorded and no lock results; left out")
             continue
         if run.attrs.get("partial", 0):
             absent = [label for label in run.strategies if label not in set(run.events.label)]
@@ -295,23 +367,19 @@ def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
         if oversubscribed(run):
             notes.append(f"{run.path}: {OVERSUBSCRIBED} ({oversubscription_text(run)}); its timing figures are "
                          "marked")
-        ev = run.events.copy()
-        ev.insert(0, "file", i)
-        ev.insert(0, "setting", setting)
-        ev["path"] = str(run.path)
-        ev["experiment"] = str(run.attrs.get("experiment_name", run.path.stem))
-        ev["nodes_attr"] = int(run.attrs.get("nodes", 0))
-        ev["oversubscribed"] = oversubscribed(run)
-        ev["mapping"] = str(run.attrs.get("mapping", "?"))
-        frames.append(ev)
-    if not frames:
-        raise ValueError("no events in any input file")
-    events = pd.concat(frames, ignore_index=True)
+        frames.append(_event_frame(run, i, settings[i]))
+    locks = _locks(runs)
+    if not frames and locks is None:
+        raise ValueError("no events and no lock results (/locks/results) in any input file")
+    events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["setting", "file", "label", "strategy", "repetition", "event", "kind", "detail", "nodes_before",
+                 "nodes_after", "path", "experiment", "nodes_attr", "oversubscribed", "mapping", "size"])
     size_source = {}
     for setting, ev in events.groupby("setting", sort=False):
         size_source[setting] = "nodes" if ev.nodes_attr.nunique() > 1 else "nodes_after"
-    events["size"] = [row.nodes_attr if size_source[row.setting] == "nodes" else row.nodes_after
-                      for row in events[["setting", "nodes_attr", "nodes_after"]].itertuples()]
+    if frames:
+        events["size"] = [row.nodes_attr if size_source[row.setting] == "nodes" else row.nodes_after
+                          for row in events[["setting", "nodes_attr", "nodes_after"]].itertuples()]
 
     rows = []
     keys = ["setting", "label", "size", "file", "repetition"]
@@ -320,7 +388,7 @@ def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
                "file": file, "path": group.path.iloc[0], "repetition": int(rep)}
         row.update(_samples_of(group, runs[file], label, int(rep)))
         rows.append(row)
-    samples = pd.DataFrame(rows)
+    samples = pd.DataFrame(rows, columns=None if rows else SAMPLE_KEYS + [m.key for m in METRICS])
 
     table_rows = []
     for (setting, label, size), group in samples.groupby(["setting", "label", "size"], sort=False):
@@ -331,7 +399,8 @@ def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
             s = summarize(group[m.key].tolist())
             row[m.key], row[m.key + "_q1"], row[m.key + "_q3"] = s.median, s.q1, s.q3
         table_rows.append(row)
-    table = pd.DataFrame(table_rows)
+    table = pd.DataFrame(table_rows, columns=None if table_rows else TABLE_KEYS + [
+        k for m in METRICS for k in (m.key, m.key + "_q1", m.key + "_q3")])
     # Rows in the experiment's strategy order (first appearance), then by size.
     order = {label: i for i, label in enumerate(dict.fromkeys(events.label))}
     setting_order = {s: i for i, s in enumerate(dict.fromkeys(events.setting))}
@@ -341,12 +410,14 @@ def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
                               kind="stable").reset_index(drop=True)
 
     significance = _significance(samples, alpha)
-    table["not_significant_vs"] = [
-        " ".join(_ns_partners(significance, r.setting, r.size, r.label)) for r in table.itertuples()]
+    if not significance.empty:
+        for col, values in zip(TEST_COLUMNS, zip(*(_test_cells(significance, samples, r) for r in table.itertuples()))):
+            table[col] = list(values)
     failures = _failures(events, runs)
-    locks = _locks(runs)
     notes += _bound_notes(table)
     notes += _balance_notes(table, events)
+    notes += _undefined_notes(table, samples)
+    notes += _test_notes(table, significance, alpha)
     used = sorted(set(events.file))
     networks: dict[str, list[str]] = {}
     for i in used:
@@ -393,63 +464,153 @@ def _balance_notes(table: pd.DataFrame, events: pd.DataFrame) -> list[str]:
 
 
 def _significance(samples: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Every pair of strategies at one (setting, size) with at least MIN_TEST_N finite moved fractions each:
+    the Mann-Whitney U test, the Hodges-Lehmann shift a - b with its 95 % interval, and the p-value adjusted
+    by Holm's method over all the pairs tested here (the family is the whole comparison)."""
     rows = []
     for (setting, size), group in samples.groupby(["setting", "size"], sort=False):
         labels = list(dict.fromkeys(group.label))
         for a, b in itertools.combinations(labels, 2):
-            x = group[group.label == a].moved_fraction.dropna().to_numpy()
-            y = group[group.label == b].moved_fraction.dropna().to_numpy()
-            if x.size == 0 or y.size == 0:
+            x = group[group.label == a].moved_fraction.astype(float).to_numpy()
+            y = group[group.label == b].moved_fraction.astype(float).to_numpy()
+            x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+            if x.size < MIN_TEST_N or y.size < MIN_TEST_N:
                 continue
             t = mann_whitney_u(x, y)
+            shift = hodges_lehmann(x, y)
             rows.append({"setting": setting, "size": int(size), "a": a, "b": b, "n_a": t.n1, "n_b": t.n2,
                          "median_a": float(np.median(x)), "median_b": float(np.median(y)),
-                         "U": t.u, "p": t.p, "method": t.method,
-                         "min_p": smallest_p(t.n1, t.n2), "significant": t.p < alpha})
-    cols = ["setting", "size", "a", "b", "n_a", "n_b", "median_a", "median_b", "U", "p", "method", "min_p",
-            "significant"]
-    return pd.DataFrame(rows, columns=cols)
+                         "median_diff": float(np.median(x) - np.median(y)), "hl_shift": shift.estimate,
+                         "hl_low": shift.low, "hl_high": shift.high, "hl_level": shift.level,
+                         "U": t.u, "p": t.p, "method": t.method, "min_p": smallest_p(t.n1, t.n2)})
+    sig = pd.DataFrame(rows, columns=SIGNIFICANCE_COLUMNS)
+    sig["pairs"] = len(sig)
+    sig["p_holm"] = holm(sig.p.to_numpy(dtype=float))
+    sig["significant"] = sig.p_holm < alpha
+    return sig[SIGNIFICANCE_COLUMNS]
 
 
-def _ns_partners(sig: pd.DataFrame, setting: str, size: int, label: str) -> list[str]:
-    s = sig[(sig.setting == setting) & (sig["size"] == size) & ~sig.significant]
-    return [r.b if r.a == label else r.a for r in s.itertuples() if label in (r.a, r.b)]
+def _test_cells(sig: pd.DataFrame, samples: pd.DataFrame, row) -> tuple:
+    """The row's TEST_COLUMNS: the strategy with the fewest moves at its size (the reference, the lowest
+    median moved fraction among the tested), the shift of this row's moved fraction over it with the
+    interval and the adjusted p, and the strategies it does not differ from significantly."""
+    here = sig[(sig.setting == row.setting) & (sig["size"] == row.size)]
+    if row.label not in set(here.a) | set(here.b):
+        return "", math.nan, math.nan, math.nan, math.nan, ""
+    medians = {**dict(zip(here.a, here.median_a)), **dict(zip(here.b, here.median_b))}
+    reference = min(medians, key=lambda label: (medians[label], label))
+    partners = [r.b if r.a == row.label else r.a for r in here.itertuples()
+                if row.label in (r.a, r.b) and not r.significant]
+    if reference == row.label:
+        return reference, math.nan, math.nan, math.nan, math.nan, " ".join(partners)
+    pair = here[((here.a == row.label) & (here.b == reference)) | ((here.a == reference) & (here.b == row.label))].iloc[0]
+    if pair["a"] == row.label:
+        shift, low, high = pair["hl_shift"], pair["hl_low"], pair["hl_high"]
+    else:  # the pair is (reference, row): the shift of row over reference is its negative
+        shift, low, high = -pair["hl_shift"], -pair["hl_high"], -pair["hl_low"]
+    return reference, float(shift), float(low), float(high), float(pair["p_holm"]), " ".join(partners)
+
+
+def needed_samples(pairs: int, alpha: float) -> int:
+    """The fewest samples per strategy with which a pair, among `pairs` pairs adjusted by Holm, can reach
+    significance: the smallest n with pairs x 2 / C(2n, n) < alpha (complete separation, exact test)."""
+    n = MIN_TEST_N
+    while pairs * smallest_p(n, n) >= alpha:
+        n += 1
+    return n
+
+
+def _test_notes(table: pd.DataFrame, sig: pd.DataFrame, alpha: float) -> list[str]:
+    """Why there is no test, where it could not run, and when no pair could reach significance at all."""
+    if table.empty:
+        return []
+    if sig.empty:  # said once, by tables.significance_notes
+        return []
+    notes = []
+    if (table.n < MIN_TEST_N).any():
+        notes.append(f"{NO_TEST} for {_rows_text(table, table.n < MIN_TEST_N)}")
+    best = min(1.0, float(sig.min_p.min()) * len(sig))  # Holm's first step at the smallest attainable p
+    if best >= alpha:
+        n = int(min(sig.n_a.min(), sig.n_b.min()))
+        notes.append(f"with {n} samples per strategy and {len(sig)} pairs tested, the smallest Holm-adjusted p "
+                     f"possible is {best:.3g} >= alpha = {alpha}: no difference can be significant; "
+                     f"{needed_samples(len(sig), alpha)} repetitions per strategy would allow it")
+    return notes
+
+
+def _undefined_notes(table: pd.DataFrame, samples: pd.DataFrame) -> list[str]:
+    """Ratios with a zero bound and moves above it (disruption with keys_min = 0, moved / fair share with
+    keys_ideal = 0): undefined, shown as - (NaN in the CSV), not averaged in as infinities."""
+    notes = []
+    for key, bound in (("disruption", "keys_min"), ("moved_over_ideal", "keys_ideal")):
+        if samples.empty or key not in samples:
+            continue
+        bad = samples[samples[key].isna() & (samples.keys_moved > 0)]
+        if bad.empty:
+            continue
+        where = ", ".join(dict.fromkeys(f"{r.label} at {r.size}" + (f" ({r.setting})" if r.setting else "")
+                                         for r in bad.itertuples()))
+        notes.append(f"{METRIC[key].title} undefined for {len(bad)} sample(s) ({where}): records moved while "
+                     f"{bound} is 0 (e.g. replicas re-created after a failure whose survivors need no other move); "
+                     "shown as -, left out of the medians")
+    return notes
 
 
 def _failures(events: pd.DataFrame, runs: list[Run]) -> pd.DataFrame:
-    fails = events[events.kind == "fail"]
+    """One row per fail event of a strategy at one cluster size and setting (never pooled across sizes):
+    keys lost, and the records the event moved, split into moves (owner changed) and re-created replicas:
+    keys_moved = records_moved + replicas_created, which is also the sum of the event's node_traffic."""
+    fails = events[events.kind == "fail"] if not events.empty else events
     rows = []
-    for (setting, label, event), group in fails.groupby(["setting", "label", "event"], sort=False):
+    keys = ["setting", "label", "size", "event", "detail", "nodes_before", "nodes_after"]
+    for (setting, label, size, event, detail, before_n, after_n), group in fails.groupby(keys, sort=False):
         # Records before the event are keys_total x replicas; the keys alive before it are the
         # previous row's keys_total, which the lost keys plus those after the event add up to.
         before = (group.keys_total + group.keys_lost).astype(float)
         lost = summarize(group.keys_lost.astype(float).tolist())
         frac = summarize((group.keys_lost / before).tolist())
-        rows.append({"setting": setting, "label": label, "event": int(event), "detail": group.detail.iloc[0],
+        med = {col: float(group[col].astype(float).median())
+               for col in ("keys_moved", "replicas_created", "bytes_rereplicated", "bytes_moved")}
+        rows.append({"setting": setting, "label": label, "size": int(size), "event": int(event), "detail": detail,
                      "replicas": int(runs[group.file.iloc[0]].attrs.get("replicas", 1)),
-                     "nodes_before": int(group.nodes_before.iloc[0]), "nodes_after": int(group.nodes_after.iloc[0]),
+                     "nodes_before": int(before_n), "nodes_after": int(after_n),
                      "n": lost.n, "keys_lost": lost.median, "keys_lost_q1": lost.q1, "keys_lost_q3": lost.q3,
                      "lost_fraction": frac.median, "lost_fraction_q1": frac.q1, "lost_fraction_q3": frac.q3,
-                     "replicas_created": float(group.replicas_created.median())})
-    return pd.DataFrame(rows)
+                     "keys_moved": med["keys_moved"],
+                     "records_moved": float((group.keys_moved - group.replicas_created).astype(float).median()),
+                     "replicas_created": med["replicas_created"], "bytes_rereplicated": med["bytes_rereplicated"],
+                     "bytes_moved": med["bytes_moved"]})
+    return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
 
 
 LOCK_FIELDS = ["acquisitions_per_second", "latency_p50_us", "latency_p99_us", "latency_max_us", "fairness"]
+LOCK_KEYS = ["setting", "algorithm", "workload", "target", "ranks", "stripes"]
 
 
 def _locks(runs: list[Run]) -> pd.DataFrame | None:
-    frames = [r.locks for r in runs if r.locks is not None and not r.locks.empty]
-    if not frames:
+    """One row per lock configuration and setting (the lock files' experiment, and what differs between
+    them), median and quartiles over the files and rows that repeat it."""
+    with_locks = [r for r in runs if _has_locks(r)]
+    if not with_locks:
         return None
+    frames = []
+    for run, setting in zip(with_locks, _settings(with_locks)):
+        lk = run.locks.copy()
+        lk.insert(0, "setting", setting)
+        if "target" not in lk:
+            lk["target"] = ""
+        frames.append(lk)
     locks = pd.concat(frames, ignore_index=True)
     rows = []
-    keys = ["algorithm", "workload", "ranks", "stripes"]
-    for key, group in locks.groupby(keys, sort=False):
-        row = dict(zip(keys, key))
+    for key, group in locks.groupby(LOCK_KEYS, sort=False):
+        row = dict(zip(LOCK_KEYS, key))
         row["n"] = len(group)
         for field in LOCK_FIELDS:
             s = summarize(group[field].astype(float).tolist())
             row[field], row[field + "_q1"], row[field + "_q3"] = s.median, s.q1, s.q3
         rows.append(row)
-    return pd.DataFrame(rows).sort_values(["workload", "algorithm", "ranks", "stripes"], kind="stable",
-                                          ignore_index=True)
+    # Rows in the files' order of settings, workloads and algorithms (the experiment's), then by ranks.
+    out = pd.DataFrame(rows)
+    order = {col: {v: i for i, v in enumerate(dict.fromkeys(out[col]))} for col in ("setting", "workload", "algorithm")}
+    return out.sort_values(["setting", "workload", "algorithm", "ranks", "stripes"], kind="stable", ignore_index=True,
+                           key=lambda c: c.map(order[c.name]) if c.name in order else c)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .compare import BOUND_NOTE, BOUND_RATIOS, LOCK_FIELDS, METRIC, METRICS, Comparison, fmt_summary, fmt_value
-from .stats import EXACT_MAX
+from .compare import (BOUND_NOTE, BOUND_RATIOS, LOCK_FIELDS, METRIC, METRICS, NO_TEST, TABLE_KEYS, TEST_COLUMNS,
+                      Comparison, fmt_summary, fmt_value)
+from .stats import EXACT_CI_MAX, EXACT_MAX, MIN_TEST_N
 
 MOVEMENT = ["moved_fraction", "ideal_fraction", "disruption", "moved_over_ideal", "load_peak_to_mean",
             "random_peak_to_mean", "load_chi2_p", "load_cv"]
@@ -28,10 +29,24 @@ class Section:
     rows: list[list[str]]
 
 
-def describe_test(alpha: float) -> str:
-    return (f"two-sided Mann-Whitney U test on the moved fraction of the repetitions, alpha = {alpha}; "
-            f"exact when both samples have at most {EXACT_MAX} values and no ties, "
-            "otherwise the normal approximation with tie and continuity corrections")
+def describe_test(alpha: float, pairs: int | None = None) -> str:
+    family = f"the {pairs} pairs tested" if pairs is not None else "every pair tested"
+    return (f"two-sided Mann-Whitney U test (scipy.stats.mannwhitneyu) on the moved fraction of the samples, for "
+            f"each pair of strategies at one cluster size with at least {MIN_TEST_N} samples each; exact when "
+            f"both samples have at most {EXACT_MAX} values and no ties, otherwise the normal approximation with "
+            f"tie and continuity corrections; p adjusted by Holm's step-down method over {family} in this "
+            f"comparison (every setting and cluster size), significant when the adjusted p < alpha = {alpha}. "
+            "Effect size: the Hodges-Lehmann shift (the median of all differences between the two strategies' "
+            "samples) with its distribution-free 95 % confidence interval (the k-th smallest and largest "
+            f"difference, k from the exact distribution of U up to {EXACT_CI_MAX} samples per strategy, from its "
+            "normal approximation above), beside the difference of the medians")
+
+
+def fmt_shift(x: float) -> str:
+    """A signed difference of moved fractions: '+0.0021', '-3.2e-05'."""
+    if x != x:  # NaN
+        return "-"
+    return f"{x:+.2g}" if x != 0 and abs(x) < 1e-3 else f"{x:+.4f}"
 
 
 def _key_columns(c: Comparison, row) -> list[str]:
@@ -66,23 +81,35 @@ def _oversubscribed_text(c: Comparison) -> str:
             f"{', '.join(c.oversubscribed)}; do not read these times as per-core costs.")
 
 
-def sections(c: Comparison) -> list[Section]:
+def _test_cells(r) -> list[str]:
+    """The two test columns of a movement row: the shift over the fewest-moves strategy, and the strategies
+    not significantly different."""
+    if not r.reference:
+        return [f"- (n < {MIN_TEST_N})", "-"]
+    if r.reference == r.label:
+        shift = "reference (fewest moves)"
+    else:
+        shift = (f"{fmt_shift(r.shift_vs_reference)} [{fmt_shift(r.shift_low)}, {fmt_shift(r.shift_high)}] "
+                 f"vs {r.reference}, Holm p {r.p_holm_vs_reference:.2g}")
+    return [shift, r.not_significant_vs.replace(" ", ", ") or "none"]
+
+
+def _event_sections(c: Comparison) -> list[Section]:
     out = []
     t = c.table
     multi = bool((t.n > 1).any())
     spread = "median (first quartile–third quartile) over n samples" if multi else "one sample per row"
-    # The column only when some pair could reach significance at all (enough samples on both sides).
-    tested = bool((c.significance.min_p < c.alpha).any())
+    tested = c.tested
 
     movement = list(MOVEMENT) + (["keys_lost"] if c.has_failures else [])
     headers = _key_headers(c) + ["events", "n"] + [METRIC[k].title for k in movement]
     if tested:
-        headers.append("not significantly different from")
+        headers += ["moved fraction vs fewest moves: shift [95 % CI]", "not significantly different from"]
     rows = []
     for r in t.itertuples():
         cells = _key_columns(c, r) + [r.events, str(r.n)] + [_cell(r, k) for k in movement]
         if tested:
-            cells.append(r.not_significant_vs.replace(" ", ", ") or "-")
+            cells += _test_cells(r)
         rows.append(cells)
     size_text = ("cluster size is the active nodes after the event" if set(c.size_source.values()) == {"nodes_after"}
                  else "cluster size is the active nodes after the event, or the file's `nodes` where files differ in it")
@@ -95,8 +122,15 @@ def sections(c: Comparison) -> list[Section]:
              "to the same nodes and shares gives (balls into bins), and chi-square p tests the primary counts "
              "against the shares (small: the strategy is less even than chance, or more, see the next table).")
     if tested:
-        intro += f" Last column: {describe_test(c.alpha)}."
+        intro += (" Last two columns: the Hodges-Lehmann shift of the row's moved fraction over the strategy "
+                  "with the fewest moves at its size (positive: the row moves more), its 95 % interval and the "
+                  "Holm-adjusted p, and the strategies whose moved fraction does not differ significantly; "
+                  f"{describe_test(c.alpha, len(c.significance))}.")
+    else:
+        intro += f" {NO_TEST}."
     out.append(Section("Movement and balance", intro, headers, rows))
+    if tested:
+        out.append(_pairs_section(c))
 
     headers = _key_headers(c) + [METRIC[k].title for k in BALANCE]
     rows = [_key_columns(c, r) + [_cell(r, k) for k in BALANCE] for r in t.itertuples()]
@@ -144,56 +178,94 @@ def sections(c: Comparison) -> list[Section]:
 
     if c.has_failures:
         f = c.failures
-        headers = (["setting"] if len(c.settings) > 1 else []) + [
-            "strategy", "replicas", "event", "nodes", "n", "keys lost", "lost fraction", "replicas re-created"]
+        sweep = "nodes" in c.size_source.values()  # cluster size is the file's `nodes`: a column of its own
+        headers = (["setting"] if len(c.settings) > 1 else []) + ["strategy"] + (["nodes"] if sweep else []) + [
+            "replicas", "event", "active nodes", "n", "keys lost", "lost fraction", "records moved (owner changed)",
+            "replicas re-created", "keys_moved (= node matrix)", "re-replicated bytes"]
         rows = []
         for r in f.itertuples():
             cells = [r.setting] if len(c.settings) > 1 else []
-            cells += [r.label, str(r.replicas), f"{r.event}: {r.detail}", f"{r.nodes_before}→{r.nodes_after}",
+            cells += [r.label] + ([str(r.size)] if sweep else [])
+            cells += [str(r.replicas), f"{r.event}: {r.detail}", f"{r.nodes_before}→{r.nodes_after}",
                       str(r.n), fmt_summary(r.keys_lost, r.keys_lost_q1, r.keys_lost_q3, r.n, "count"),
                       fmt_summary(r.lost_fraction, r.lost_fraction_q1, r.lost_fraction_q3, r.n, "frac"),
-                      fmt_value(r.replicas_created, "count")]
+                      fmt_value(r.records_moved, "count"), fmt_value(r.replicas_created, "count"),
+                      fmt_value(r.keys_moved, "count"), fmt_value(r.bytes_rereplicated, "bytes")]
             rows.append(cells)
-        intro = ("Keys whose every replica was on a failed node, per fail event; lost fraction = lost / keys alive "
-                 "before the event.")
+        intro = ("Per fail event, strategy and cluster size (never pooled across sizes or settings): keys whose "
+                 "every replica was on a failed node; lost fraction = lost / keys alive before the event. The "
+                 "event's keys_moved counts two kinds of record: records whose owner node changed, and replicas "
+                 "re-created from a surviving copy (replicas_created); keys_moved = records moved + replicas "
+                 "re-created, and the node migration matrix (node_traffic) holds both, so it sums to keys_moved. "
+                 "Re-replicated bytes = replicas_created x record bytes, part of bytes moved. "
+                 + ("Medians over n samples." if (f.n > 1).any() else "One sample per row."))
         out.append(Section("Keys lost per failure scenario", intro, headers, rows))
+    return out
 
+
+def _pairs_section(c: Comparison) -> Section:
+    sig = c.significance
+    multi = len(c.settings) > 1
+    headers = (["setting"] if multi else []) + [_key_headers(c)[-1], "a", "b", "n a", "n b", "median a − b",
+                                                 "shift a − b [95 % CI]", "U", "p", "Holm p", "significant"]
+    rows = []
+    for r in sig.itertuples():
+        cells = [r.setting] if multi else []
+        level = f" ({100 * r.hl_level:.1f} %)" if r.hl_level == r.hl_level else ""
+        cells += [str(r.size), r.a, r.b, str(r.n_a), str(r.n_b), fmt_shift(r.median_diff),
+                  f"{fmt_shift(r.hl_shift)} [{fmt_shift(r.hl_low)}, {fmt_shift(r.hl_high)}]{level}",
+                  f"{r.U:g}", f"{r.p:.3g}", f"{r.p_holm:.3g}", "yes" if r.significant else "no"]
+        rows.append(cells)
+    intro = (f"Every pair of strategies tested on the moved fraction: {describe_test(c.alpha, len(sig))}. The "
+             "interval's coverage under the test's null distribution is given in brackets (U is discrete, so it "
+             "is at least 95 %).")
+    return Section("Differences in moved fraction between strategies", intro, headers, rows)
+
+
+def _lock_section(c: Comparison) -> Section:
+    locks = c.locks
+    multi = locks.setting.nunique() > 1
+    spread = ("median (first quartile–third quartile) over n runs" if (locks.n > 1).any()
+              else "one run per row")
+    headers = (["setting"] if multi else []) + ["algorithm", "workload", "target", "ranks", "stripes", "n",
+                                                "acquisitions/s", "p50 µs", "p99 µs", "max µs", "fairness"]
+    rows = []
+    for r in locks.itertuples():
+        cells = [str(r.setting)] if multi else []
+        cells += [str(r.algorithm), str(r.workload), str(r.target), str(r.ranks), str(r.stripes), str(r.n)]
+        for field, fmt in zip(LOCK_FIELDS, ["ns", "ns", "ns", "ns", "ratio"]):
+            cells.append(fmt_summary(getattr(r, field), getattr(r, field + "_q1"), getattr(r, field + "_q3"),
+                                     r.n, fmt))
+        rows.append(cells)
+    return Section("Lock throughput", f"Lock benchmark runs (/locks/results); {spread}.", headers, rows)
+
+
+def sections(c: Comparison) -> list[Section]:
+    """The event tables (none for lock files alone), then the lock table when there are lock results."""
+    out = _event_sections(c) if c.has_events else []
     if c.locks is not None:
-        headers = ["algorithm", "workload", "ranks", "stripes", "n", "acquisitions/s", "p50 µs", "p99 µs",
-                   "max µs", "fairness"]
-        rows = []
-        for r in c.locks.itertuples():
-            cells = [str(r.algorithm), str(r.workload), str(r.ranks), str(r.stripes), str(r.n)]
-            for field, fmt in zip(LOCK_FIELDS, ["ns", "ns", "ns", "ns", "ratio"]):
-                cells.append(fmt_summary(getattr(r, field), getattr(r, field + "_q1"), getattr(r, field + "_q3"),
-                                         r.n, fmt))
-            rows.append(cells)
-        out.append(Section("Lock throughput", f"Lock benchmark runs (/locks/results); {spread}.", headers, rows))
+        out.append(_lock_section(c))
     return out
 
 
 def significance_notes(c: Comparison) -> list[str]:
-    """What the test found, said in words: pairs not significantly different, or why none can be."""
+    """What the test found, said in words, or why there is none."""
+    if not c.has_events:
+        return []
     sig = c.significance
     if sig.empty:
-        return []
-    lines = [f"Significance: {describe_test(c.alpha)}."]
-    single = sig[(sig.n_a < 2) | (sig.n_b < 2)]
-    if len(single) == len(sig):
-        lines.append("Every strategy has a single sample per cluster size: no test of the differences is possible "
-                     "(run with run.repetitions = n, or several files of the experiment).")
-        return lines
-    weak = sig[sig.min_p >= c.alpha]
-    if len(weak):
-        n = int(min(weak.n_a.min(), weak.n_b.min()))
-        lines.append(f"With {n} samples per strategy the smallest possible p is {weak.min_p.min():.3g} >= "
-                     f"{c.alpha}: no difference can be significant; more repetitions are needed.")
+        most = c.samples_per_row[1]
+        return [f"Significance: {NO_TEST} (at most {most} sample{'s' if most != 1 else ''} per strategy and "
+                f"cluster size). The tables give medians and quartiles only; run with run.repetitions = "
+                f"{MIN_TEST_N} or more (or give several files of the experiment) for a test."]
+    lines = [f"Significance: {describe_test(c.alpha, len(sig))}."]
     ns = sig[~sig.significant]
     if ns.empty:
-        lines.append("Every pair of strategies differs significantly in moved fraction.")
+        lines.append("Every pair of strategies tested differs significantly in moved fraction.")
     else:
-        lines.append(f"{len(ns)} of {len(sig)} strategy pairs do not differ significantly in moved fraction "
-                     "(listed per row in the last column of the first table; all pairs in significance.csv).")
+        lines.append(f"{len(ns)} of {len(sig)} strategy pairs tested do not differ significantly in moved fraction "
+                     "(per row in the last column of the first table; every pair in the table of differences "
+                     "and in significance.csv).")
     return lines
 
 
@@ -217,23 +289,37 @@ def markdown(c: Comparison, notes: list[str]) -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
+CSV_FILES = ("comparison.csv", "significance.csv", "samples.csv", "failures.csv", "locks.csv")
+
+
 def write_csv(c: Comparison, out: Path) -> list[Path]:
-    """comparison.csv (every metric's median and quartiles), significance.csv, samples.csv,
-    and failures.csv / locks.csv when there is such data."""
+    """comparison.csv (every metric's median and quartiles; the test columns only when some pair was
+    tested) and samples.csv when there are events; significance.csv only when some pair was tested;
+    failures.csv and locks.csv when there is such data. A file of these names left in `out` by an
+    earlier comparison that this one has no data for is removed, so the folder never mixes two."""
     written = []
-    cols = ["setting", "label", "strategy", "size", "events", "n", "files"]
-    for m in METRICS:
-        cols += [m.key, m.key + "_q1", m.key + "_q3"]
-    cols.append("not_significant_vs")
-    frames = {"comparison.csv": c.table[cols], "significance.csv": c.significance, "samples.csv": c.samples}
+    frames = {}
+    if c.has_events:
+        cols = list(TABLE_KEYS)
+        for m in METRICS:
+            cols += [m.key, m.key + "_q1", m.key + "_q3"]
+        if c.tested:
+            cols += TEST_COLUMNS
+        frames["comparison.csv"] = c.table[cols]
+        frames["samples.csv"] = c.samples
+    if c.tested:
+        frames["significance.csv"] = c.significance
     if c.has_failures:
         frames["failures.csv"] = c.failures
     if c.locks is not None:
         frames["locks.csv"] = c.locks
-    for name, frame in frames.items():
+    for name in CSV_FILES:
         path = out / name
-        frame.to_csv(path, index=False)
-        written.append(path)
+        if name in frames:
+            frames[name].to_csv(path, index=False)
+            written.append(path)
+        elif path.is_file():
+            path.unlink()
     return written
 
 
