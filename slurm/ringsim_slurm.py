@@ -5,9 +5,11 @@
     ringsim_slurm.py list SWEEP                  the tasks, one per line: index, experiment, strategy, nodes
     ringsim_slurm.py name SWEEP                  the sweep's name (its `name` field or the file's stem)
     ringsim_slurm.py task SWEEP INDEX            one task as key=value lines (experiment, stem, strategy, nodes, set)
-    ringsim_slurm.py derive EXPERIMENT STRATEGY OUT
+    ringsim_slurm.py derive EXPERIMENT STRATEGY OUT [--nodes N --scale relative]
                                                  writes OUT: the experiment with only that strategy's
-                                                 entries; prints extra --set values, one per line
+                                                 entries (with --nodes and --scale: its cluster and
+                                                 timeline scaled to N nodes); prints extra --set
+                                                 values, one per line
     ringsim_slurm.py tag FILE                    adds the slurm_* root attributes from the environment
     ringsim_slurm.py gather SWEEP DIR            writes DIR/index.csv; exit 1 if a task is not ok
     ringsim_slurm.py pending SWEEP INDEX_CSV     the tasks the index marks failed or missing, one per line
@@ -21,8 +23,26 @@ numbered in that order (the experiment varies slowest):
     name = "small"                       # optional, default: the file's stem
     experiments = ["../default.toml"]    # relative to the sweep file
     strategies = ["ring", "jump-swap"]   # labels of the experiments' [[strategies]] entries
-    nodes = [4, 8]                       # cluster.nodes of each task (optional: the experiment's)
+    nodes = [4, 8]                       # cluster size of each task (optional: the experiment's)
+    scale = "relative"                   # how a task's node count applies (the default, the only mode)
     set = ["keys.count=1e6"]             # --set overrides for every task (optional)
+
+scale = "relative": the experiment is re-expressed as fractions of its own
+cluster.nodes N0 and laid on the task's N nodes (f = N / N0). cluster.nodes
+becomes N. Every active count on the timeline becomes the original's times f,
+rounded to the nearest integer (halves up): cluster.initial, each `scale` event's
+`to`, and the active count after each add, remove, fail and rejoin, whose count is
+the difference of the rounded counts before and after it; a restart's count and
+a churn's rate are scaled the same way (churn's steps stay). Node ids map to
+blocks: node n becomes nodes n*f .. n*f + f - 1, and so do cluster.weights
+(each of those nodes gets node n's weight); ids and weights therefore need N to
+be a multiple of N0. With f a whole number the timeline is the original with
+every node replaced by f nodes. Keys, replicas and the rest stay as they are.
+A timeline that cannot be scaled (no cluster.nodes, ids or weights with N not a
+multiple of N0, an event that would change no node, an active count out of
+range) is refused with one line naming the experiment and the event; the
+scaled experiment is then checked for every strategy by `ringsim run --dry-run`
+(slurm/sweep.sh does so before it submits).
 
 Errors are one line on stderr, `ringsim_slurm: error: ...`, exit code 2.
 """
@@ -34,7 +54,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-SWEEP_FIELDS = {"name", "description", "experiments", "strategies", "nodes", "set"}
+SWEEP_FIELDS = {"name", "description", "experiments", "strategies", "nodes", "scale", "set"}
+SCALE_MODES = ("relative",)
+# --set fields that would undo the scaling of the node-count axis
+SCALED_FIELDS = ("cluster.nodes", "cluster.initial", "cluster.weights")
 INDEX_COLUMNS = ["task", "status", "file", "experiment", "strategy", "nodes", "job_id",
                  "array_job_id", "exit_code", "events", "message"]
 SLURM_ATTRIBUTES = {  # attribute: (environment variable, integer?)
@@ -87,40 +110,203 @@ def load_sweep(path):
     name = data.get("name", path.stem)
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", name):
         raise UsageError(f"sweep file {path}: name must be letters, digits, '.', '_' or '-'")
+    scale = data.get("scale", SCALE_MODES[0])
+    if scale not in SCALE_MODES:
+        raise UsageError(f"sweep file {path}: scale must be {' or '.join(repr(m) for m in SCALE_MODES)}, "
+                         f"got {scale!r}")
+    scaled = any(n is not None for n in nodes)
+    if scaled:
+        for o in overrides:
+            if o.split("=", 1)[0].strip() in SCALED_FIELDS:
+                raise UsageError(f"sweep file {path}: set {o!r} conflicts with nodes (scale = {scale!r} "
+                                 f"derives {', '.join(SCALED_FIELDS)} from each task's node count)")
     tasks = []
     for e in experiments:
         experiment = Path(os.path.normpath(path.resolve().parent / e))  # an absolute e stays as it is
         for s in strategies:
             for n in nodes:
                 tasks.append({"index": len(tasks), "experiment": experiment, "strategy": s,
-                              "nodes": n, "set": overrides})
+                              "nodes": n, "scale": scale if n is not None else "", "set": overrides})
     return name, tasks
+
+
+# ---- scale: an experiment's cluster and timeline on another node count ----------------
+
+class ScaleError(UsageError):
+    pass
+
+
+def toml_value(v):
+    """A TOML literal for the plain values of [cluster] and [[events]] tables."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v) if v == v and v not in (float("inf"), float("-inf")) else str(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    raise ScaleError(f"cannot write {v!r} back as TOML")
+
+
+def toml_table(header, table, comments=()):
+    """The table's text; comments go below the header, so that they stay with its section."""
+    return (header + "\n" + "".join(f"# {c}\n" for c in comments)
+            + "".join(f"{k} = {toml_value(v)}\n" for k, v in table.items()))
+
+
+def scale_experiment(parsed, nodes, where):
+    """(cluster table, [event tables], [notes]): the experiment's cluster and timeline on
+    `nodes` nodes, re-expressed as fractions of its own cluster.nodes (see the top of
+    this file). Raises ScaleError, naming `where`, when the timeline cannot be scaled."""
+    cluster = dict(parsed.get("cluster", {}))
+    events = [dict(e) for e in parsed.get("events", [])]
+    n0 = cluster.get("nodes")
+    if not isinstance(n0, int) or isinstance(n0, bool) or n0 < 1:
+        raise ScaleError(f"{where}: no cluster.nodes (one node per rank), so there is no cluster size "
+                         f"to scale from to nodes = {nodes}; set cluster.nodes in the experiment")
+    initial = cluster.get("initial", n0)
+    if not isinstance(initial, int) or isinstance(initial, bool) or not 1 <= initial <= n0:
+        raise ScaleError(f"{where}: cluster.initial = {initial!r} is not a node count in 1..{n0}")
+    whole = nodes % n0 == 0
+    factor = nodes // n0
+
+    def at_scale(count):  # an active count at the task's size: nearest, halves up
+        return (2 * count * nodes + n0) // (2 * n0)
+
+    def blocks(ids, what):
+        if not whole:
+            raise ScaleError(f"{where}: {what} names node ids, which scale only to a multiple of "
+                             f"cluster.nodes = {n0} (node n becomes nodes n*f .. n*f+f-1); "
+                             f"nodes = {nodes} is not one")
+        return [n * factor + j for n in ids for j in range(factor)]
+
+    ratio = f"{nodes}/{n0}" if not whole else str(factor)
+    notes = [f"scale = \"relative\": cluster.nodes {n0} -> {nodes} (x {ratio}); active counts x {ratio}"
+             + (f", node n -> nodes {factor}n .. {factor}n+{factor - 1}" if whole and factor > 1 else "")]
+    cluster["nodes"] = nodes
+    if "initial" in cluster:
+        cluster["initial"] = at_scale(initial)
+        if cluster["initial"] < 1:
+            raise ScaleError(f"{where}: cluster.initial = {initial} scales to 0 nodes at nodes = {nodes}")
+    if "weights" in cluster:
+        weights = cluster["weights"]
+        if isinstance(weights, list) and len(weights) == n0:  # else ringsim names the problem
+            if not whole:
+                raise ScaleError(f"{where}: cluster.weights are per node, which scale only to a multiple of "
+                                 f"cluster.nodes = {n0}; nodes = {nodes} is not one")
+            cluster["weights"] = [weights[i // factor] for i in range(nodes)]
+
+    active = initial
+    for i, ev in enumerate(events):
+        what = f"events[{i}] (kind = {ev.get('kind', '?')!r})"
+        kind = ev.get("kind")
+        ids = ev.get("nodes", [ev["node"]] if "node" in ev else None)
+        if kind in ("add", "remove", "fail", "rejoin", "restart"):
+            if ids is not None:
+                if not isinstance(ids, list) or not all(isinstance(n, int) for n in ids):
+                    continue  # ringsim names the problem
+                ev.pop("node", None)
+                ev["nodes"] = blocks(ids, what)
+                k = len(ids)
+            else:
+                k = ev.get("count", 1)
+                if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+                    continue
+            if kind == "restart":
+                if "count" in ev:
+                    ev["count"] = at_scale(k)
+                    if ev["count"] < 1:
+                        raise ScaleError(f"{where}: {what}: count = {k} scales to 0 nodes at nodes = {nodes}")
+                continue
+            before = active
+            active += k if kind in ("add", "rejoin") else -k
+            if not 1 <= active <= n0:
+                raise ScaleError(f"{where}: {what} would leave {active} active node(s) of "
+                                 f"cluster.nodes = {n0} in the experiment itself")
+            if ids is None:
+                scaled = abs(at_scale(active) - at_scale(before))
+                if scaled < 1:
+                    raise ScaleError(f"{where}: {what}: count = {k} with {before} of cluster.nodes = {n0} "
+                                     f"active changes no node at nodes = {nodes} ({at_scale(before)} active "
+                                     f"before and after): too few nodes for this timeline")
+                ev["count"] = scaled
+        elif kind == "churn":
+            rate = ev.get("rate", 1)
+            if isinstance(rate, int) and not isinstance(rate, bool) and rate >= 1:
+                ev["rate"] = at_scale(rate)
+                if ev["rate"] < 1:
+                    raise ScaleError(f"{where}: {what}: rate = {rate} scales to 0 nodes at nodes = {nodes}")
+        elif kind == "scale":
+            to = ev.get("to")
+            if isinstance(to, int) and not isinstance(to, bool) and to >= 1:
+                before, active = active, to
+                ev["to"] = at_scale(to)
+                if ev["to"] < 1:
+                    raise ScaleError(f"{where}: {what}: to = {to} scales to 0 nodes at nodes = {nodes}")
+                if at_scale(before) == ev["to"] and before != to:
+                    raise ScaleError(f"{where}: {what}: to = {to} from {before} active is the same "
+                                     f"{ev['to']} nodes at nodes = {nodes} (too few nodes for this timeline)")
+    return cluster, events, notes
 
 
 # ---- derive: the experiment with one strategy ----------------------------------------
 
 HEADER = re.compile(r"^\s*\[")
 STRATEGY_HEADER = re.compile(r"^\s*\[\[\s*strategies\s*\]\]\s*(#.*)?$")
+CLUSTER_HEADER = re.compile(r"^\s*\[\s*cluster\s*\]\s*(#.*)?$")
+EVENTS_HEADER = re.compile(r"^\s*\[\[\s*events\s*\]\]\s*(#.*)?$")
+
+
+def split_sections(text):
+    """The text as [lines] sections: the lines before the first header, then one per
+    header, each running from its header to the next."""
+    sections = [[]]
+    for line in text.splitlines(keepends=True):
+        if HEADER.match(line):
+            sections.append([])
+        sections[-1].append(line)
+    return sections
 
 
 def split_strategy_blocks(text):
     """(other lines, [strategy block lines]): a block runs from its [[strategies]] header to the next header."""
-    other, blocks, current = [], [], None
-    for line in text.splitlines(keepends=True):
-        if STRATEGY_HEADER.match(line):
-            current = [line]
-            blocks.append(current)
-        elif HEADER.match(line):
-            current = None
-            other.append(line)
-        elif current is not None:
-            current.append(line)
+    other, blocks = [], []
+    for section in split_sections(text):
+        if section and STRATEGY_HEADER.match(section[0]):
+            blocks.append(section)
         else:
-            other.append(line)
+            other.extend(section)
     return other, blocks
 
 
-def derive(experiment, strategy, out):
+def scaled_text(text, parsed, nodes, where):
+    """The experiment text with its [cluster] table and [[events]] tables rewritten for
+    `nodes` nodes (scale_experiment); the original tables are kept as comments."""
+    cluster, events, notes = scale_experiment(parsed, nodes, where)
+    sections = split_sections(text)
+    is_cluster = [bool(s) and CLUSTER_HEADER.match(s[0]) is not None for s in sections]
+    is_event = [bool(s) and EVENTS_HEADER.match(s[0]) is not None for s in sections]
+    if sum(is_cluster) != 1 or sum(is_event) != len(events):
+        raise ScaleError(f"{where}: cannot scale it: write the cluster as one [cluster] table and "
+                         f"each event as an [[events]] table")
+    out, event = [], 0
+    for section, c, e in zip(sections, is_cluster, is_event):
+        if not (c or e):
+            out.append("".join(section))
+            continue
+        was = ["was: " + line.rstrip("\n") for line in section[1:] if line.strip()]
+        if c:
+            out.append(toml_table("[cluster]", cluster, notes + was) + "\n")
+        else:
+            out.append(toml_table("[[events]]", events[event], was) + "\n")
+            event += 1
+    return "".join(out)
+
+
+def derive(experiment, strategy, out, nodes=None, scale=""):
     experiment = Path(experiment)
     try:
         text = experiment.read_text(encoding="utf-8")
@@ -138,6 +324,11 @@ def derive(experiment, strategy, out):
     if len(blocks) != len(entries):
         raise UsageError(f"experiment file {experiment}: cannot pick strategies out of it "
                          f"(write each as a [[strategies]] table)")
+    if nodes is not None and scale:
+        text = scaled_text(text, parsed, nodes, f"experiment {experiment.stem}")
+        parsed = tomllib.loads(text)
+        entries = parsed.get("strategies", [])
+    other, blocks = split_strategy_blocks(text)
     labels = [e.get("label", e.get("name")) for e in entries]
     chosen = [b for b, label in zip(blocks, labels) if label == strategy]
     if not chosen:
@@ -147,7 +338,8 @@ def derive(experiment, strategy, out):
     body = "".join(other)
     if not body.endswith("\n"):
         body += "\n"
-    head = f"# derived by slurm/ringsim_slurm.py from {experiment}: strategy {strategy} only\n"
+    head = f"# derived by slurm/ringsim_slurm.py from {experiment}: strategy {strategy} only"
+    head += f", scaled to {nodes} nodes\n" if nodes is not None and scale else "\n"
     if "name" not in parsed:  # keep the experiment's name (the file stem) in the result
         head += f'name = "{experiment.stem}"\n'
     derived = head + body + "\n" + "".join("".join(b) for b in chosen)
@@ -365,10 +557,20 @@ def main(argv):
         print(f"stem={t['experiment'].stem}")
         print(f"strategy={t['strategy']}")
         print(f"nodes={t['nodes'] or ''}")
+        print(f"scale={t['scale']}")
         for s in t["set"]:
             print(f"set={s}")
-    elif cmd == "derive" and len(args) == 3:
-        derive(*args)
+    elif cmd == "derive" and len(args) in (3, 5, 7):
+        options = dict(zip(args[3::2], args[4::2]))
+        if set(options) - {"--nodes", "--scale"}:
+            raise UsageError(f"derive: unknown option(s) {', '.join(sorted(set(options) - {'--nodes', '--scale'}))}")
+        nodes = options.get("--nodes")
+        scale = options.get("--scale", SCALE_MODES[0] if nodes else "")
+        if nodes is not None and not re.fullmatch(r"[1-9]\d*", nodes):
+            raise UsageError(f"derive: --nodes {nodes}: not a positive integer")
+        if scale and scale not in SCALE_MODES:
+            raise UsageError(f"derive: --scale {scale}: expected {', '.join(SCALE_MODES)}")
+        derive(*args[:3], nodes=int(nodes) if nodes else None, scale=scale)
     elif cmd == "tag" and len(args) == 1:
         tag(args[0])
     elif cmd == "gather" and len(args) == 2:

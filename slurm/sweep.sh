@@ -8,7 +8,9 @@
 #
 # Results: $RINGSIM_RESULTS/<sweep name>/<array job id>/ (default results/ in the checkout).
 # Before anything is submitted, every task is validated as it will run: its experiment
-# derived for its strategy, its --set values and node count, checked by
+# derived for its strategy and scaled to its node count (scale = "relative": the cluster
+# and its timeline as fractions of the experiment's cluster.nodes; see
+# slurm/ringsim_slurm.py), with its --set values, checked by
 # `ringsim run --dry-run --ranks N` for the job's rank count (from -n, or -N and
 # --ntasks-per-node, given here or in slurm/ringsim.sbatch; RINGSIM_RANKS overrides).
 # A task that would fail stops the submission with one line naming it.
@@ -160,10 +162,14 @@ if [ "$validate" -eq 1 ]; then
     else
       derived="$scratch/$index.toml"
       args=()
-      if extra=$("${helper[@]}" derive "$experiment" "$strategy" "$derived" 2>&1); then
+      spec=$(help_me task "$sweep" "$index")
+      scale=$(sed -n 's/^scale=//p' <<<"$spec")
+      scaling=()
+      if [ -n "$scale" ] && [ "$nodes" != - ]; then scaling=(--nodes "$nodes" --scale "$scale"); fi
+      if extra=$("${helper[@]}" derive "$experiment" "$strategy" "$derived" "${scaling[@]}" 2>&1); then
         while IFS= read -r line; do
           [ -z "$line" ] || args+=(--set "$line")
-        done < <(sed -n 's/^set=//p' <<<"$(help_me task "$sweep" "$index")"; printf '%s\n' "$extra")
+        done < <(sed -n 's/^set=//p' <<<"$spec"; printf '%s\n' "$extra")
         [ "$nodes" = - ] || args+=(--set "cluster.nodes=$nodes")
         rc=0
         out=$(RINGSIM_QUIET=1 "$bin" run --dry-run --ranks "$ranks" "$derived" "${args[@]}" 2>&1 </dev/null) || rc=$?

@@ -85,9 +85,26 @@ refuse "strategy typo" "task 1 \(experiment default, strategy rign, nodes as in 
 f=$(sweep_file bad-set "experiments = [\"$default\"]" 'strategies = ["ring"]' 'set = ["keys.count=abc"]')
 refuse "bad --set" "task 0 .*keys\.count: must be a number" 1 "$f"
 
+# The node-count axis scales the experiment (scale = "relative"): at 2 nodes, default's
+# 3 of 4 active and its one-node join round to 2 active before and after.
 f=$(sweep_file too-few "experiments = [\"$default\"]" 'strategies = ["ring", "anchor"]' 'nodes = [4, 2]')
-refuse "nodes below cluster.initial" "task [13] \(experiment default, strategy (ring|anchor), nodes 2\): cluster\.initial = 3 active nodes is more than the cluster\.nodes = 2" 2 "$f"
-if grep -q "task [02] " "$tmp/err"; then fail "nodes below cluster.initial: a good task was named: $(cat "$tmp/err")"; fi
+refuse "too few nodes to scale to" "task [13] \(experiment default, strategy (ring|anchor), nodes 2\): experiment default: events\[0\] \(kind = 'add'\): count = 1 with 3 of cluster\.nodes = 4 active changes no node at nodes = 2" 2 "$f"
+if grep -q "task [02] " "$tmp/err"; then fail "too few nodes to scale to: a good task was named: $(cat "$tmp/err")"; fi
+
+# Node ids scale only to multiples of the experiment's cluster.nodes (4): 6 is refused.
+f=$(sweep_file ids "experiments = [\"$default\"]" 'strategies = ["ring"]' 'nodes = [8, 6]')
+refuse "node ids at a size that is not a multiple" "task 1 \(experiment default, strategy ring, nodes 6\): experiment default: events\[1\] \(kind = 'remove'\) names node ids, which scale only to a multiple of cluster\.nodes = 4" 1 "$f"
+
+# A timeline that scales is still checked for every strategy by ringsim: scale-in at 64 nodes
+# removes the most recently joined (legal for jump, which removes its last bucket only);
+# failures-r1 at 64 nodes fails 4 nodes at random, which jump cannot take.
+scale_in=$src/experiments/scale-in.toml failures=$src/experiments/failures-r1.toml
+f=$(sweep_file lifo "experiments = [\"$scale_in\", \"$failures\"]" 'strategies = ["jump"]' 'nodes = [64]')
+refuse "scaled timeline illegal for a strategy" "task 1 \(experiment failures-r1, strategy jump, nodes 64\): .*events\[0\]: strategy 'jump' can only remove the most recently added" 1 "$f"
+
+# A sweep that cannot keep its sizes apart is refused before anything: set cluster.initial.
+f=$(sweep_file conflict "experiments = [\"$default\"]" 'strategies = ["ring"]' 'nodes = [8]' 'set = ["cluster.initial=2"]')
+refuse "set cluster.initial with a nodes axis" "set 'cluster.initial=2' conflicts with nodes" 1 "$f"
 
 printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR' >"$tmp/binary.toml"
 refuse "binary sweep file" "sweep file $tmp/binary.toml: not a text \(TOML\) file" 1 "$tmp/binary.toml"
