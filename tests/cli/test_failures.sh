@@ -28,7 +28,7 @@ bad() {
 
 # ---- 1. kill -9 of one rank -----------------------------------------------------------
 sed 's/steps = 10/steps = 300/' "$src/experiments/churn.toml" >long.toml
-"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run long.toml --out killed.h5 --set keys.count=50000 \
+"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run long.toml --out killed.h5 --set keys.count=50000 --set run.repetitions=1 \
   --no-warmup >killed.out 2>killed.err &
 launcher=$!
 for _ in $(seq 600); do # until events are going by (progress lines after 1 s)

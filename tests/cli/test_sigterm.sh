@@ -38,7 +38,7 @@ PY
 # ---- 1. SIGTERM to the ranks, then --resume ------------------------------------------
 # The first event of each strategy takes 5 s longer: the signal lands inside it.
 "$mpiexec" -q -n 2 --oversubscribe "$ringsim" run "$experiment" --out run.h5 --quiet \
-  --set keys.count=100000 --inject-fault slow-event --no-warmup >out.txt 2>err.txt &
+  --set keys.count=100000 --set run.repetitions=1 --inject-fault slow-event --no-warmup >out.txt 2>err.txt &
 launcher=$!
 for _ in $(seq 600); do # the stream exists: the run has started
   [ -e run.partial.h5 ] && break
@@ -86,7 +86,7 @@ rc=$?
 # after odls_base_sigkill_timeout (1 s) and SIGKILL as long again: a rank in a
 # 5 s event cannot finish it, but every event it finished is in the partial.
 rm -f slow*.h5
-"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run "$experiment" --out slow.h5 --set keys.count=20000 \
+"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run "$experiment" --out slow.h5 --set keys.count=20000 --set run.repetitions=1 \
   --inject-fault slow-event --no-warmup >slow.out 2>slow.err &
 launcher=$!
 for _ in $(seq 600); do # the first strategy's first (5 s) event done
@@ -113,7 +113,7 @@ fi
 
 # ---- 3. a second signal stops at once ------------------------------------------------
 rm -f twice*.h5
-"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run "$experiment" --out twice.h5 --set keys.count=20000 \
+"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run "$experiment" --out twice.h5 --set keys.count=20000 --set run.repetitions=1 \
   --inject-fault slow-event --no-warmup >twice.out 2>twice.err &
 launcher=$!
 sleep 2
