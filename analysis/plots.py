@@ -41,7 +41,7 @@ from .reader import Run  # noqa: E402
 from .stats import histogram_percentile, summarize  # noqa: E402
 
 DPI = 110
-MAX_PANELS = 12
+MAX_PANELS = 18
 MATRIX_CELLS = 128  # a migration matrix of more nodes is drawn in blocks of consecutive node ids
 PHASE_NAMES = {"t_plan": "plan", "t_counts": "counts", "t_pack": "pack", "t_exchange": "exchange",
                "t_apply": "apply"}
@@ -61,9 +61,17 @@ class Drawn:
 
 # ---------------------------------------------------------------- helpers
 
+# Distinct colours for up to 16 strategies (tab10, then six more that differ from it in hue or lightness).
+PALETTE = list(plt.get_cmap("tab10").colors) + ["#000000", "#b5a000", "#6b3fa0", "#00a0a0", "#a05000", "#5a7a00"]
+MARKERS = "osD^vP*Xhp<>dH8" + "o"  # a marker per strategy too: the figures stay readable in grey
+
+
 def _colors(labels):
-    cmap = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")
-    return {label: cmap(i % cmap.N) for i, label in enumerate(labels)}
+    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
+
+
+def _markers(labels):
+    return {label: MARKERS[i % len(MARKERS)] for i, label in enumerate(labels)}
 
 
 def _figure(n: int, width: float = 6.0, height: float = 4.2, cols: int | None = None):
@@ -225,7 +233,7 @@ def _draw_by_kind(c: Comparison, name: str, metric_fn, ylabel: str, title: str, 
         note = f"{name}: the first {MAX_PANELS} of {len(panels)} (setting, event kind) panels are drawn"
         panels = panels[:MAX_PANELS]
     labels = list(dict.fromkeys(c.events.label))
-    colors = _colors(labels)
+    colors, marks = _colors(labels), _markers(labels)
     fig, axes = _figure(len(panels), width=5.2, height=3.8)
     n_max, infinite, lines = 0, 0, False
     for ax, p in zip(axes, panels):
@@ -243,7 +251,8 @@ def _draw_by_kind(c: Comparison, name: str, metric_fn, ylabel: str, title: str, 
             infinite += int(r.infinite.sum())
             style = "-" if len(sizes) > 1 else "none"  # one kind per panel: a line follows one trend
             lines |= len(sizes) > 1
-            _errorbar(ax, x, med, q1, q3, r.n, fmt="o", linestyle=style, color=colors[label], label=label, lw=1.2)
+            _errorbar(ax, x, med, q1, q3, r.n, fmt=marks[label], linestyle=style, color=colors[label], label=label,
+                      lw=1.2)
         if reference is not None:
             reference(ax, t, sizes, pos)
         _size_axis(ax, c, p, sizes)
@@ -262,7 +271,7 @@ def _draw_by_kind(c: Comparison, name: str, metric_fn, ylabel: str, title: str, 
             ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1e-9))
         ax.grid(alpha=0.3)
         ax.set_title(_kind_title(c, p), fontsize=9)
-    handles = [Line2D([], [], color=colors[lab], marker="o", ls="-" if lines else "none", label=lab)
+    handles = [Line2D([], [], color=colors[lab], marker=marks[lab], ls="-" if lines else "none", label=lab)
                for lab in labels]
     handles += [h for h, lab in zip(*axes[0].get_legend_handles_labels()) if lab not in labels]
     _legend_right(fig, axes, handles=handles, title="strategy")
