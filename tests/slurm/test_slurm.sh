@@ -143,6 +143,11 @@ elif mode == "index":  # DIR EXPECTED_JSON
         if row["status"] == "ok":
             result(f"{folder}/{row['file']}", 4, job_id=row["job_id"], task=row["task"],
                    nodes=row["nodes"], strategies=[row["strategy"]])
+            if "active" in want:  # the sweep scaled the cluster: nodes active at the start
+                with h5py.File(f"{folder}/{row['file']}", "r") as f:
+                    loads = f["strategies"][row["strategy"]]["initial_loads"][0]
+                    active = int((loads > 0).sum())
+                assert active == want["active"], f"{what}: {active} active nodes at the start, expected {want['active']}"
         else:
             assert row["file"] == "", f"{what}: failed but names file {row['file']}"
 elif mode == "partial":  # FILE
@@ -157,7 +162,7 @@ check() { "$python" "$tmp/check.py" "$@"; }
 # ---- a single run --------------------------------------------------------------------
 rc=0
 id=$(timeout "$limit" sbatch --parsable --wait --ntasks-per-node="$tpn" -o single-%j.out "${job[@]}" \
-  "$src/experiments/default.toml" --set keys.count=20000) || rc=$?
+  "$src/experiments/default.toml" --set keys.count=20000 --set run.repetitions=1) || rc=$?
 out="$work/results/default/$id/default_job${id}_1x$tpn.h5"
 if [ "$rc" -ne 0 ]; then
   fail "single run: job $id exit code $rc"
@@ -190,20 +195,25 @@ else
 fi
 
 # ---- a sweep: 2 strategies x 2 node counts ---------------------------------------------
+# The node-count axis scales the experiment (scale = "relative"): default's 3 of 4 nodes
+# active are 6 of 8 at 8 nodes. The array's output is named by the user's -o (%A_%a); the
+# gather job's must not be (it would be slurm-<id>_4294967294.out).
 cat >"$tmp/sweep-ok.toml" <<EOF
 name = "test-ok"
 experiments = ["$src/experiments/default.toml"]
 strategies = ["ring", "jump-swap"]
 nodes = [4, 8]
-set = ["keys.count=20000"]
+set = ["keys.count=20000", "run.repetitions=1"]
 EOF
 rc=0
-timeout "$limit" bash "$src/slurm/sweep.sh" --wait "$tmp/sweep-ok.toml" --ntasks-per-node="$tpn" >sweep-ok.txt 2>&1 || rc=$?
+timeout "$limit" bash "$src/slurm/sweep.sh" --wait "$tmp/sweep-ok.toml" --ntasks-per-node="$tpn" -o 'slurm-%A_%a.out' \
+  >sweep-ok.txt 2>&1 || rc=$?
 dir=$(sed -n 's|.*results in \(.*\)/$|\1|p' sweep-ok.txt)
-expected='[{"task":0,"status":"ok","experiment":"default","strategy":"ring","nodes":4},
- {"task":1,"status":"ok","experiment":"default","strategy":"ring","nodes":8},
- {"task":2,"status":"ok","experiment":"default","strategy":"jump-swap","nodes":4},
- {"task":3,"status":"ok","experiment":"default","strategy":"jump-swap","nodes":8}]'
+array_job=$(basename "${dir:-none}")
+expected='[{"task":0,"status":"ok","experiment":"default","strategy":"ring","nodes":4,"active":3},
+ {"task":1,"status":"ok","experiment":"default","strategy":"ring","nodes":8,"active":6},
+ {"task":2,"status":"ok","experiment":"default","strategy":"jump-swap","nodes":4,"active":3},
+ {"task":3,"status":"ok","experiment":"default","strategy":"jump-swap","nodes":8,"active":6}]'
 if [ "$rc" -ne 0 ] || [ -z "$dir" ]; then
   fail "sweep: exit code $rc"
   cat sweep-ok.txt
@@ -211,7 +221,19 @@ elif ! msg=$(check index "$dir" "$expected" 2>&1); then
   fail "sweep: $msg"
   cat sweep-ok.txt
 else
-  pass "sweep: 4 tasks ok, 4 complete tagged files, index.csv lists them ($dir)"
+  pass "sweep: 4 tasks ok, 4 complete tagged files scaled to their node counts, index.csv lists them ($dir)"
+fi
+gather_out=$(ls "$dir"/gather-*.out 2>/dev/null || true)
+if [ -z "$dir" ]; then
+  fail "sweep outputs: no sweep folder"
+elif [ "$(wc -w <<<"$gather_out")" -ne 1 ] || ! grep -q "gather: 4 task(s): 4 ok" "$gather_out"; then
+  fail "sweep outputs: the gather job's own output $dir/gather-<id>.out is missing or wrong: $(ls "$dir" "$work")"
+elif ls "$work"/slurm-*_4294967294.out >/dev/null 2>&1; then
+  fail "sweep outputs: the gather job wrote $(ls "$work"/slurm-*_4294967294.out)"
+elif [ "$(ls "$work"/slurm-"${array_job}"_[0-3].out 2>/dev/null | wc -l)" -ne 4 ]; then
+  fail "sweep outputs: expected the array's slurm-${array_job}_0..3.out in $work: $(ls "$work")"
+else
+  pass "sweep outputs: the array's slurm-${array_job}_<task>.out (the user's -o), the gather job's $(basename "$gather_out") in the sweep folder"
 fi
 
 # ---- a sweep with failing tasks: a missing experiment and a ringsim error --------------
@@ -219,14 +241,14 @@ cat >"$tmp/sweep-bad.toml" <<EOF
 name = "test-bad"
 experiments = ["$src/experiments/default.toml", "no-such-experiment.toml"]
 strategies = ["ring"]
-nodes = [4, 2]   # 2 < cluster.initial = 3: ringsim rejects it
-set = ["keys.count=20000"]
+nodes = [4, 2]   # default's 3 of 4 active and its one-node join at 2 nodes: refused as it is scaled
+set = ["keys.count=20000", "run.repetitions=1"]
 EOF
 rc=0
 timeout "$limit" bash "$src/slurm/sweep.sh" --wait --no-validate "$tmp/sweep-bad.toml" --ntasks-per-node="$tpn" >sweep-bad.txt 2>&1 || rc=$?
 dir=$(sed -n 's|.*results in \(.*\)/$|\1|p' sweep-bad.txt)
 expected='[{"task":0,"status":"ok","experiment":"default","strategy":"ring","nodes":4},
- {"task":1,"status":"failed","experiment":"default","strategy":"ring","nodes":2,"message":"ringsim: error:"},
+ {"task":1,"status":"failed","experiment":"default","strategy":"ring","nodes":2,"message":"too few nodes for this timeline"},
  {"task":2,"status":"failed","experiment":"no-such-experiment","strategy":"ring","nodes":4,"message":"experiment file not found"},
  {"task":3,"status":"failed","experiment":"no-such-experiment","strategy":"ring","nodes":2,"message":"experiment file not found"}]'
 if [ "$rc" -eq 0 ] || [ -z "$dir" ]; then
@@ -250,7 +272,7 @@ fi
 sed 's/steps = 10/steps = 300/' "$src/experiments/churn.toml" >"$tmp/long-churn.toml"
 rc=0
 id=$(timeout "$limit" sbatch --parsable --wait --time=1 --signal=23@1 --ntasks-per-node="$tpn" -o timelimit.out \
-  "${job[@]}" "$tmp/long-churn.toml" --set keys.count=1000000) || rc=$?
+  "${job[@]}" "$tmp/long-churn.toml" --set keys.count=1000000 --set run.repetitions=1) || rc=$?
 partial="$work/results/long-churn/$id/long-churn_job${id}_1x$tpn.partial.h5"
 # The case is judged by what the job left, not by sbatch's exit code: sbatch --wait
 # reads the job's state once it has ended, and a job record already purged makes it
