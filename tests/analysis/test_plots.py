@@ -10,6 +10,7 @@ from conftest import ROOT, run_ringsim
 from analysis import plots
 from analysis.compare import OVERSUBSCRIBED, compare
 from analysis.reader import load
+from analysis.stats import summarize
 
 
 @pytest.fixture(scope="module")
@@ -166,9 +167,11 @@ def test_failures_figure_keys_lost_and_rereplicated_bytes_per_fail_event(files):
     assert "r = 2" in axes[0].get_title()
     assert len(axes[0].get_xticks()) == fails.event.nunique()
     assert len(axes[0].patches) == len(labels) * fails.event.nunique()
-    # The bars are the keys lost of the file (one repetition: the values themselves).
-    first = fails[fails.label == labels[0]].sort_values("event")
-    assert [p.get_height() for p in axes[0].patches[:len(first)]] == first.keys_lost.astype(float).tolist()
+    # The bars are the median keys lost per event over the repetitions.
+    first = fails[fails.label == labels[0]].groupby("event").keys_lost.apply(
+        lambda v: summarize(v.astype(float).tolist()).median)
+    assert [p.get_height() for p in axes[0].patches[:len(first)]] == first.tolist()
+    assert any(first > 0)  # two nodes failing at once with r = 2 lose keys
     legend_outside(d.fig, axes)
 
 
