@@ -1013,17 +1013,22 @@ def lock_throughput(c: Comparison, out: Path, oversub: bool = False, runs: list[
     return _saved(draw_lock_throughput(c, runs, oversub), out)
 
 
-def draw_all(c: Comparison, runs: list[Run], event: int | None = None) -> list[Drawn]:
-    """Every figure, in the report's order (a figure with nothing to draw has fig None and a note)."""
-    has_events = not c.events.empty
-    drawn = []
-    if has_events:
-        drawn += [draw_moved_fraction(c), draw_disruption(c), draw_peak_to_mean(c), draw_timeline(c),
-                  draw_load_vs_weight(c, runs), draw_failures(c), draw_migration_time(c), draw_phase_breakdown(c),
-                  draw_projected_time(c), draw_migration_matrix(c, runs, event)]
+def draw_all(c: Comparison, runs: list[Run], event: int | None = None):
+    """Every figure, in the report's order, one at a time (a figure with nothing to draw has fig None and
+    a note); save() or plt.close() each before the next is drawn."""
+    if not c.events.empty:
+        yield draw_moved_fraction(c)
+        yield draw_disruption(c)
+        yield draw_peak_to_mean(c)
+        yield draw_timeline(c)
+        yield draw_load_vs_weight(c, runs)
+        yield draw_failures(c)
+        yield draw_migration_time(c)
+        yield draw_phase_breakdown(c)
+        yield draw_projected_time(c)
+        yield draw_migration_matrix(c, runs, event)
     locks_oversub = any(oversubscribed(r) for r in runs if r.locks is not None and not r.locks.empty)
-    drawn.append(draw_lock_throughput(c, runs, locks_oversub))
-    return drawn
+    yield draw_lock_throughput(c, runs, locks_oversub)
 
 
 QUIET_NOTES = ("timeline:", "load vs weight: no input", "failures: no fail")  # figures that apply to some inputs only

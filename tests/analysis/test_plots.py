@@ -1,6 +1,7 @@
 """The figures' content, checked through their matplotlib objects on files the real ringsim wrote:
 panels, one series per strategy, axis labels and scales, legends beside the data, captions."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from PIL import Image
@@ -27,6 +28,12 @@ def files(tmp_path_factory, default_result, replicated_zipf_result):
         "locks": run_ringsim(d / "locks.h5", str(exp / "locks.toml"), 4, "locks.duration=0.02", "locks.ranks=[2,4]",
                              'locks.workloads=["empty","uncontended"]'),
     }
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
 
 
 def comparison(*paths):
