@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 from .compare import MIGRATION, OVERSUBSCRIBED, PHASES, Comparison, oversubscribed  # noqa: E402
@@ -506,8 +507,11 @@ def draw_failures(c: Comparison) -> Drawn:
                 err = np.vstack([med - q1, q3 - med]) if (n > 1).any() else None
                 ax.bar(x, med, width, yerr=err, capsize=2, color=colors[label], label=label)
             ax.set_xticks(range(len(events)))
-            ax.set_xticklabels([textwrap.fill(f"event {ev}: {info.detail[ev]} ({info.nodes_before[ev]}→"
-                                              f"{info.nodes_after[ev]})", 28) for ev in events], fontsize=8)
+            if len(events) <= 4:
+                ax.set_xticklabels([textwrap.fill(f"event {ev}: {info.detail[ev]} ({info.nodes_before[ev]}→"
+                                                  f"{info.nodes_after[ev]})", 28) for ev in events], fontsize=8)
+            else:  # many fail events (churn): their indices only, the details are in the tables
+                ax.set_xticklabels([str(ev) for ev in events], fontsize=8)
             ax.set_ylim(bottom=0)
             ax.grid(axis="y", alpha=0.3)
             ax.set_ylabel("keys lost (no copy left)" if col == 0 else "bytes re-replicated (MB)")
@@ -516,9 +520,9 @@ def draw_failures(c: Comparison) -> Drawn:
             if all(ax.patches[k].get_height() == 0 for k in range(len(ax.patches))):
                 ax.set_ylim(0, 1)
                 ax.text(0.5, 0.5, "0 for every strategy", transform=ax.transAxes, ha="center", color="gray")
-        axes[row, 1].set_xlabel("fail event")
-        axes[row, 0].set_xlabel("fail event")
-    _legend(axes[0, 1], title="strategy")
+        for ax in axes[row]:
+            ax.set_xlabel("fail event" if len(events) <= 4 else "fail event (index in the experiment)")
+    _legend(axes[0, 1], handles=[Patch(color=colors[lab], label=lab) for lab in labels], title="strategy")
     _title(fig, "What does a failure cost? Keys lost and bytes re-replicated per fail event, by replication factor")
     caption = ("Per fail event (columns of bars) and strategy: the keys that lost every copy (left) and the bytes "
                "sent to re-create the missing copies of the surviving keys (right, bytes_rereplicated), one row per "
