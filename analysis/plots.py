@@ -402,7 +402,8 @@ def draw_timeline(c: Comparison) -> Drawn:
         ax_n.set_xticks(events[::step])
         for ax in (ax_m, ax_p, ax_n):
             ax.grid(alpha=0.3)
-    handles = [Line2D([], [], color=colors[lab], marker="o", ls="none", label=lab) for lab in labels]
+    shown = set(e[e.setting.isin(chosen)].label)
+    handles = [Line2D([], [], color=colors[lab], marker="o", ls="none", label=lab) for lab in labels if lab in shown]
     handles += [Line2D([], [], color="k", ls="--", label="fair share")]
     handles += [Line2D([], [], color="k", marker=m, ls="none", markerfacecolor="none", label=f"{k} event")
                 for k, m in markers.items()]
@@ -557,13 +558,21 @@ BOUND_MARKS = [  # column, legend text, marker
 ]
 
 
+def _si(v: float) -> str:
+    """200000 as '200k', 2e6 as '2M', 0.05 as '0.05': tick labels without exponents or offsets."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            return f"{v / scale:g}{suffix}"
+    return f"{v:g}"
+
+
 def _log_ticks(ax):
     """Log y with plain numbers (no offset, no 10^k), labels on the decades and, within two decades,
     on 2 and 5 too."""
     lo, hi = ax.get_ylim()
     subs = (1.0, 2.0, 5.0) if hi / max(lo, 1e-300) < 300 else (1.0,)
     ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _si(v)))
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
