@@ -355,7 +355,8 @@ def draw_timeline(c: Comparison) -> Drawn:
     chosen = [s for s in dict.fromkeys(e.setting)
               if e[e.setting == s].event.nunique() >= TIMELINE_EVENTS and e[e.setting == s].kind.nunique() > 1]
     if not chosen:
-        return Drawn("timeline.png", None, note=f"timeline: no input mixes event kinds over {TIMELINE_EVENTS} or more events")
+        return Drawn("timeline.png", None,
+                     note=f"timeline: no input mixes event kinds over {TIMELINE_EVENTS} or more events")
     chosen = chosen[:4]
     labels = list(dict.fromkeys(e.label))
     colors = _colors(labels)
@@ -403,7 +404,8 @@ def draw_timeline(c: Comparison) -> Drawn:
         for ax in (ax_m, ax_p, ax_n):
             ax.grid(alpha=0.3)
     shown = set(e[e.setting.isin(chosen)].label)
-    handles = [Line2D([], [], color=colors[lab], marker="o", ls="none", label=lab) for lab in labels if lab in shown]
+    handles = [Line2D([], [], color=colors[lab], marker="o", ls="none", label=lab)
+               for lab in labels if lab in shown]
     handles += [Line2D([], [], color="k", ls="--", label="fair share")]
     handles += [Line2D([], [], color="k", marker=m, ls="none", markerfacecolor="none", label=f"{k} event")
                 for k, m in markers.items()]
