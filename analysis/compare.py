@@ -413,6 +413,13 @@ def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
     if not significance.empty:
         for col, values in zip(TEST_COLUMNS, zip(*(_test_cells(significance, samples, r) for r in table.itertuples()))):
             table[col] = list(values)
+        # When even the most extreme samples could not reach significance after Holm's correction, "not
+        # significantly different" would read as "the same": name nobody, and the notes say why.
+        if min(1.0, float(significance.min_p.min()) * len(significance)) >= alpha:
+            table["not_significant_vs"] = ""
+            table["test_powerless"] = True
+        else:
+            table["test_powerless"] = False
     failures = _failures(events, runs)
     notes += _bound_notes(table)
     notes += _balance_notes(table, events)

@@ -91,6 +91,8 @@ def _test_cells(r) -> list[str]:
     else:
         shift = (f"{fmt_shift(r.shift_vs_reference)} [{fmt_shift(r.shift_low)}, {fmt_shift(r.shift_high)}] "
                  f"vs {r.reference}, Holm p {r.p_holm_vs_reference:.2g}")
+    if getattr(r, "test_powerless", False):
+        return [shift, "- (too few samples for any difference to be significant; see the notes)"]
     return [shift, r.not_significant_vs.replace(" ", ", ") or "none"]
 
 

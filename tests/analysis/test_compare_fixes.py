@@ -215,7 +215,10 @@ def test_five_repetitions_are_tested_with_holm_and_effect_sizes(five_reps, tmp_p
         assert (rows.reference == fewest.label).all() or rows.moved_fraction.duplicated().any()
         modulo = rows[rows.label == "modulo"].iloc[0]
         assert modulo.shift_vs_reference > 0 and modulo.shift_low <= modulo.shift_vs_reference <= modulo.shift_high
-        assert set(modulo.not_significant_vs.split()) == set(labels) - {"modulo"}  # nothing significant
+        # Nothing can be significant, so nobody is named "not significantly different" either: modulo at
+        # 0.75 is not "the same" as ring at 0.25 just because 5 samples cannot show the difference.
+        assert pd.isna(modulo.not_significant_vs) or modulo.not_significant_vs == ""
+    assert "too few samples for any difference to be significant" in md
     assert "Holm" in md and "Hodges-Lehmann" in md and "## Differences in moved fraction between strategies" in md
 
 
