@@ -198,7 +198,9 @@ def _kind_panels(c: Comparison, metric_fn) -> list[dict]:
                 infinite = sum(1 for v in vals if v is not None and np.isinf(v))
                 rows.append({"label": label, "size": int(size), "median": med, "q1": q1, "q3": q3, "n": n,
                              "infinite": infinite, "ideal": float(g.keys_ideal.sum() / g.records.sum())
-                             if g.records.sum() else math.nan})
+                             if g.records.sum() else math.nan,
+                             "random": float(g.random_peak_to_mean.mean())
+                             if "random_peak_to_mean" in g and g.random_peak_to_mean.notna().any() else math.nan})
             t = pd.DataFrame(rows)
             t["order"] = t.label.map({lab: i for i, lab in enumerate(labels)})
             panels.append({"setting": setting, "kind": kind, "table": t.sort_values(["order", "size"]),
@@ -334,11 +336,21 @@ def draw_peak_to_mean(c: Comparison) -> Drawn:
 
     def perfect(ax, t, sizes, pos):
         ax.axhline(1.0, color="k", ls="--", lw=1, label="perfect balance (1.0)")
+        # What chance gives: a random assignment of the same keys to the same nodes (schema 4 files).
+        chance = t.groupby("size").random.median()
+        drawn = False
+        for s in sizes:
+            if np.isfinite(chance.get(s, math.nan)):
+                ax.hlines(chance[s], pos[s] - 0.4, pos[s] + 0.4, color="0.35", lw=1.5, ls=":", zorder=5,
+                          label=None if drawn else "random assignment (balls into bins)")
+                drawn = True
     d = _draw_by_kind(
         c, "peak_to_mean_vs_nodes.png", peak, "peak-to-mean load (ratio; axis from 1)",
         "How even are the loads after each event? Fullest node over its fair share, per event kind",
         "The fullest active node's records over its (weighted) fair share, divided by the mean of that ratio, "
-        "after each event (mean over the events of a kind and size), per strategy. 1.0 is perfect balance. "
+        "after each event (mean over the events of a kind and size), per strategy. 1.0 is perfect balance; the "
+        "dotted line is the expected peak-to-mean of a purely random assignment of the same keys to the same "
+        "nodes (balls into bins), so a strategy above it is less even than chance. "
         "Question: how much capacity must be provisioned above the mean for each strategy?",
         reference=perfect, from_zero=False)
     if d.fig is not None:

@@ -273,3 +273,19 @@ def test_no_clipped_titles(files):
             ext = text.get_window_extent(renderer)
             if text.get_text():
                 assert ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y1 <= box.y1 + 1, text.get_text()
+
+
+def test_peak_to_mean_marks_what_chance_gives(files):
+    """Beside perfect balance, each panel marks the random assignment's expected peak-to-mean at each size,
+    the figure from the file's events (so a strategy above it is less even than chance)."""
+    c, _ = comparison(files["default"])
+    d = plots.draw_peak_to_mean(c)
+    for ax in data_axes(d.fig):
+        chance = [coll for coll in ax.collections if coll.get_label() == "random assignment (balls into bins)"]
+        assert len(chance) == 1, "no random-assignment mark"
+        y = chance[0].get_segments()[0][0][1]
+        size = int(ax.get_xticklabels()[0].get_text())
+        expected = c.events[c.events.nodes_after == size].random_peak_to_mean.median()
+        assert y == pytest.approx(expected, rel=1e-6)
+        assert y > 1.0
+    assert "random assignment" in d.caption
