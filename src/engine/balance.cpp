@@ -211,39 +211,51 @@ RandomPeak random_peak_to_mean(std::uint64_t keys, std::span<const double> weigh
   return summarise(draws);
 }
 
+std::uint64_t RandomPeakCache::grid_keys(std::uint64_t keys) const {
+  // Below this, one grid step would be less than a key: estimate at K itself.
+  if (tolerance_ <= 0 || static_cast<double>(keys) * tolerance_ < 1.0) return keys;
+  const double step = std::log1p(tolerance_);
+  const double cell = std::round(std::log(static_cast<double>(keys)) / step);
+  return static_cast<std::uint64_t>(std::llround(std::exp(cell * step)));
+}
+
 RandomPeak RandomPeakCache::get(std::uint64_t keys, std::span<const double> weights,
                                 MPI_Comm comm) {
+  // The estimate is made at the grid point K' nearest K and carried to K by
+  // the 1/sqrt(K) law of the excess over 1, so that the figure is a function
+  // of (K, weights) alone: the same whatever was estimated before (another
+  // strategy, an earlier event, a run stopped and resumed).
+  const std::uint64_t grid = grid_keys(keys);
+  const double scale =
+      keys == 0 ? 1.0 : std::sqrt(static_cast<double>(grid) / static_cast<double>(keys));
+  auto carried = [&](const RandomPeak& f) {
+    RandomPeak out = f;
+    out.mean = 1.0 + (f.mean - 1.0) * scale;
+    out.se = f.se * scale;
+    return out;
+  };
   const bool equal =
       std::all_of(weights.begin(), weights.end(), [&](double w) { return w == weights[0]; });
   if (equal) {
-    const std::uint64_t n = weights.size();
-    // The nearest estimate for the same node count with K within the
-    // tolerance (equal_ is ordered by (n, K)).
-    const auto lo =
-        static_cast<std::uint64_t>(std::floor(static_cast<double>(keys) / (1 + tolerance_)));
-    const auto hi =
-        static_cast<std::uint64_t>(std::ceil(static_cast<double>(keys) * (1 + tolerance_)));
-    // The smallest estimated K >= lo for this n, if it is <= hi.
-    const auto it = equal_.lower_bound({n, lo});
-    if (it != equal_.end() && it->first.first == n && it->first.second <= hi) return it->second;
-    const auto key = std::make_pair(n, keys);
-    // Equal weights of any value give the same draws as weight 1.
-    const std::vector<double> ones(weights.size(), 1.0);
-    const RandomPeak f = random_peak_to_mean(keys, ones, replications_, seed_, comm);
-    ++computed_;
-    equal_.emplace(key, f);
-    return f;
+    const auto key = std::make_pair(std::uint64_t{weights.size()}, grid);
+    auto it = equal_.find(key);
+    if (it == equal_.end()) {
+      // Equal weights of any value give the same draws as weight 1.
+      const std::vector<double> ones(weights.size(), 1.0);
+      it = equal_.emplace(key, random_peak_to_mean(grid, ones, replications_, seed_, comm)).first;
+      ++computed_;
+    }
+    return carried(it->second);
   }
-  const double drift = std::fabs(static_cast<double>(keys) - static_cast<double>(last_keys_));
-  if (have_last_ && drift <= tolerance_ * static_cast<double>(std::min(keys, last_keys_)) &&
-      std::equal(weights.begin(), weights.end(), last_weights_.begin(), last_weights_.end()))
-    return last_;
-  last_ = random_peak_to_mean(keys, weights, replications_, seed_, comm);
-  ++computed_;
-  last_keys_ = keys;
-  last_weights_.assign(weights.begin(), weights.end());
-  have_last_ = true;
-  return last_;
+  if (!(have_last_ && grid == last_keys_ &&
+        std::equal(weights.begin(), weights.end(), last_weights_.begin(), last_weights_.end()))) {
+    last_ = random_peak_to_mean(grid, weights, replications_, seed_, comm);
+    ++computed_;
+    last_keys_ = grid;
+    last_weights_.assign(weights.begin(), weights.end());
+    have_last_ = true;
+  }
+  return carried(last_);
 }
 
 }  // namespace ringsim

@@ -66,14 +66,17 @@ RandomPeak random_peak_to_mean(std::uint64_t keys, std::span<const double> weigh
 RandomPeak random_peak_to_mean(std::uint64_t keys, std::span<const double> weights,
                                std::uint32_t replications, std::uint64_t seed, MPI_Comm comm);
 
-// The figures reused between events: an estimate is kept per (K, weights)
-// and recomputed only when they change by more than the tolerance. Equal
-// weights: the key is (node count, K) only, so a cluster that returns to a
-// size it had reuses its figure. K within a relative `tolerance` of an
-// estimated K counts as the same: the excess over 1 scales as 1/sqrt(K/n),
-// so a 1% change of K moves it by 0.5%, well below the estimate's standard
-// error, while failures (which change K by the keys lost) stop forcing a new
-// estimate per event and per strategy. tolerance = 0 reuses exact K only.
+// The figures reused between events. Each estimate is made at the point K'
+// of a geometric grid of relative step `tolerance` nearest K (K itself while
+// a step is less than one key) and carried to K by the law of the excess over
+// 1, which scales as 1/sqrt(K/n): mean(K) = 1 + (mean(K') - 1) sqrt(K'/K).
+// So the figure depends on (K, weights) alone, never on what was estimated
+// before (another strategy, an earlier event, a resumed run), and failures,
+// which change K by the keys lost in each strategy, mostly stay in one grid
+// cell instead of forcing a new estimate per event and strategy. Equal
+// weights are keyed by (node count, K'), so a cluster that returns to a size
+// it had reuses its figure; unequal weights keep the last (K', weights).
+// tolerance = 0: estimates at K exactly.
 inline constexpr double kRandomPeakKeyTolerance = 0.01;
 class RandomPeakCache {
  public:
@@ -85,13 +88,14 @@ class RandomPeakCache {
   // a new estimate split over `comm`.
   RandomPeak get(std::uint64_t keys, std::span<const double> weights, MPI_Comm comm);
   std::uint64_t computed() const { return computed_; }  // estimates made (not reused)
+  std::uint64_t grid_keys(std::uint64_t keys) const;    // K' for K
 
  private:
   std::uint32_t replications_;
   std::uint64_t seed_;
   double tolerance_;
   std::uint64_t computed_ = 0;
-  // Equal weights: (n, K) -> figure.
+  // Equal weights: (n, K') -> figure at K'.
   std::map<std::pair<std::uint64_t, std::uint64_t>, RandomPeak> equal_;
   // Unequal weights: the last (K, weights) only.
   std::uint64_t last_keys_ = 0;
