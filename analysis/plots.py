@@ -1007,37 +1007,13 @@ def _saved(d: Drawn, out: Path):
     return save(d, out), d.note
 
 
-# The figure functions of earlier versions: (path or None, note).
+# Draw and save one figure: (path or None, note); the tests call these two.
 def moved_fraction(c: Comparison, out: Path):
     return _saved(draw_moved_fraction(c), out)
 
 
-def disruption(c: Comparison, out: Path):
-    return _saved(draw_disruption(c), out)
-
-
-def peak_to_mean(c: Comparison, out: Path):
-    return _saved(draw_peak_to_mean(c), out)
-
-
-def migration_time(c: Comparison, out: Path):
-    return _saved(draw_migration_time(c), out)
-
-
-def phase_breakdown(c: Comparison, out: Path):
-    return _saved(draw_phase_breakdown(c), out)
-
-
 def projected_time(c: Comparison, out: Path):
     return _saved(draw_projected_time(c), out)
-
-
-def migration_matrix(c: Comparison, runs: list[Run], out: Path, event: int | None = None):
-    return _saved(draw_migration_matrix(c, runs, event), out)
-
-
-def lock_throughput(c: Comparison, out: Path, oversub: bool = False, runs: list[Run] | None = None):
-    return _saved(draw_lock_throughput(c, runs, oversub), out)
 
 
 def draw_all(c: Comparison, runs: list[Run], event: int | None = None):
