@@ -19,6 +19,7 @@
 #include "build_info.hpp"
 #include "engine/host_info.hpp"
 #include "engine/key_trace.hpp"
+#include "engine/provenance.hpp"
 #include "engine/stop_token.hpp"
 #include "error.hpp"
 #include "experiment.hpp"
@@ -27,6 +28,8 @@
 #include "memory_estimate.hpp"
 #include "output/console.hpp"
 #include "output/h5_stream.hpp"
+#include "output/json_sink.hpp"
+#include "output/tee_sink.hpp"
 #include "registry.hpp"
 #include "runner.hpp"
 
@@ -47,6 +50,7 @@ struct RunArgs {
   int ranks = 0;  // --dry-run: validate for this many ranks (0: the job's)
   bool force_memory = false;
   bool no_warmup = false;
+  std::string json;  // --json FILE, or "-" for stdout
 };
 
 std::string read_file(const std::string& path) {
@@ -155,6 +159,8 @@ void print_error(int rank, const std::string& msg) {
 int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
   boost::mpi::communicator world(comm, boost::mpi::comm_attach);
   const int rank = world.rank();
+  // With --json -, stdout carries the JSON alone: the human output goes to stderr.
+  std::ostream& human = a.json == "-" ? std::cerr : std::cout;
 
   // --resume FILE.partial.h5: the experiment text and overrides come from the
   // file; the output is the file's complete name.
@@ -251,10 +257,10 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
     if (!verdict.empty()) return print_error(rank, verdict), kExitBadInput;
     if (a.dry_run) {
       if (rank == 0)
-        std::cout << "ringsim: ok: " << e.source << ": " << e.strategies.size() << " strateg"
-                  << (e.strategies.size() == 1 ? "y" : "ies") << " x " << e.timeline.size()
-                  << " events x " << e.repetitions << " repetition(s), " << e.nodes << " nodes, "
-                  << e.keys.count << " keys, on " << ranks_for << " ranks" << std::endl;
+        human << "ringsim: ok: " << e.source << ": " << e.strategies.size() << " strateg"
+              << (e.strategies.size() == 1 ? "y" : "ies") << " x " << e.timeline.size()
+              << " events x " << e.repetitions << " repetition(s), " << e.nodes << " nodes, "
+              << e.keys.count << " keys, on " << ranks_for << " ranks" << std::endl;
       return kExitOk;
     }
     // (Whether every rank can read the key trace was checked as it was read.)
@@ -275,6 +281,7 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
         } else {
           out_path = check_output(a, e.name);
         }
+        if (!a.json.empty()) check_json_path(a.json, a.force, out_path);
       } catch (const Error& err) {
         error = err.what();
       }
@@ -290,6 +297,7 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
   boost::mpi::broadcast(world, ctx.start_time, 0);
   boost::mpi::all_gather(world, hostname(), ctx.hosts);
   ctx.mpi_version = mpi_library_version();
+  ctx.provenance = gather_provenance(comm);
   ctx.launcher = rank == 0 ? launcher_line() : "";
   boost::mpi::broadcast(world, ctx.launcher, 0);
 
@@ -298,9 +306,13 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
   // the file, which keeps its partial name.
   const volatile std::sig_atomic_t* stop_flag = install_stop_handlers(rank);
   H5Stream stream(out_path, e, ctx, comm, resuming);
+  std::unique_ptr<JsonSink> json;
+  if (!a.json.empty())
+    json = std::make_unique<JsonSink>(a.json, e, ctx, comm, [&stream] { return stream.path(); });
+  TeeSink sink{&stream, json.get()};
   if (rank == 0) {
-    print_header(std::cout, e, world.size());
-    std::cout << "results: streaming to " << stream.path() << std::endl;
+    print_header(human, e, world.size());
+    human << "results: streaming to " << stream.path() << std::endl;
   }
   RunResult result;
   std::vector<LockBenchResult> locks;
@@ -311,15 +323,15 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
     opt.stop_flag = stop_flag;
     opt.warmup = !a.no_warmup;
     opt.skip = resume.complete;
-    result = run_experiment(e, opt, comm, stream);
+    result = run_experiment(e, opt, comm, sink);
     if (rank == 0 && result.events_resumed)
-      std::cout << "resumed: " << result.events_resumed << " event(s) kept from " << a.resume
-                << std::endl;
+      human << "resumed: " << result.events_resumed << " event(s) kept from " << a.resume
+            << std::endl;
     StopToken stop(comm, stop_flag);
     if (e.has_locks && !result.partial) {
       std::vector<int> skipped;
       locks = run_lock_suite(e, comm, &skipped, &stop,
-                             [&](const LockBenchResult& l) { stream.lock_result(l); });
+                             [&](const LockBenchResult& l) { sink.lock_result(l); });
       result.partial = stop.stopped();
       if (rank == 0)
         for (int k : skipped)
@@ -335,20 +347,20 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
   }
 
   const double t_close = MPI_Wtime();
-  stream.end_run({&result});
+  sink.end_run({&result});
   const double close_seconds = MPI_Wtime() - t_close;
   if (rank == 0) {
-    print_report(std::cout, e, result);
+    print_report(human, e, result);
     if (!locks.empty()) {
-      std::cout << "\n== locks (" << e.locks.target << " lock, "
-                << (e.locks.acquisitions
-                        ? std::to_string(e.locks.acquisitions) + " acquisitions per rank"
-                        : std::to_string(e.locks.duration) + " s per run")
-                << "; fairness: max/min acquisitions over ranks, or the spread of finish times)\n";
-      print_lock_table(std::cout, locks);
+      human << "\n== locks (" << e.locks.target << " lock, "
+            << (e.locks.acquisitions
+                    ? std::to_string(e.locks.acquisitions) + " acquisitions per rank"
+                    : std::to_string(e.locks.duration) + " s per run")
+            << "; fairness: max/min acquisitions over ranks, or the spread of finish times)\n";
+      print_lock_table(human, locks);
     }
-    std::cout << "results: " << stream.path() << " (closed in " << std::fixed
-              << std::setprecision(2) << close_seconds << " s)" << std::endl;
+    human << "results: " << stream.path() << " (closed in " << std::fixed << std::setprecision(2)
+          << close_seconds << " s)" << std::endl;
   }
   if (result.partial) {
     print_error(rank, std::string("stopped by ") + stop_signal_name() + " after " +
@@ -370,8 +382,9 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
       "ringsim: what does each rehash strategy cost when nodes change?\n"
       "MPI ranks act as the nodes of a consistent-hashing ring; keys move with\n"
       "MPI_Alltoallv after each membership event, and every figure goes to HDF5."};
-  app.set_version_flag("--version",
-                       std::string(version()) + " (" + std::string(git_commit()) + ")");
+  const std::string version_text = std::string(version()) + " (" + std::string(git_commit()) +
+                                   (git_dirty() == 1 ? ", dirty" : "") + ")";
+  app.set_version_flag("--version", version_text);
   app.require_subcommand(1);
 
   RunArgs a;
@@ -410,7 +423,17 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
       ->check(CLI::IsMember({"none", "drop-key", "corrupt-value", "misplace-key", "lost-update",
                              "lock-timeout", "slow-event"}));
 
+  run->add_option("--json", a.json,
+                  "Also write a JSON summary (context, per-strategy and per-event figures) to "
+                  "FILE; - writes it to stdout and the human output to stderr")
+      ->type_name("FILE");
+
+  bool list_as_json = false;
   auto* list = app.add_subcommand("list", "List the placement strategies and their parameters");
+  list->add_flag("--json", list_as_json,
+                 "The list as JSON (name, summary, parameters with type, default and meaning)");
+  // The same --version on every subcommand as on ringsim itself.
+  for (auto* sub : app.get_subcommands({})) sub->set_version_flag("--version", version_text);
 
   try {
     app.parse(argc, argv);
@@ -427,9 +450,16 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
     if (rank == 0) std::cerr << "ringsim: error: --out is empty: name a result file" << std::endl;
     return kExitBadInput;
   }
+  if (auto* o = run->get_option("--json"); o->count() > 0 && a.json.empty()) {
+    if (rank == 0)
+      std::cerr << "ringsim: error: --json is empty: name a file, or - for stdout" << std::endl;
+    return kExitBadInput;
+  }
 
   if (list->parsed()) {
-    if (rank == 0) {
+    if (rank == 0 && list_as_json) {
+      std::cout << list_json() << std::flush;
+    } else if (rank == 0) {
       for (const auto& s : strategies())
         std::cout << s.name << "\n    " << s.summary << "\n    parameters: " << s.parameters
                   << "\n";

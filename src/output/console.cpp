@@ -31,6 +31,41 @@ double ms(double s) { return s * 1e3; }
 
 }  // namespace
 
+std::vector<ComparisonRow> comparison_rows(const Experiment& e, const RunResult& r) {
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  std::vector<ComparisonRow> rows;
+  for (const auto& spec : e.strategies) {
+    std::vector<double> moved, ratio, worst, peak, t;
+    std::uint64_t state = 0;
+    for (const auto& s : r.strategies) {
+      if (s.label != spec.label) continue;
+      std::uint64_t mv = 0, opt = 0;
+      double w = 0, p = 0, tt = 0;
+      for (const auto& ev : s.events) {
+        mv += ev.keys_moved;
+        opt += ev.keys_min;
+        w = std::max(w, ev.disruption());
+        p = std::max(p, ev.load_peak_to_mean);
+        tt += ev.t_migrate;  // critical paths, one per event
+      }
+      moved.push_back(double(mv));
+      ratio.push_back(opt ? double(mv) / double(opt) : 0.0);
+      worst.push_back(w);
+      peak.push_back(p);
+      t.push_back(tt);
+      state = s.events.empty() ? s.state_bytes_initial : s.events.back().state_bytes;
+    }
+    if (moved.empty()) continue;  // not run (the run was stopped early)
+    rows.push_back(
+        {spec.label, median(moved), median(ratio), median(worst), median(peak), median(t), state});
+  }
+  return rows;
+}
+
 void print_header(std::ostream& os, const Experiment& e, int ranks) {
   os << "ringsim " << version() << " | experiment " << e.name << " (" << e.source << ")\n"
      << fmt("%d MPI ranks, %u ring nodes (%u active at start), %llu keys of 8 + %zu bytes, "
@@ -162,37 +197,10 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
     os << "\n";
     os << fmt("%-16s %12s %12s %14s %14s %12s %12s\n", "strategy", "keys_moved", "moved/min",
               "worst_disr", "worst_peak/mean", "migrate_ms", "state");
-    auto median = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      const std::size_t n = v.size();
-      return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    };
-    for (const auto& spec : e.strategies) {
-      std::vector<double> moved, ratio, worst, peak, t;
-      std::uint64_t state = 0;
-      for (const auto& s : r.strategies) {
-        if (s.label != spec.label) continue;
-        std::uint64_t mv = 0, opt = 0;
-        double w = 0, p = 0, tt = 0;
-        for (const auto& ev : s.events) {
-          mv += ev.keys_moved;
-          opt += ev.keys_min;
-          w = std::max(w, ev.disruption());
-          p = std::max(p, ev.load_peak_to_mean);
-          tt += ev.t_migrate;  // critical paths, one per event
-        }
-        moved.push_back(double(mv));
-        ratio.push_back(opt ? double(mv) / double(opt) : 0.0);
-        worst.push_back(w);
-        peak.push_back(p);
-        t.push_back(tt);
-        state = s.events.empty() ? s.state_bytes_initial : s.events.back().state_bytes;
-      }
-      if (moved.empty()) continue;  // not run (the run was stopped early)
-      os << fmt("%-16s %12.0f %12.2f %14.2f %14.3f %12.2f %12s\n", spec.label.c_str(),
-                median(moved), median(ratio), median(worst), median(peak), ms(median(t)),
-                human_bytes(double(state)).c_str());
-    }
+    for (const auto& row : comparison_rows(e, r))
+      os << fmt("%-16s %12.0f %12.2f %14.2f %14.3f %12.2f %12s\n", row.label.c_str(),
+                row.keys_moved, row.moved_over_min, row.worst_disruption, row.worst_peak_to_mean,
+                ms(row.migrate_seconds), human_bytes(double(row.state_bytes)).c_str());
   }
   std::uint64_t peak = 0;
   for (auto b : r.peak_rss_bytes) peak = std::max(peak, b);

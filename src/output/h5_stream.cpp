@@ -814,6 +814,25 @@ void H5Stream::begin_run(const RunStart& start) {
     Handle rg(H5Gcreate2(f, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "ranks");
     write_table(rg, "host", H5T_STD_I32LE, H5T_NATIVE_INT, host_of_rank, counts[1], 0, s.rank,
                 true);
+    // The provenance (src/engine/provenance.hpp): root attributes, each
+    // host's online CPUs and memory, rank 0's MPI and Slurm environment.
+    const Provenance& p = s.ctx.provenance;
+    attr_scalar(f, "git_dirty", H5T_NATIVE_INT32, static_cast<std::int32_t>(p.git_dirty));
+    attr_string(f, "build_type", p.build_type);
+    attr_string(f, "compiler", p.compiler);
+    attr_string(f, "compiler_flags", p.compiler_flags);
+    attr_string(f, "os", p.os);
+    attr_string(f, "os_release", p.os_release);
+    for (const auto& [library, v] : p.libraries)
+      if (library != "mpi" && library != "hdf5")  // those two: mpi_version, hdf5_version
+        attr_string(f, (library + "_version").c_str(), v);
+    write_strings(f, "environment", p.environment, s.comm);
+    if (p.online_cpus_per_host.size() == counts[0]) {  // the same host groups as /hosts/name
+      write_table(hg, "online_cpus", H5T_STD_I32LE, H5T_NATIVE_INT, p.online_cpus_per_host,
+                  counts[0], 0, s.rank, true);
+      write_table(hg, "mem_total_bytes", H5T_STD_U64LE, H5T_NATIVE_UINT64, p.mem_total_per_host,
+                  counts[0], 0, s.rank, true);
+    }
   }
 
   // The network the projection assumes: given in [network], else calibrated.

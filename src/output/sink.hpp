@@ -11,6 +11,7 @@
 #include "engine/calibration.hpp"
 #include "engine/event_metrics.hpp"
 #include "engine/host_info.hpp"
+#include "engine/provenance.hpp"
 #include "locks/lock_bench.hpp"
 #include "runner.hpp"
 
@@ -23,6 +24,7 @@ struct RunContext {
   std::string start_time;          // ISO 8601, UTC
   std::vector<std::string> hosts;  // one per rank (the file keeps one per host)
   std::string mpi_version;
+  Provenance provenance;  // the build, libraries, OS, hosts, environment
 };
 
 // What is known before the first strategy runs.
