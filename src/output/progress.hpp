@@ -1,5 +1,8 @@
 // Progress lines on rank 0's stderr, throttled to one a second, and only once
-// a run has passed its first second.
+// a run has passed its first second. stdout is flushed before each line, so
+// that in a job's output (both streams in one file, as Slurm and mpirun > log
+// 2>&1 give) nothing written to stdout before it (the run header) can arrive
+// after it.
 #pragma once
 
 #include <mpi.h>
@@ -20,6 +23,7 @@ class Progress {
     const double now = MPI_Wtime();
     if (now - start_ < 1.0 || now - last_ < 1.0) return;
     last_ = now;
+    std::fflush(stdout);  // std::cout writes through stdout (synced with stdio)
     const double elapsed = now - start_;
     const double left = elapsed / double(done_) * double(total_ - done_);
     if (events == 0)
