@@ -8,8 +8,9 @@ packages=(
   openmpi-bin libopenmpi-dev libboost-mpi-dev
   libhdf5-openmpi-dev hdf5-tools
   libgtest-dev libbenchmark-dev
-  libtomlplusplus-dev libxxhash-dev libcli11-dev
+  libtomlplusplus-dev libxxhash-dev libcli11-dev nlohmann-json3-dev
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-pytest python3-scipy
+  python3-jsonschema
 )
 
 missing=()

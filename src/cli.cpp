@@ -426,7 +426,8 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
   run->add_option("--json", a.json,
                   "Also write a JSON summary (context, per-strategy and per-event figures) to "
                   "FILE; - writes it to stdout and the human output to stderr")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->envname("RINGSIM_JSON");
 
   bool list_as_json = false;
   auto* list = app.add_subcommand("list", "List the placement strategies and their parameters");
