@@ -115,7 +115,7 @@ for _ in $(seq 600); do
   [ -e stop.partial.h5 ] && break
   sleep 0.1
 done
-sleep 2
+sleep 3 # inside the first event (made 5 s longer), or before it on a loaded machine
 ranks=$(pgrep -P "$launcher")
 [ -n "$ranks" ] && kill -TERM $ranks
 wait "$launcher"
@@ -127,9 +127,9 @@ d = json.load(open(sys.argv[1]))
 assert d["partial"] is True, d["partial"]
 assert d["context"]["result_file"].endswith("stop.partial.h5"), d["context"]["result_file"]
 rows = sum(len(s["events"]) for s in d["strategies"])
-assert rows == d["run"]["events_completed"] >= 1, (rows, d["run"]["events_completed"])
+assert rows == d["run"]["events_completed"] <= 1, (rows, d["run"]["events_completed"])
 PY
-  ok "SIGTERM: stop.json says partial, with the completed events"
+  ok "SIGTERM: stop.json says partial, with the events completed before the stop"
 else
   bad "SIGTERM: stop.json missing or wrong"
 fi
