@@ -11,6 +11,7 @@ packages=(
   libtomlplusplus-dev libxxhash-dev libcli11-dev nlohmann-json3-dev
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-pytest python3-scipy
   python3-jsonschema
+  lmod  # the installed modulefile (share/modulefiles) and its test
 )
 
 missing=()

@@ -23,6 +23,7 @@
 #include "engine/stop_token.hpp"
 #include "error.hpp"
 #include "experiment.hpp"
+#include "experiment_path.hpp"
 #include "keys.hpp"
 #include "lock_suite.hpp"
 #include "memory_estimate.hpp"
@@ -214,6 +215,8 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
         if (!line.empty()) sets.push_back(line);
     } else if (rank == 0) {
       try {
+        // A bare name is looked up in the experiment folders (experiment_path.hpp).
+        if (!a.experiment.empty()) a.experiment = find_experiment(a.experiment).string();
         text =
             a.experiment.empty() ? std::string(default_experiment_text()) : read_file(a.experiment);
       } catch (const Error& err) {
@@ -223,6 +226,7 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
     boost::mpi::broadcast(world, error, 0);
     if (!error.empty()) return print_error(rank, error), kExitBadInput;
     boost::mpi::broadcast(world, text, 0);
+    boost::mpi::broadcast(world, a.experiment, 0);
     const int ranks_for = a.dry_run && a.ranks > 0 ? a.ranks : world.size();
     // Each rank parses and validates; the verdicts are reduced, so a rank
     // that alone cannot read an input does not leave the others waiting in a
@@ -391,7 +395,10 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
   auto* run = app.add_subcommand(
       "run", "Run an experiment under mpirun or srun and write an HDF5 result file");
   run->add_option("experiment", a.experiment,
-                  "Experiment file (TOML); without it, the built-in experiments/default.toml");
+                  "Experiment file (TOML), or the name of one (scale-out or scale-out.toml) in "
+                  "$RINGSIM_EXPERIMENT_PATH (colon-separated), the installed "
+                  "share/ringsim/experiments, or the source tree's experiments/ (a build-tree "
+                  "binary); without it, the built-in experiments/default.toml");
   run->add_option("-o,--out", a.out, "Result file (default: results/<experiment>.h5)")
       ->envname("RINGSIM_OUT");
   run->add_flag("-f,--force", a.force, "Overwrite an existing result file")
