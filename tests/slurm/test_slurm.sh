@@ -244,6 +244,16 @@ for how in submit sweep; do
   fi
 done
 
+# The same count asked of the job script itself (no sbatch count): it stops at once.
+rc=0
+id=$(RINGSIM_TASKS_PER_NODE=$too_many timeout "$limit" sbatch --parsable --wait -o too-many-%j.out "${job[@]}" \
+  "$src/experiments/default.toml") || rc=$?
+if [ "$rc" -ne 0 ] && grep -q "^ringsim.sbatch: error: RINGSIM_TASKS_PER_NODE=$too_many asks more than the $(nproc) CPU(s) the job has on its node: set RINGSIM_TASKS_PER_NODE=$(nproc) or fewer" "too-many-$id.out"; then
+  pass "RINGSIM_TASKS_PER_NODE=$too_many: job $id stopped at once ($rc) with the count to set"
+else
+  fail "RINGSIM_TASKS_PER_NODE=$too_many: exit code $rc, output: $(cat "too-many-$id.out" 2>/dev/null)"
+fi
+
 # ---- installed: the scripts in <prefix>/share/ringsim/slurm, ringsim in <prefix>/bin -----
 # (put on PATH by a module), submitted from a folder that is no checkout.
 prefix=$tmp/prefix
