@@ -52,8 +52,12 @@ cleanup() {
   local left
   left=$(pgrep -a -f "$tmp/" || true)
   local step
+  # This Slurm's job steps only: another Slurm on the machine (another checkout's test)
+  # runs its own. A slurmstepd inherits its slurmd's SLURM_CONF.
   for step in $(pgrep -x slurmstepd || true); do
-    grep -qx "$step" <<<"$steps_before" || left+=$'\n'"$(ps -o pid=,args= -p "$step" || true)"
+    grep -qx "$step" <<<"$steps_before" && continue
+    tr '\0' '\n' <"/proc/$step/environ" 2>/dev/null | grep -qx "SLURM_CONF=$tmp/slurm/slurm.conf" || continue
+    left+=$'\n'"$(ps -o pid=,args= -p "$step" || true)"
   done
   left=$(sed '/^$/d' <<<"$left")
   if [ -n "$left" ]; then
