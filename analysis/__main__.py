@@ -1,4 +1,4 @@
-"""python3 -m analysis compare PATH... [--out DIR]
+"""python3 -m analysis compare PATH... [--out DIR]   (installed: ringsim-compare PATH... [--out DIR])
 
 Compares the placement strategies in ringsim result files: tables in markdown
 on stdout; CSV, PNG figures and report.html in DIR. Bad input gets one line
@@ -17,13 +17,12 @@ from .reader import NotARingsimResult
 DEFAULT_OUT = "results/compare"
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python3 -m analysis", description=__doc__.split("\n\n")[1])
-    sub = p.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("compare", help="compare strategies across result files, folders and sweeps",
-                       description="Compare the placement strategies of ringsim result files. A PATH is a "
-                                   "result file, a folder (every *.h5 below it) or a Slurm sweep folder with "
-                                   "an index.csv (failed or missing tasks are named and skipped).")
+COMPARE_DESCRIPTION = ("Compare the placement strategies of ringsim result files. A PATH is a result file, a "
+                       "folder (every *.h5 below it) or a Slurm sweep folder with an index.csv (failed or "
+                       "missing tasks are named and skipped).")
+
+
+def _compare_arguments(c: argparse.ArgumentParser) -> argparse.ArgumentParser:
     c.add_argument("paths", nargs="+", metavar="PATH")
     c.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"folder for the CSV files, figures and report.html (default {DEFAULT_OUT})")
@@ -33,7 +32,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--event", type=int, default=None, metavar="N",
                    help="the event the migration matrix figure shows (default: the figure's own choice)")
     c.add_argument("--no-plots", action="store_true", help="tables and report only")
+    return c
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python3 -m analysis", description=__doc__.split("\n\n")[1])
+    sub = p.add_subparsers(dest="command", required=True)
+    _compare_arguments(sub.add_parser("compare", help="compare strategies across result files, folders and sweeps",
+                                      description=COMPARE_DESCRIPTION))
     return p
+
+
+def _command_line(program: str, argv) -> str:
+    return " ".join([program, *(shlex.quote(str(a)) for a in argv)])
 
 
 def _error(message: str) -> int:
@@ -41,7 +52,8 @@ def _error(message: str) -> int:
     return 2
 
 
-def run_compare(args) -> int:
+def run_compare(args, made_by: str) -> int:
+    """Runs a comparison; `made_by` is the command line the report names."""
     # Imported here so that `--help` and argument errors do not wait for pandas and matplotlib.
     from . import compare as cmp
     from . import report, tables
@@ -82,8 +94,7 @@ def run_compare(args) -> int:
         for n in plot_notes:
             print(f"compare: note: {n}", file=sys.stderr)
     csvs = tables.write_csv(comparison, out)
-    command = "python3 -m analysis " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    html = report.write(comparison, inputs.runs, figures, notes, out, command)
+    html = report.write(comparison, inputs.runs, figures, notes, out, made_by)
     sys.stdout.write(tables.markdown(comparison, notes))
     written = ", ".join(p.name for p in csvs + figures + [html])
     print(f"compare: wrote {written} in {out}", file=sys.stderr)
@@ -91,10 +102,19 @@ def run_compare(args) -> int:
 
 
 def main(argv=None) -> int:
+    """`python3 -m analysis SUBCOMMAND ...`."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     if args.command == "compare":
-        return run_compare(args)
+        return run_compare(args, _command_line("python3 -m analysis", argv))
     return 2
+
+
+def compare_main(argv=None) -> int:
+    """The `ringsim-compare` console script: `python3 -m analysis compare` under its own name."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    p = _compare_arguments(argparse.ArgumentParser(prog="ringsim-compare", description=COMPARE_DESCRIPTION))
+    return run_compare(p.parse_args(argv), _command_line("ringsim-compare", argv))
 
 
 if __name__ == "__main__":

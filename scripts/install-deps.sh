@@ -12,6 +12,7 @@ packages=(
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-pytest python3-scipy
   python3-jsonschema
   lmod  # the installed modulefile (share/modulefiles) and its test
+  python3-venv python3-pip python3-hatchling
 )
 
 missing=()

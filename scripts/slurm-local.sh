@@ -8,9 +8,12 @@
 #   export SLURM_CONF=DIR/slurm.conf      # then sbatch, squeue, sinfo talk to that Slurm
 #   scripts/slurm-local.sh stop DIR       # cancel its jobs, stop the daemons by their pid files
 #
-# The node is `localhost` with this machine's CPUs; jobs that want more tasks
-# than CPUs need `sbatch --overcommit`. Nothing outside DIR is written (the
-# packages' own files aside) and nothing is started as a system service.
+# The node is `localhost` with this machine's CPUs: a job asking for more tasks
+# per node than that pends for ever (Reason=PartitionConfig), as on any cluster;
+# slurm/submit.sh and slurm/sweep.sh refuse such a count before submitting, and
+# slurm/ringsim.sbatch without a count fits its default to the node. Nothing
+# outside DIR is written (the packages' own files aside) and nothing is started
+# as a system service.
 # Exit codes: 0 ok, 1 failure, 3 the packages cannot be installed.
 set -euo pipefail
 

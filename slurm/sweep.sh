@@ -13,7 +13,10 @@
 # slurm/ringsim_slurm.py), with its --set values, checked by
 # `ringsim run --dry-run --ranks N` for the job's rank count (from -n, or -N and
 # --ntasks-per-node, given here or in slurm/ringsim.sbatch; RINGSIM_RANKS overrides).
-# A task that would fail stops the submission with one line naming it.
+# A task that would fail stops the submission with one line naming it. So does a task
+# count that the partition's nodes cannot give (sinfo; see slurm/fit.sh), which would
+# otherwise pend for ever; without a task count, every task runs the job script's
+# default per node, fitted to the partition's smallest node, passed as --ntasks-per-node.
 # --resume   resubmits the tasks the folder's index.csv marks failed or missing, with the
 #            sweep file and sbatch options of the first submission (options given now are
 #            added after them), into the same folder; the gather step rewrites index.csv.
@@ -27,17 +30,39 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export RINGSIM_ROOT=${RINGSIM_ROOT:-$(dirname "$here")}
+me=sweep.sh
+# The jobs find the scripts here (sbatch runs a copy of the job script).
+export RINGSIM_SLURM_DIR=$here
+# In a ringsim checkout, its build/ringsim and results/; installed (share/ringsim/slurm),
+# ringsim on PATH and results/ in the current folder.
+checkout=${RINGSIM_ROOT:-$(dirname "$here")}
+if [ -f "$checkout/CMakeLists.txt" ] && [ -f "$checkout/src/main.cpp" ]; then
+  export RINGSIM_ROOT=$checkout
+else
+  checkout=""
+fi
 python=${RINGSIM_PYTHON:-/usr/bin/python3}
 helper=("$python" "$here/ringsim_slurm.py")
-bin=${RINGSIM_BIN:-$RINGSIM_ROOT/build/ringsim}
-results=${RINGSIM_RESULTS:-$RINGSIM_ROOT/results}
+bin=${RINGSIM_BIN:-}
+if [ -z "$bin" ]; then
+  if [ -n "$checkout" ] && [ -f "$checkout/build/ringsim" ]; then
+    bin=$checkout/build/ringsim
+  else
+    bin=$(command -v ringsim 2>/dev/null) || bin=""
+  fi
+  # The jobs run the binary checked here.
+  if [ -n "$bin" ]; then export RINGSIM_BIN=$bin; fi
+fi
+results=${RINGSIM_RESULTS:-${checkout:-$PWD}/results}
+export RINGSIM_RESULTS=$results
 record=submission.txt # in the sweep folder: what was submitted, for --resume
 
 die() {
   echo "sweep.sh: error: $*" >&2
   exit 2
 }
+# shellcheck source=slurm/fit.sh
+. "$here/fit.sh"
 
 # Runs the helper; its one-line error becomes ours.
 help_me() {
@@ -107,46 +132,16 @@ fi
 name=$(help_me name "$sweep")
 count=$(help_me count "$sweep")
 
-# The job's rank count, as sbatch will see it: these options, then the job script's
-# #SBATCH lines.
-ranks_of() {
-  local ntasks="" nodes="" per_node="" arg value
-  local -a args=("$@")
-  local i=0
-  while [ $i -lt ${#args[@]} ]; do
-    arg=${args[$i]} value=""
-    case $arg in
-      --ntasks=* | --nodes=* | --ntasks-per-node=*) value=${arg#*=} arg=${arg%%=*} ;;
-      -n?* | -N?*) value=${arg:2} arg=${arg:0:2} ;;
-      -n | -N | --ntasks | --nodes | --ntasks-per-node)
-        i=$((i + 1))
-        value=${args[$i]:-}
-        ;;
-    esac
-    value=${value%%[!0-9]*} # "2-4" nodes: at least 2
-    case $arg in
-      -n | --ntasks) [ -n "$ntasks" ] || ntasks=$value ;;
-      -N | --nodes) [ -n "$nodes" ] || nodes=$value ;;
-      --ntasks-per-node) [ -n "$per_node" ] || per_node=$value ;;
-    esac
-    i=$((i + 1))
-  done
-  if [ -n "$ntasks" ]; then
-    echo "$ntasks"
-  else
-    echo $((${nodes:-1} * ${per_node:-1}))
-  fi
-}
-script_options=()
-while read -r -a words; do
-  script_options+=("${words[@]}")
-done < <(sed -n 's/^#SBATCH[[:space:]]\{1,\}\([^#]*\).*/\1/p' "$here/ringsim.sbatch")
-# The first occurrence counts: options given now, then those of the first submission.
-ranks=${RINGSIM_RANKS:-$(ranks_of "$@" "${base_options[@]}" "${script_options[@]}")}
+# The job's shape as sbatch will see it (options given now, then those of the first
+# submission, then the job script's #SBATCH lines), checked against the partition's nodes.
+fit_load "$@" "${base_options[@]}"
+fit_check
+ranks=${RINGSIM_RANKS:-$fit_ranks}
 [[ $ranks =~ ^[1-9][0-9]*$ ]] || die "cannot tell the job's rank count from the sbatch options (got '$ranks'): set RINGSIM_RANKS"
 
 # ---- validation: every task as it will run, before anything is submitted ---------------
 if [ "$validate" -eq 1 ]; then
+  [ -n "$bin" ] || die "ringsim binary not found: no ringsim on PATH and $here is not in a built ringsim checkout (load the module that provides ringsim, or set RINGSIM_BIN); nothing submitted"
   [ -f "$bin" ] || die "ringsim binary not found: $bin (build it, or set RINGSIM_BIN); nothing submitted"
   [ -x "$bin" ] || die "ringsim binary not executable: $bin; nothing submitted"
   scratch=$(mktemp -d "${TMPDIR:-/tmp}/ringsim-sweep.XXXXXX")
@@ -206,6 +201,8 @@ else
 fi
 array+=${RINGSIM_ARRAY_LIMIT:+%$RINGSIM_ARRAY_LIMIT}
 options=("${base_options[@]}" "$@")
+# No task count given: the one checked above, the same for every task.
+array_options=("${options[@]}" "${fit_pin[@]}")
 target=()
 if [ -n "$folder" ]; then
   # Into the same folder. Each task, as it starts, renames its earlier attempt's
@@ -213,7 +210,7 @@ if [ -n "$folder" ]; then
   target=(--folder "$folder")
   rm -f "$folder/gather.txt"
 fi
-array_out=$(sbatch --parsable --array="$array" --job-name="ringsim-$name" "${options[@]}" \
+array_out=$(sbatch --parsable --array="$array" --job-name="ringsim-$name" "${array_options[@]}" \
   "$here/ringsim.sbatch" --sweep "$sweep" "${target[@]}") || die "sbatch refused the array job"
 new_job=${array_out%%;*}
 if [ -z "$folder" ]; then
@@ -233,10 +230,10 @@ else
 fi
 
 # The gather job: one task, short, its own output file (an array's %a or %A in the
-# options would name it slurm-<id>_4294967294.out); later options win over the
-# script's #SBATCH lines.
+# options would name it slurm-<id>_4294967294.out), and not the whole node the job
+# script's --exclusive asks for; later options win over the script's #SBATCH lines.
 gather=(--dependency="afterany:$new_job" --job-name="ringsim-$name-gather" "${options[@]}"
-  --nodes=1 --ntasks=1 --ntasks-per-node=1 --time="${RINGSIM_GATHER_TIME:-00:15:00}"
+  --nodes=1 --ntasks=1 --ntasks-per-node=1 --oversubscribe --time="${RINGSIM_GATHER_TIME:-00:15:00}"
   --output="$folder/gather-%j.out" --error="$folder/gather-%j.out"
   "$here/ringsim.sbatch" --gather "$sweep" "$array_job" "$folder")
 if [ ${#wait_flag[@]} -eq 0 ]; then

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The job scripts in slurm/ against a real Slurm: a private single-node Slurm
 # (scripts/slurm-local.sh: munged, slurmctld, slurmd from Debian's packages, all
-# state in a temporary folder) runs a single job, its failure modes, a sweep, a
-# sweep with failing tasks, and a run stopped by SIGTERM. The daemons are stopped
-# by their pid files whatever happens.
+# state in a temporary folder) runs a single job, its failure modes, the default
+# submission (no task count: fitted to the node), task counts the node cannot give
+# (refused before anything is queued), the scripts installed apart from the checkout,
+# a sweep, a sweep with failing tasks, and a run stopped by SIGTERM. The daemons are
+# stopped by their pid files whatever happens.
 # Usage: test_slurm.sh RINGSIM_BINARY SOURCE_DIR WORK_DIR
 # Exit: 0 pass, 1 fail, 77 skip (Slurm cannot be installed or started here).
 set -euo pipefail
@@ -50,8 +52,12 @@ cleanup() {
   local left
   left=$(pgrep -a -f "$tmp/" || true)
   local step
+  # This Slurm's job steps only: another Slurm on the machine (another checkout's test)
+  # runs its own. A slurmstepd inherits its slurmd's SLURM_CONF.
   for step in $(pgrep -x slurmstepd || true); do
-    grep -qx "$step" <<<"$steps_before" || left+=$'\n'"$(ps -o pid=,args= -p "$step" || true)"
+    grep -qx "$step" <<<"$steps_before" && continue
+    tr '\0' '\n' <"/proc/$step/environ" 2>/dev/null | grep -qx "SLURM_CONF=$tmp/slurm/slurm.conf" || continue
+    left+=$'\n'"$(ps -o pid=,args= -p "$step" || true)"
   done
   left=$(sed '/^$/d' <<<"$left")
   if [ -n "$left" ]; then
@@ -150,6 +156,13 @@ elif mode == "index":  # DIR EXPECTED_JSON
                 assert active == want["active"], f"{what}: {active} active nodes at the start, expected {want['active']}"
         else:
             assert row["file"] == "", f"{what}: failed but names file {row['file']}"
+elif mode == "ranks":  # FILE N: the job ran N ranks on the node, one per CPU at most
+    with h5py.File(sys.argv[2], "r") as f:
+        a, n = f.attrs, int(sys.argv[3])
+        assert int(a["ranks"]) == n, f"ranks = {int(a['ranks'])}, expected {n}"
+        assert int(a["slurm_ntasks"]) == n, f"slurm_ntasks = {int(a['slurm_ntasks'])}, expected {n}"
+        assert a["slurm_ntasks_per_node"].decode() == str(n), a["slurm_ntasks_per_node"]
+        assert int(a["oversubscribed"]) == 0, "oversubscribed"
 elif mode == "partial":  # FILE
     with h5py.File(sys.argv[2], "r") as f:
         assert int(f.attrs["partial"]) == 1, "partial attribute"
@@ -192,6 +205,89 @@ if [ "$rc2" -ne 0 ] && grep -q "ringsim.sbatch: error: ringsim binary not found:
   pass "missing binary: job failed ($rc2) with a clear message"
 else
   fail "missing binary: exit code $rc2, output: $(cat missing-binary.out 2>/dev/null)"
+fi
+
+# ---- the default submission: no task count; the job fits its node's CPUs ----------------
+# The job script asks for no task count (one the node cannot give would pend for ever,
+# Reason=PartitionConfig): it runs its default, 4 per node, or one per CPU on a smaller node.
+fit=$(($(nproc) < 4 ? $(nproc) : 4))
+rc=0
+id=$(timeout "$limit" sbatch --parsable --wait -o default-%j.out "${job[@]}" \
+  "$src/experiments/default.toml" --set keys.count=20000 --set run.repetitions=1) || rc=$?
+out="$work/results/default/$id/default_job${id}_1x$fit.h5"
+if [ "$rc" -ne 0 ]; then
+  fail "default submission: job $id exit code $rc"
+  grep -v '^\[ringsim\]\|^ *[0-9]' "default-$id.out" || true
+elif ! msg=$(check single "$out" "$id" 2>&1) || ! msg=$(check ranks "$out" "$fit" 2>&1); then
+  fail "default submission: $out: $msg"
+elif [ "$fit" -lt 4 ] && ! grep -q "^ringsim.sbatch: no task count given: $fit task(s) per node, one per CPU of the node" "default-$id.out"; then
+  fail "default submission: the job does not say it fitted the count to the node: $(grep '^ringsim.sbatch' "default-$id.out")"
+else
+  pass "default submission: job $id ran $fit rank(s) on the $(nproc)-CPU node, not oversubscribed, and wrote $(basename "$out")"
+fi
+
+# ---- a task count the node cannot give: refused at once, nothing left in the queue -------
+too_many=$(($(nproc) + 1))
+for how in submit sweep; do
+  rc=0 t=$SECONDS
+  if [ "$how" = submit ]; then
+    timeout 60 bash "$src/slurm/submit.sh" "$src/experiments/default.toml" --ntasks-per-node="$too_many" \
+      >too-many.txt 2>&1 || rc=$?
+  else
+    timeout 60 bash "$src/slurm/sweep.sh" "$src/experiments/sweeps/example.toml" --ntasks-per-node="$too_many" \
+      >too-many.txt 2>&1 || rc=$?
+  fi
+  queued=$(squeue -h -o '%i %T %r')
+  if [ "$rc" -ne 2 ] || ! grep -q "^$how.sh: error: --ntasks-per-node=$too_many asks more than the $(nproc) CPU(s) of the largest node of partition local .*: pass --ntasks-per-node=$(nproc) or fewer" too-many.txt; then
+    fail "$how.sh --ntasks-per-node=$too_many: exit code $rc, expected 2 and the option to pass: $(cat too-many.txt)"
+  elif [ -n "$queued" ]; then
+    fail "$how.sh --ntasks-per-node=$too_many: left in the queue: $queued"
+    scancel --user="$(id -un)" || true
+  else
+    pass "$how.sh --ntasks-per-node=$too_many: refused in $((SECONDS - t)) s, nothing queued: $(cat too-many.txt)"
+  fi
+done
+
+# The same count asked of the job script itself (no sbatch count): it stops at once.
+rc=0
+id=$(RINGSIM_TASKS_PER_NODE=$too_many timeout "$limit" sbatch --parsable --wait -o too-many-%j.out "${job[@]}" \
+  "$src/experiments/default.toml") || rc=$?
+if [ "$rc" -ne 0 ] && grep -q "^ringsim.sbatch: error: RINGSIM_TASKS_PER_NODE=$too_many asks more than the $(nproc) CPU(s) the job has on its node: set RINGSIM_TASKS_PER_NODE=$(nproc) or fewer" "too-many-$id.out"; then
+  pass "RINGSIM_TASKS_PER_NODE=$too_many: job $id stopped at once ($rc) with the count to set"
+else
+  fail "RINGSIM_TASKS_PER_NODE=$too_many: exit code $rc, output: $(cat "too-many-$id.out" 2>/dev/null)"
+fi
+
+# ---- installed: the scripts in <prefix>/share/ringsim/slurm, ringsim in <prefix>/bin -----
+# (put on PATH by a module), submitted from a folder that is no checkout.
+prefix=$tmp/prefix
+mkdir -p "$prefix/share/ringsim/slurm" "$prefix/bin" "$work/elsewhere"
+cp "$src"/slurm/* "$prefix/share/ringsim/slurm/"
+ln -s "$bin" "$prefix/bin/ringsim"
+installed=$prefix/share/ringsim/slurm/ringsim.sbatch
+rc=0
+id=$(cd "$work/elsewhere" && env -u RINGSIM_ROOT -u RINGSIM_BIN -u RINGSIM_RESULTS PATH="$prefix/bin:$PATH" \
+  timeout "$limit" sbatch --parsable --wait --ntasks-per-node="$tpn" -o installed-%j.out "$installed" \
+  "$src/experiments/default.toml" --set keys.count=2000 --set run.repetitions=1) || rc=$?
+out="$work/elsewhere/results/default/$id/default_job${id}_1x$tpn.h5"
+if [ "$rc" -ne 0 ]; then
+  fail "installed scripts: job $id exit code $rc"
+  grep -v '^\[ringsim\]\|^ *[0-9]' "$work/elsewhere/installed-$id.out" || true
+elif ! grep -q "^ringsim.sbatch: srun --mpi=pmix $prefix/bin/ringsim run" "$work/elsewhere/installed-$id.out"; then
+  fail "installed scripts: the job did not run ringsim from PATH: $(grep '^ringsim.sbatch' "$work/elsewhere/installed-$id.out")"
+elif ! msg=$(check single "$out" "$id" 2>&1); then
+  fail "installed scripts: $out: $msg"
+else
+  pass "installed scripts: job $id ran $prefix/bin/ringsim from PATH and wrote elsewhere/results/.../$(basename "$out")"
+fi
+rc=0
+id=$(cd "$work/elsewhere" && env -u RINGSIM_ROOT -u RINGSIM_BIN -u RINGSIM_RESULTS PATH=/usr/bin:/bin \
+  timeout "$limit" sbatch --parsable --wait --ntasks-per-node=1 -o no-binary-%j.out "$installed" \
+  "$src/experiments/default.toml") || rc=$?
+if [ "$rc" -ne 0 ] && grep -q "^ringsim.sbatch: error: ringsim binary not found: no ringsim on PATH and $prefix/share/ringsim/slurm is not in a ringsim checkout" "$work/elsewhere/no-binary-$id.out"; then
+  pass "installed scripts, no ringsim on PATH: job failed ($rc): $(grep error "$work/elsewhere/no-binary-$id.out")"
+else
+  fail "installed scripts, no ringsim on PATH: exit code $rc, output: $(cat "$work/elsewhere/no-binary-$id.out" 2>/dev/null)"
 fi
 
 # ---- a sweep: 2 strategies x 2 node counts ---------------------------------------------

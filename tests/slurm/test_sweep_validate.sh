@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # slurm/sweep.sh checks every task before it submits anything, and --resume
-# resubmits only the failed and missing tasks. No Slurm is needed: a fake
-# `sbatch` first on PATH records its calls, and in the refusal cases it fails
-# the test if it is called at all.
+# resubmits only the failed and missing tasks; sweep.sh and submit.sh refuse a task
+# count the partition's nodes cannot give, and fit the default one to them. No Slurm
+# is needed: a fake `sbatch` first on PATH records its calls, and in the refusal
+# cases it fails the test if it is called at all; a fake `sinfo` lists the nodes
+# given in FAKE_SINFO (node, CPUs, partition; the default partition ends in '*').
 # Usage: test_sweep_validate.sh RINGSIM_BINARY SOURCE_DIR
 # Exit: 0 pass, 1 fail.
 set -euo pipefail
@@ -36,12 +38,17 @@ fi
 n=$(($(grep -c '^$' "$calls" 2>/dev/null || true) + 101))
 printf '%s\n' "$@" >>"$calls"
 echo >>"$calls"
+env | grep '^RINGSIM_' | sort >"$FAKE_SBATCH_DIR/env.$n"
 echo "$n"
 EOF
-chmod +x "$tmp/bin/sbatch"
+cat >"$tmp/bin/sinfo" <<'EOF'
+#!/bin/bash
+printf '%b\n' "${FAKE_SINFO:-node1 8 local*\nnode2 8 local*\nnode3 8 local*\nnode4 8 local*\nnode1 8 big\nnode2 8 big}"
+EOF
+chmod +x "$tmp/bin/sbatch" "$tmp/bin/sinfo"
 export PATH="$tmp/bin:$PATH" FAKE_SBATCH_DIR=$tmp
 export RINGSIM_BIN=$bin RINGSIM_ROOT=$src RINGSIM_RESULTS=$tmp/results RINGSIM_PYTHON=/usr/bin/python3
-unset RINGSIM_RANKS RINGSIM_ARRAY_LIMIT
+unset RINGSIM_RANKS RINGSIM_ARRAY_LIMIT RINGSIM_TASKS_PER_NODE FAKE_SINFO SBATCH_PARTITION RINGSIM_SLURM_DIR
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 sweep_sh=("$src/slurm/sweep.sh")
 default=$src/experiments/default.toml
@@ -98,8 +105,8 @@ refuse "node ids at a size that is not a multiple" "task 1 \(experiment default,
 # A timeline that scales is still checked for every strategy by ringsim: scale-in at 64 nodes
 # removes the most recently joined (legal for jump, which removes its last bucket only);
 # failures-r1 at 64 nodes fails 4 nodes at random, which jump cannot take.
-scale_in=$src/experiments/scale-in.toml failures=$src/experiments/failures-r1.toml
-f=$(sweep_file lifo "experiments = [\"$scale_in\", \"$failures\"]" 'strategies = ["jump"]' 'nodes = [64]')
+scale_in=$src/experiments/scale-in.toml failures_r1=$src/experiments/failures-r1.toml
+f=$(sweep_file lifo "experiments = [\"$scale_in\", \"$failures_r1\"]" 'strategies = ["jump"]' 'nodes = [64]')
 refuse "scaled timeline illegal for a strategy" "task 1 \(experiment failures-r1, strategy jump, nodes 64\): .*events\[0\]: strategy 'jump' can only remove the most recently added" 1 "$f"
 
 # A sweep that cannot keep its sizes apart is refused before anything: set cluster.initial.
@@ -163,6 +170,13 @@ else
   pass "good sweep: 4 tasks validated, array 0-3 and a gather job with its own output file submitted"
 fi
 
+if ! grep -qx -- '--oversubscribe' <<<"$gather_call"; then
+  fail "good sweep: the gather job would hold a whole node (the job script's --exclusive): $gather_call"
+fi
+if ! grep -qx -- '--ntasks-per-node=4' <<<"$array_call"; then
+  fail "good sweep: no task count given: the array should run the default 4 per node on 8-CPU nodes: $array_call"
+fi
+
 # ---- --resume: only the failed and missing tasks, into the same folder ------------------
 cat >"$folder/index.csv" <<EOF
 task,status,file,experiment,strategy,nodes,job_id,array_job_id,exit_code,events,message
@@ -222,6 +236,94 @@ fi
 # Changed sweep file: the task numbers may no longer match the index.
 echo 'description = "edited"' >>"$f"
 refuse "resume after the sweep file changed" "changed since it was submitted" 1 --resume "$folder"
+
+# ---- task counts against the partition's nodes (fake sinfo) ------------------------------
+f=$(sweep_file fit "experiments = [\"$default\"]" 'strategies = ["ring", "jump-swap"]' 'nodes = [4, 8]' 'set = ["keys.count=20000"]')
+# A count no node of the partition can give would pend for ever (Reason=PartitionConfig).
+export FAKE_SINFO='n1 2 local*\nn2 2 local*\nb1 16 big'
+refuse "more tasks per node than CPUs" "--ntasks-per-node=3 asks more than the 2 CPU\(s\) of the largest node of partition local .*pass --ntasks-per-node=2 or fewer.*nothing submitted" 1 "$f" --ntasks-per-node=3
+refuse "-n more than a node's CPUs" "-n 5 on 1 node\(s\) is 5 tasks per node, .*pass -N 3 to spread them, or -n 2 or fewer" 1 "$f" -n 5
+refuse "more nodes than the partition has" "-N 3: partition local has 2 node\(s\)" 1 "$f" -N 3 --ntasks-per-node=1
+RINGSIM_TASKS_PER_NODE=3 refuse "RINGSIM_TASKS_PER_NODE more than CPUs" "RINGSIM_TASKS_PER_NODE=3 asks more than the 2 CPU\(s\)" 1 "$f"
+# The partition named by -p or SBATCH_PARTITION is the one checked.
+rm -f "$tmp/calls"
+rc=0
+bash "${sweep_sh[@]}" "$f" -p big --ntasks-per-node=16 >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  fail "task count on -p big (16 CPUs): exit $rc, $(cat "$tmp/err")"
+else
+  pass "task count checked against the partition named by -p: 16 per node on big"
+fi
+SBATCH_PARTITION=big refuse "SBATCH_PARTITION's nodes" "--ntasks-per-node=17 asks more than the 16 CPU\(s\) of the largest node of partition big" 1 "$f" --ntasks-per-node=17
+# No task count: the default (4) fitted to the smallest node, the same for every task,
+# and validated at that rank count.
+refuse "default count fitted, then validated" "more than the 2 nodes \(one per rank" 1 "$(sweep_file ranks2 "experiments = [\"$tmp/per-rank.toml\"]" 'strategies = ["ring"]')"
+rm -f "$tmp/calls"
+rc=0
+bash "${sweep_sh[@]}" "$f" >"$tmp/out" 2>"$tmp/err" || rc=$?
+array_call=$(awk 'BEGIN{RS=""} NR==1' "$tmp/calls" 2>/dev/null || true)
+if [ "$rc" -ne 0 ] || ! grep -qx -- '--ntasks-per-node=2' <<<"$array_call"; then
+  fail "default count fitted: exit $rc, array call: $array_call; $(cat "$tmp/err")"
+elif ! grep -q "^sweep.sh: no task count given: 2 task(s) per node, one per CPU of the smallest node of partition local" "$tmp/out"; then
+  fail "default count fitted: no note of the fitted count: $(cat "$tmp/out")"
+else
+  pass "default count fitted: 2-CPU nodes, every task --ntasks-per-node=2"
+fi
+# submit.sh (one run) refuses the same way, and passes what fits on.
+submit=("$src/slurm/submit.sh")
+touch "$tmp/forbidden"
+rm -f "$tmp/violations"
+rc=0
+bash "${submit[@]}" "$default" --ntasks-per-node=3 -- --set keys.count=1000 >"$tmp/out" 2>"$tmp/err" || rc=$?
+rm -f "$tmp/forbidden"
+if [ -e "$tmp/violations" ] || [ "$rc" -ne 2 ] ||
+  ! grep -q "^submit.sh: error: --ntasks-per-node=3 asks more than the 2 CPU(s) of the largest node of partition local" "$tmp/err"; then
+  fail "submit.sh, too many tasks per node: exit $rc, $(cat "$tmp/err" "$tmp/violations" 2>/dev/null)"
+else
+  pass "submit.sh, too many tasks per node: $(cat "$tmp/err")"
+fi
+rm -f "$tmp/calls"
+rc=0
+bash "${submit[@]}" "$default" -t 10 -- --set keys.count=1000 >"$tmp/out" 2>"$tmp/err" || rc=$?
+call=$(awk 'BEGIN{RS=""} NR==1' "$tmp/calls" 2>/dev/null || true)
+if [ "$rc" -ne 0 ] || [ "$(tr '\n' ' ' <<<"$call")" != "-t 10 $src/slurm/ringsim.sbatch $default --set keys.count=1000 " ]; then
+  fail "submit.sh: exit $rc, sbatch called with: $call; $(cat "$tmp/err")"
+else
+  pass "submit.sh: sbatch -t 10 slurm/ringsim.sbatch EXPERIMENT --set ... (the job fits the count to its node)"
+fi
+unset FAKE_SINFO
+
+# ---- installed: the scripts in <prefix>/share/ringsim/slurm, ringsim in <prefix>/bin ------
+prefix=$tmp/prefix
+mkdir -p "$prefix/share/ringsim/slurm" "$prefix/bin" "$tmp/elsewhere"
+cp "$src"/slurm/* "$prefix/share/ringsim/slurm/"
+ln -s "$bin" "$prefix/bin/ringsim"
+installed=("$prefix/share/ringsim/slurm/sweep.sh")
+rm -f "$tmp/calls" "$tmp"/env.*
+rc=0
+(cd "$tmp/elsewhere" && env -u RINGSIM_ROOT -u RINGSIM_BIN -u RINGSIM_RESULTS PATH="$prefix/bin:$PATH" \
+  bash "${installed[@]}" "$f") >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  fail "installed sweep.sh: exit $rc: $(cat "$tmp/err")"
+elif ! grep -qx "RINGSIM_BIN=$prefix/bin/ringsim" "$tmp/env.101" ||
+  ! grep -qx "RINGSIM_RESULTS=$tmp/elsewhere/results" "$tmp/env.101" ||
+  ! grep -qx "RINGSIM_SLURM_DIR=$prefix/share/ringsim/slurm" "$tmp/env.101" || grep -q '^RINGSIM_ROOT=' "$tmp/env.101"; then
+  fail "installed sweep.sh: the jobs would not find the installed binary and scripts: $(cat "$tmp/env.101")"
+elif ! grep -q -- "$prefix/share/ringsim/slurm/ringsim.sbatch" "$tmp/calls"; then
+  fail "installed sweep.sh: the array does not run the installed job script: $(cat "$tmp/calls")"
+else
+  pass "installed sweep.sh: validated with ringsim from PATH ($prefix/bin/ringsim), results in the current folder"
+fi
+rm -f "$tmp/calls"
+rc=0
+(cd "$tmp/elsewhere" && env -u RINGSIM_ROOT -u RINGSIM_BIN -u RINGSIM_RESULTS PATH="$tmp/bin:/usr/bin:/bin" \
+  bash "${installed[@]}" "$f") >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ -e "$tmp/calls" ] || [ "$rc" -ne 2 ] ||
+  ! grep -q "^sweep.sh: error: ringsim binary not found: no ringsim on PATH and $prefix/share/ringsim/slurm is not in a built ringsim checkout" "$tmp/err"; then
+  fail "installed sweep.sh without ringsim on PATH: exit $rc, $(cat "$tmp/err")"
+else
+  pass "installed sweep.sh without ringsim on PATH: $(cat "$tmp/err")"
+fi
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
