@@ -138,7 +138,7 @@ TEST_P(Kat, MatchesTheAuthorsReference) {
 INSTANTIATE_TEST_SUITE_P(Vectors, Kat,
                          ::testing::Values("jump", "jumpback", "binomial", "powerch", "fliphash",
                                            "anchor", "memento"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& p) { return p.param; });
 
 // The inputs are the ones the README defines, so the files were read whole
 // and in order.
