@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   libtomlplusplus-dev libxxhash-dev libcli11-dev
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-pytest python3-scipy
+  python3-xarray python3-h5netcdf
 )
 
 missing=()

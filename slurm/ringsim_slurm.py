@@ -410,7 +410,10 @@ def check_result(path, nodes):
             labels = [s.decode() for s in order]
             if not labels:
                 return 0, "no strategies"
-            rows = [len(f["strategies"][label]["events"]) for label in labels]
+            # Schema 5: the events table is a group of columns (its rows are
+            # those of its `event` column); before, one compound dataset.
+            events = [f["strategies"][label]["events"] for label in labels]
+            rows = [len(e["event"] if isinstance(e, h5py.Group) else e) for e in events]
             if min(rows) == 0:
                 return 0, "a strategy without events"
             return sum(rows), ""
