@@ -476,16 +476,41 @@ void set_rows(hid_t dset, hsize_t rows) {
 constexpr hsize_t kEventChunk = 128;
 constexpr hsize_t kTrafficChunk = 4096;
 
+// How a write reaches the file. Deflated datasets are written collectively
+// (parallel HDF5 writes filtered data no other way); the others
+// independently: every rank still calls H5Dwrite (the others with nothing
+// selected), but a row that only rank 0 holds costs no collective MPI-IO.
+enum class Io { kCollective, kIndependent };
+
 // Collective: grows `dset` to `row + total` rows and writes this rank's `n`
 // rows of `data` at `row + offset` (a rank with n = 0 takes part and writes
 // nothing). 64-bit row counts throughout.
+// The transfer property lists of the two modes, made once (the library
+// releases them when it shuts down).
+hid_t transfer(Io io) {
+  static const hid_t collective = [] {
+    const hid_t p = H5_CHECK(H5Pcreate(H5P_DATASET_XFER));
+    H5_CHECK(H5Pset_dxpl_mpio(p, H5FD_MPIO_COLLECTIVE));
+    return p;
+  }();
+  static const hid_t independent = [] {
+    const hid_t p = H5_CHECK(H5Pcreate(H5P_DATASET_XFER));
+    H5_CHECK(H5Pset_dxpl_mpio(p, H5FD_MPIO_INDEPENDENT));
+    return p;
+  }();
+  return io == Io::kCollective ? collective : independent;
+}
+
 void write_rows(hid_t dset, hid_t mem_type, const void* data, hsize_t row, hsize_t offset,
-                hsize_t n, hsize_t total) {
-  set_rows(dset, row + total);
+                hsize_t n, hsize_t total, Io io = Io::kCollective) {
   Handle file_space(H5Dget_space(dset), H5Sclose);
   const int nd = H5_CHECK(H5Sget_simple_extent_ndims(file_space));
-  std::vector<hsize_t> count(static_cast<std::size_t>(nd)), start(count.size(), 0);
-  H5_CHECK(H5Sget_simple_extent_dims(file_space, count.data(), nullptr));
+  std::vector<hsize_t> dims(static_cast<std::size_t>(nd)), maxdims(dims.size());
+  H5_CHECK(H5Sget_simple_extent_dims(file_space, dims.data(), maxdims.data()));
+  dims[0] = row + total;
+  H5_CHECK(H5Dset_extent(dset, dims.data()));
+  H5_CHECK(H5Sset_extent_simple(file_space, nd, dims.data(), maxdims.data()));
+  std::vector<hsize_t> start(dims.size(), 0), count = dims;
   start[0] = row + offset;
   count[0] = n;
   std::vector<hsize_t> mem_count = count;
@@ -498,9 +523,7 @@ void write_rows(hid_t dset, hid_t mem_type, const void* data, hsize_t row, hsize
     H5_CHECK(H5Sselect_none(file_space));
     H5_CHECK(H5Sselect_none(mem_space));
   }
-  Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
-  H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  H5_CHECK(H5Dwrite(dset, mem_type, mem_space, file_space, dxpl, data));
+  H5_CHECK(H5Dwrite(dset, mem_type, mem_space, file_space, transfer(io), data));
 }
 
 // Collective: appends one row written by the `writer` rank.
@@ -556,10 +579,10 @@ Handle row_scale(hid_t g, const char* name, hsize_t chunk, bool compress) {
 
 // Collective: grows a row scale to `row + total` and writes its new indices
 // (rank 0).
-void extend_scale(hid_t scale, hsize_t row, hsize_t total, int rank) {
+void extend_scale(hid_t scale, hsize_t row, hsize_t total, int rank, Io io) {
   std::vector<std::uint64_t> index(rank == 0 ? total : 0);
   for (std::size_t i = 0; i < index.size(); ++i) index[i] = row + i;
-  write_rows(scale, H5T_NATIVE_UINT64, index.data(), row, 0, index.size(), total);
+  write_rows(scale, H5T_NATIVE_UINT64, index.data(), row, 0, index.size(), total, io);
 }
 
 // A table the netCDF-4 way: a group of 1-D column datasets, one per field,
@@ -575,6 +598,7 @@ class Columns {
   void create(hid_t parent, const char* name, std::vector<Field> fields, hsize_t chunk,
               bool compress, hid_t shared, const char* own_scale) {
     fields_ = std::move(fields);
+    io_ = compress ? Io::kCollective : Io::kIndependent;
     // Links in creation order (as netCDF-4 keeps them): readers list the
     // columns in the order of the fields.
     Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
@@ -604,6 +628,11 @@ class Columns {
       columns_.emplace_back(H5Dopen2(group_, field.name, H5P_DEFAULT), H5Dclose, field.name);
     }
     rows_ = columns_.empty() ? 0 : rows_of(columns_.front());
+    io_ = Io::kCollective;
+    if (!columns_.empty()) {
+      Handle dcpl(H5Dget_create_plist(columns_.front()), H5Pclose);
+      if (H5_CHECK(H5Pget_nfilters(dcpl)) == 0) io_ = Io::kIndependent;
+    }
   }
 
   // Collective: appends this rank's `n` rows (in-memory rows of `stride`
@@ -622,9 +651,9 @@ class Columns {
           std::memcpy(&column[i * field.bytes], bytes + i * stride + field.offset, field.bytes);
         src = column.data();
       }
-      write_rows(columns_[c], types_[c], src, rows_, offset, n, total);
+      write_rows(columns_[c], types_[c], src, rows_, offset, n, total, io_);
     }
-    if (scale_.valid()) extend_scale(scale_, rows_, total, rank);
+    if (scale_.valid()) extend_scale(scale_, rows_, total, rank, io_);
     rows_ += total;
   }
 
@@ -648,6 +677,7 @@ class Columns {
   std::vector<Field> fields_;
   std::vector<Handle> types_, columns_;
   hsize_t rows_ = 0;
+  Io io_ = Io::kCollective;
 };
 
 // Collective: a 1-D dataset of one entry per rank, each rank writing its own;
@@ -1107,7 +1137,7 @@ void H5Stream::begin_strategy(const StrategyStart& st) {
   attr_array(g.g, "state_bytes_initial", H5T_STD_U64LE, H5T_NATIVE_UINT64, g.state_bytes_initial);
   const hsize_t rep = rows_of(g.initial);
   append_row(g.initial, H5T_NATIVE_UINT64, st.initial_loads->data(), s.rank == 0);
-  extend_scale(g.repetition, rep, 1, s.rank);
+  extend_scale(g.repetition, rep, 1, s.rank, Io::kIndependent);
   s.flush();
 }
 
@@ -1118,8 +1148,9 @@ void H5Stream::event(const EventOutput& ev) {
   const std::uint64_t index = g.events.rows();
   const bool writer = s.rank == 0;
   g.events.append(&row, sizeof row, writer ? 1 : 0, 0, 1, s.rank);
-  extend_scale(g.row, index, 1, s.rank);
-  write_rows(g.loads, H5T_NATIVE_UINT64, ev.loads->data(), index, 0, writer ? 1 : 0, 1);
+  extend_scale(g.row, index, 1, s.rank, Io::kIndependent);
+  write_rows(g.loads, H5T_NATIVE_UINT64, ev.loads->data(), index, 0, writer ? 1 : 0, 1,
+             s.e->compress ? Io::kCollective : Io::kIndependent);
   // Each rank's traffic rows after those of the lower ranks: both tables'
   // counts in one scan and one sum.
   std::vector<TrafficFileRow> rows[2];
@@ -1174,7 +1205,7 @@ void H5Stream::lock_result(const LockBenchResult& l) {
   w.latency_min_us = l.latency.min();
   const hsize_t index = s.locks.rows();
   s.locks.append(&w, sizeof w, s.rank == 0 ? 1 : 0, 0, 1, s.rank);
-  extend_scale(s.lock_row, index, 1, s.rank);
+  extend_scale(s.lock_row, index, 1, s.rank, Io::kIndependent);
   // The merged latency histogram of the row, so that any percentile can be
   // read off later (analysis/stats.py histogram_percentile).
   std::vector<std::uint64_t> counts = l.latency.counts();
