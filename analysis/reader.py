@@ -16,7 +16,10 @@ import h5py
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSIONS = {2, 3, 4}
+SCHEMA_VERSIONS = {2, 3, 4, 5}
+# Version 5 stores each table (events, rank_traffic, node_traffic, locks/results) as a group of 1-D column
+# datasets along a dimension scale, with `units` on every dataset; versions 2 to 4 as compound datasets. The
+# reader gives the same DataFrames for both.
 # Version 4 adds per-event balance statistics and the removal-order metric (BALANCE_COLUMNS); files of
 # versions 2 and 3 are read with those columns NaN.
 # Version 3 stores what grows with the job as datasets (/experiment_text, /hosts, /ranks) and the
@@ -53,6 +56,23 @@ def _text(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _table(obj) -> pd.DataFrame:
+    """A table as a DataFrame: a group of column datasets (version 5; its own row scale left out, strings
+    as str), or a compound dataset (versions 2 to 4). A column group cut short by a run that died while
+    appending a row is read up to its shortest column."""
+    if isinstance(obj, h5py.Dataset):
+        frame = pd.DataFrame(obj[:])
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].map(_text)
+        return frame
+    columns = [(name, d) for name, d in obj.items()
+               if isinstance(d, h5py.Dataset) and not h5py.h5ds.is_scale(d.id)]
+    rows = min((len(d) for _, d in columns), default=0)
+    return pd.DataFrame({name: (d.asstr()[:rows] if d.dtype.kind == "S" else d[:rows])
+                         for name, d in columns})
 
 
 def ratio_of_counts(num, den) -> np.ndarray:
@@ -160,10 +180,7 @@ def _read(path: Path, f: h5py.File) -> Run:
         for label in labels:
             g = f["strategies"][label]
             sattrs[label] = {k: _text(v) for k, v in g.attrs.items()}
-            ev = pd.DataFrame(g["events"][:])
-            for col in ev.columns:
-                if ev[col].dtype == object:
-                    ev[col] = ev[col].map(_text)
+            ev = _table(g["events"])
             ev.insert(0, "strategy", sattrs[label]["strategy"])
             ev.insert(0, "label", label)
             if len(ev):  # a strategy that has not run yet (a partial file) has no rows: absent from events
@@ -174,17 +191,14 @@ def _read(path: Path, f: h5py.File) -> Run:
             for level in ("ranks", "nodes"):
                 name = level[:-1] + "_traffic"  # rank_traffic, node_traffic
                 if name in g:
-                    arrays[(label, level + "_traffic")] = pd.DataFrame(g[name][:])
+                    arrays[(label, level + "_traffic")] = _table(g[name])
                 elif "migration_" + level in g:  # version 2: a dense matrix per event
                     arrays[(label, level + "_traffic")] = _sparse(g["migration_" + level][:], level,
                                                                   int(attrs.get("record_bytes", 1)))
         events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         locks = None
         if "locks" in f and "results" in f["locks"]:
-            locks = pd.DataFrame(f["locks"]["results"][:])
-            for col in locks.columns:
-                if locks[col].dtype == object:
-                    locks[col] = locks[col].map(_text)
+            locks = _table(f["locks"]["results"])
     if not events.empty:
         for col in BALANCE_COLUMNS:
             if col not in events.columns:

@@ -13,6 +13,7 @@ packages=(
   python3-jsonschema
   lmod  # the installed modulefile (share/modulefiles) and its test
   python3-venv python3-pip python3-hatchling
+  python3-xarray python3-h5netcdf
 )
 
 missing=()

@@ -372,9 +372,8 @@ def tag(path):
         for attr, value in values.items():
             if isinstance(value, int):
                 f.attrs.create(attr, value, dtype="int64")
-            else:  # fixed-length UTF-8, like ringsim's own strings
-                data = value.encode()
-                f.attrs.create(attr, data, dtype=h5py.string_dtype("utf-8", max(1, len(data))))
+            else:  # variable-length UTF-8, like ringsim's own: h5py reads it back as str
+                f.attrs.create(attr, value, dtype=h5py.string_dtype("utf-8"))
 
 
 # ---- gather: the sweep's index ---------------------------------------------------------
@@ -410,7 +409,10 @@ def check_result(path, nodes):
             labels = [s.decode() for s in order]
             if not labels:
                 return 0, "no strategies"
-            rows = [len(f["strategies"][label]["events"]) for label in labels]
+            # Schema 5: the events table is a group of columns (its rows are
+            # those of its `event` column); before, one compound dataset.
+            events = [f["strategies"][label]["events"] for label in labels]
+            rows = [len(e["event"] if isinstance(e, h5py.Group) else e) for e in events]
             if min(rows) == 0:
                 return 0, "a strategy without events"
             return sum(rows), ""

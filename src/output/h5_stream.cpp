@@ -1,11 +1,13 @@
 #include "output/h5_stream.hpp"
 
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -125,12 +127,23 @@ void drop_attr(hid_t obj, const char* name) {
   if (H5_CHECK(H5Aexists(obj, name)) > 0) H5_CHECK(H5Adelete(obj, name));
 }
 
+// Variable-length UTF-8: h5py returns such attributes as str (fixed-length
+// ones as bytes). Datasets of strings stay fixed-length: parallel HDF5 does
+// not write variable-length data.
+Handle vl_string_type() {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5_CHECK(H5Tset_size(t, H5T_VARIABLE));
+  H5_CHECK(H5Tset_cset(t, H5T_CSET_UTF8));
+  return t;
+}
+
 void attr_string(hid_t obj, const char* name, const std::string& value) {
   drop_attr(obj, name);
-  Handle type = string_type(value.size() + 1);
+  Handle type = vl_string_type();
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle a(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, name);
-  H5_CHECK(H5Awrite(a, type, value.c_str()));
+  const char* text = value.c_str();
+  H5_CHECK(H5Awrite(a, type, &text));
 }
 
 template <typename T>
@@ -166,6 +179,14 @@ std::string read_attr_string(hid_t obj, const char* name) {
   if (H5_CHECK(H5Aexists(obj, name)) <= 0) return {};
   Handle a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, name);
   Handle type(H5Aget_type(a), H5Tclose);
+  if (H5_CHECK(H5Tis_variable_str(type)) > 0) {
+    Handle mem = vl_string_type();
+    char* text = nullptr;
+    H5_CHECK(H5Aread(a, mem, &text));
+    std::string s = text ? text : "";
+    H5free_memory(text);
+    return s;
+  }
   const std::size_t size = H5Tget_size(type);
   std::string s(size, '\0');
   Handle mem = string_type(size);
@@ -186,7 +207,7 @@ void copy_text(char* dst, std::size_t size, const std::string& s) {
   std::memcpy(dst, s.data(), std::min(s.size(), size - 1));
 }
 
-// In-memory row of the `events` compound dataset.
+// In-memory row of the `events` table.
 struct EventRow {
   std::uint32_t repetition;
   std::uint32_t event;
@@ -213,80 +234,86 @@ struct EventRow {
   double order_fraction_differ, t_order;
 };
 
-Handle event_type() {
-  Handle t(H5Tcreate(H5T_COMPOUND, sizeof(EventRow)), H5Tclose);
-  Handle kind = string_type(sizeof(EventRow::kind));
-  Handle detail = string_type(sizeof(EventRow::detail));
-#define FIELD(name, type) H5_CHECK(H5Tinsert(t, #name, HOFFSET(EventRow, name), type))
-#define U64(name) FIELD(name, H5T_NATIVE_UINT64)
-#define F64(name) FIELD(name, H5T_NATIVE_DOUBLE)
-  FIELD(repetition, H5T_NATIVE_UINT32);
-  FIELD(event, H5T_NATIVE_UINT32);
-  FIELD(kind, kind);
-  FIELD(detail, detail);
-  FIELD(nodes_before, H5T_NATIVE_UINT32);
-  FIELD(nodes_after, H5T_NATIVE_UINT32);
-  U64(keys_total);
-  U64(keys_moved);
-  U64(keys_ideal);
-  U64(keys_min);
-  U64(keys_moved_by_load);
-  U64(keys_lost);
-  U64(keys_duplicated);
-  U64(replicas_created);
-  U64(bytes_moved);
-  U64(bytes_exchanged);
-  U64(bytes_rereplicated);
-  F64(t_update);
-  F64(t_plan);
-  F64(t_counts);
-  F64(t_pack);
-  F64(t_exchange);
-  F64(t_apply);
-  F64(t_migrate);
-  F64(t_verify);
-  F64(imb_plan);
-  F64(imb_counts);
-  F64(imb_pack);
-  F64(imb_exchange);
-  F64(imb_apply);
-  F64(t_exchange_floor_min);
-  F64(t_exchange_floor_median);
-  F64(t_exchange_model);
-  F64(t_pack_bound);
-  F64(t_apply_bound);
-  F64(t_plan_bound);
-  F64(t_projected);
-  U64(load_max);
-  F64(load_mean);
-  F64(load_peak_to_mean);
-  F64(load_cv);
-  F64(request_peak_to_mean);
-  F64(request_cv);
-  U64(state_bytes);
-  U64(updates);
-  U64(update_reads);
-  U64(updates_missed);
-  F64(t_process);
-  F64(update_p50_us);
-  F64(update_p99_us);
-  F64(update_max_us);
-  F64(t_process_verify);
-  F64(primary_peak_to_mean);
-  F64(load_chi2);
-  FIELD(load_chi2_dof, H5T_NATIVE_UINT32);
-  F64(load_chi2_p);
-  F64(random_peak_to_mean);
-  F64(random_peak_to_mean_se);
-  FIELD(balance_few_keys, H5T_NATIVE_UINT8);
-  F64(t_balance);
-  FIELD(order_keys_differ, H5T_NATIVE_INT64);
-  F64(order_fraction_differ);
-  F64(t_order);
-#undef F64
-#undef U64
-#undef FIELD
-  return t;
+// A table's field: its name, native type (kString: a fixed-length UTF-8
+// string of `bytes`, NUL-terminated), where it sits in the in-memory row, and
+// its `units` attribute ("1": a ratio, a fraction, an index or a label).
+constexpr hid_t kString = -1;
+struct Field {
+  const char* name;
+  hid_t type;
+  std::size_t offset, bytes;
+  const char* units;
+};
+
+std::vector<Field> event_fields() {
+#define EFIELD(name, type, units) \
+  Field { #name, type, offsetof(EventRow, name), sizeof(EventRow::name), units }
+  return {
+      EFIELD(repetition, H5T_NATIVE_UINT32, "1"),
+      EFIELD(event, H5T_NATIVE_UINT32, "1"),
+      EFIELD(kind, kString, "1"),
+      EFIELD(detail, kString, "1"),
+      EFIELD(nodes_before, H5T_NATIVE_UINT32, "nodes"),
+      EFIELD(nodes_after, H5T_NATIVE_UINT32, "nodes"),
+      EFIELD(keys_total, H5T_NATIVE_UINT64, "keys"),
+      EFIELD(keys_moved, H5T_NATIVE_UINT64, "records"),
+      EFIELD(keys_ideal, H5T_NATIVE_UINT64, "records"),
+      EFIELD(keys_min, H5T_NATIVE_UINT64, "records"),
+      EFIELD(keys_moved_by_load, H5T_NATIVE_UINT64, "keys"),
+      EFIELD(keys_lost, H5T_NATIVE_UINT64, "keys"),
+      EFIELD(keys_duplicated, H5T_NATIVE_UINT64, "records"),
+      EFIELD(replicas_created, H5T_NATIVE_UINT64, "records"),
+      EFIELD(bytes_moved, H5T_NATIVE_UINT64, "bytes"),
+      EFIELD(bytes_exchanged, H5T_NATIVE_UINT64, "bytes"),
+      EFIELD(bytes_rereplicated, H5T_NATIVE_UINT64, "bytes"),
+      EFIELD(t_update, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_plan, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_counts, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_pack, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_exchange, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_apply, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_migrate, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_verify, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(imb_plan, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(imb_counts, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(imb_pack, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(imb_exchange, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(imb_apply, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(t_exchange_floor_min, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_exchange_floor_median, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_exchange_model, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_pack_bound, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_apply_bound, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_plan_bound, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(t_projected, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(load_max, H5T_NATIVE_UINT64, "keys"),
+      EFIELD(load_mean, H5T_NATIVE_DOUBLE, "keys"),
+      EFIELD(load_peak_to_mean, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(load_cv, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(request_peak_to_mean, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(request_cv, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(state_bytes, H5T_NATIVE_UINT64, "bytes"),
+      EFIELD(updates, H5T_NATIVE_UINT64, "operations"),
+      EFIELD(update_reads, H5T_NATIVE_UINT64, "operations"),
+      EFIELD(updates_missed, H5T_NATIVE_UINT64, "operations"),
+      EFIELD(t_process, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(update_p50_us, H5T_NATIVE_DOUBLE, "us"),
+      EFIELD(update_p99_us, H5T_NATIVE_DOUBLE, "us"),
+      EFIELD(update_max_us, H5T_NATIVE_DOUBLE, "us"),
+      EFIELD(t_process_verify, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(primary_peak_to_mean, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(load_chi2, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(load_chi2_dof, H5T_NATIVE_UINT32, "1"),
+      EFIELD(load_chi2_p, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(random_peak_to_mean, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(random_peak_to_mean_se, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(balance_few_keys, H5T_NATIVE_UINT8, "1"),
+      EFIELD(t_balance, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(order_keys_differ, H5T_NATIVE_INT64, "keys"),
+      EFIELD(order_fraction_differ, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(t_order, H5T_NATIVE_DOUBLE, "s"),
+  };
+#undef EFIELD
 }
 
 EventRow to_row(const EventRecord& e) {
@@ -366,25 +393,25 @@ struct LockRow {
   double latency_min_us;
 };
 
-Handle lock_type() {
-  Handle t(H5Tcreate(H5T_COMPOUND, sizeof(LockRow)), H5Tclose);
-  Handle s16 = string_type(16), s8 = string_type(8);
-#define LFIELD(name, type) H5_CHECK(H5Tinsert(t, #name, HOFFSET(LockRow, name), type))
-  LFIELD(algorithm, s16);
-  LFIELD(workload, s16);
-  LFIELD(target, s8);
-  LFIELD(ranks, H5T_NATIVE_UINT32);
-  LFIELD(stripes, H5T_NATIVE_UINT32);
-  LFIELD(acquisitions, H5T_NATIVE_UINT64);
-  LFIELD(seconds, H5T_NATIVE_DOUBLE);
-  LFIELD(acquisitions_per_second, H5T_NATIVE_DOUBLE);
-  LFIELD(latency_p50_us, H5T_NATIVE_DOUBLE);
-  LFIELD(latency_p99_us, H5T_NATIVE_DOUBLE);
-  LFIELD(latency_max_us, H5T_NATIVE_DOUBLE);
-  LFIELD(fairness, H5T_NATIVE_DOUBLE);
-  LFIELD(latency_min_us, H5T_NATIVE_DOUBLE);
+std::vector<Field> lock_fields() {
+#define LFIELD(name, type, units) \
+  Field { #name, type, offsetof(LockRow, name), sizeof(LockRow::name), units }
+  return {
+      LFIELD(algorithm, kString, "1"),
+      LFIELD(workload, kString, "1"),
+      LFIELD(target, kString, "1"),
+      LFIELD(ranks, H5T_NATIVE_UINT32, "ranks"),
+      LFIELD(stripes, H5T_NATIVE_UINT32, "1"),
+      LFIELD(acquisitions, H5T_NATIVE_UINT64, "acquisitions"),
+      LFIELD(seconds, H5T_NATIVE_DOUBLE, "s"),
+      LFIELD(acquisitions_per_second, H5T_NATIVE_DOUBLE, "1/s"),
+      LFIELD(latency_p50_us, H5T_NATIVE_DOUBLE, "us"),
+      LFIELD(latency_p99_us, H5T_NATIVE_DOUBLE, "us"),
+      LFIELD(latency_max_us, H5T_NATIVE_DOUBLE, "us"),
+      LFIELD(fairness, H5T_NATIVE_DOUBLE, "1"),
+      LFIELD(latency_min_us, H5T_NATIVE_DOUBLE, "us"),
+  };
 #undef LFIELD
-  return t;
 }
 
 // One row of a strategy's rank_traffic / node_traffic table: `row` is the
@@ -395,16 +422,15 @@ struct TrafficFileRow {
   std::uint64_t records, bytes;
 };
 
-Handle traffic_type() {
-  Handle t(H5Tcreate(H5T_COMPOUND, sizeof(TrafficFileRow)), H5Tclose);
-#define TFIELD(name, type) H5_CHECK(H5Tinsert(t, #name, HOFFSET(TrafficFileRow, name), type))
-  TFIELD(row, H5T_NATIVE_UINT64);
-  TFIELD(from, H5T_NATIVE_UINT32);
-  TFIELD(to, H5T_NATIVE_UINT32);
-  TFIELD(records, H5T_NATIVE_UINT64);
-  TFIELD(bytes, H5T_NATIVE_UINT64);
+std::vector<Field> traffic_fields() {
+#define TFIELD(name, type, units) \
+  Field { #name, type, offsetof(TrafficFileRow, name), sizeof(TrafficFileRow::name), units }
+  return {
+      TFIELD(row, H5T_NATIVE_UINT64, "1"),       TFIELD(from, H5T_NATIVE_UINT32, "1"),
+      TFIELD(to, H5T_NATIVE_UINT32, "1"),        TFIELD(records, H5T_NATIVE_UINT64, "records"),
+      TFIELD(bytes, H5T_NATIVE_UINT64, "bytes"),
+  };
 #undef TFIELD
-  return t;
 }
 
 // An extendible dataset whose first dimension grows one row at a time; the
@@ -444,63 +470,221 @@ void set_rows(hid_t dset, hsize_t rows) {
   H5_CHECK(H5Dset_extent(dset, dims.data()));
 }
 
-// Collective: appends one row, written by the `writer` rank; the others
-// write nothing but take part.
-void append_row(hid_t dset, hid_t mem_type, const void* data, bool writer) {
-  const hsize_t row = rows_of(dset);
-  set_rows(dset, row + 1);
+// Rows per chunk: the events table's columns and row scale (a row is written
+// per event; 128 rows of a float64 column are 1 KiB), and the traffic
+// tables' (thousands of rows per event).
+constexpr hsize_t kEventChunk = 128;
+constexpr hsize_t kTrafficChunk = 4096;
+
+// How a write reaches the file. Deflated datasets are written collectively
+// (parallel HDF5 writes filtered data no other way); the others
+// independently: every rank still calls H5Dwrite (the others with nothing
+// selected), but a row that only rank 0 holds costs no collective MPI-IO.
+enum class Io { kCollective, kIndependent };
+
+// Collective: grows `dset` to `row + total` rows and writes this rank's `n`
+// rows of `data` at `row + offset` (a rank with n = 0 takes part and writes
+// nothing). 64-bit row counts throughout.
+// The transfer property lists of the two modes, made once (the library
+// releases them when it shuts down).
+hid_t transfer(Io io) {
+  static const hid_t collective = [] {
+    const hid_t p = H5_CHECK(H5Pcreate(H5P_DATASET_XFER));
+    H5_CHECK(H5Pset_dxpl_mpio(p, H5FD_MPIO_COLLECTIVE));
+    return p;
+  }();
+  static const hid_t independent = [] {
+    const hid_t p = H5_CHECK(H5Pcreate(H5P_DATASET_XFER));
+    H5_CHECK(H5Pset_dxpl_mpio(p, H5FD_MPIO_INDEPENDENT));
+    return p;
+  }();
+  return io == Io::kCollective ? collective : independent;
+}
+
+void write_rows(hid_t dset, hid_t mem_type, const void* data, hsize_t row, hsize_t offset,
+                hsize_t n, hsize_t total, Io io = Io::kCollective) {
   Handle file_space(H5Dget_space(dset), H5Sclose);
   const int nd = H5_CHECK(H5Sget_simple_extent_ndims(file_space));
-  std::vector<hsize_t> dims(static_cast<std::size_t>(nd)), start(dims.size(), 0),
-      count(dims.size());
-  H5_CHECK(H5Sget_simple_extent_dims(file_space, dims.data(), nullptr));
-  count = dims;
-  start[0] = row;
-  count[0] = 1;
-  Handle mem_space(H5Screate_simple(nd, count.data(), nullptr), H5Sclose);
-  if (writer) {
+  std::vector<hsize_t> dims(static_cast<std::size_t>(nd)), maxdims(dims.size());
+  H5_CHECK(H5Sget_simple_extent_dims(file_space, dims.data(), maxdims.data()));
+  dims[0] = row + total;
+  H5_CHECK(H5Dset_extent(dset, dims.data()));
+  H5_CHECK(H5Sset_extent_simple(file_space, nd, dims.data(), maxdims.data()));
+  std::vector<hsize_t> start(dims.size(), 0), count = dims;
+  start[0] = row + offset;
+  count[0] = n;
+  std::vector<hsize_t> mem_count = count;
+  mem_count[0] = std::max<hsize_t>(n, 1);
+  Handle mem_space(H5Screate_simple(nd, mem_count.data(), nullptr), H5Sclose);
+  if (n > 0) {
     H5_CHECK(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(),
                                  nullptr));
   } else {
     H5_CHECK(H5Sselect_none(file_space));
     H5_CHECK(H5Sselect_none(mem_space));
   }
-  Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
-  H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  H5_CHECK(H5Dwrite(dset, mem_type, mem_space, file_space, dxpl, data));
+  H5_CHECK(H5Dwrite(dset, mem_type, mem_space, file_space, transfer(io), data));
 }
 
-// Collective: appends `n` rows of `data` from every rank, rank after rank
-// (each rank's block contiguous, at the offset MPI_Exscan gives); ranks with
-// n = 0 take part. 64-bit row counts throughout.
-void append_rows(hid_t dset, hid_t mem_type, const void* data, std::uint64_t n, MPI_Comm comm) {
-  std::uint64_t offset = 0, total = 0;
-  MPI_Exscan(&n, &offset, 1, MPI_UINT64_T, MPI_SUM, comm);
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  if (rank == 0) offset = 0;  // MPI_Exscan leaves rank 0's result undefined
-  MPI_Allreduce(&n, &total, 1, MPI_UINT64_T, MPI_SUM, comm);
-  if (total == 0) return;  // the same on every rank
-  const hsize_t row = rows_of(dset);
-  set_rows(dset, row + total);
-  Handle file_space(H5Dget_space(dset), H5Sclose);
-  const hsize_t start[1] = {row + offset}, count[1] = {n};
-  Handle mem_space(H5Screate_simple(1, count, nullptr), H5Sclose);
+// Collective: appends one row written by the `writer` rank.
+void append_row(hid_t dset, hid_t mem_type, const void* data, bool writer) {
+  write_rows(dset, mem_type, data, rows_of(dset), 0, writer ? 1 : 0, 1);
+}
+
+// Dimension scales (the HDF5 high-level API; netCDF-4 readers such as
+// xarray's h5netcdf engine take them for dimensions). Every rank makes the
+// same calls: they are metadata, collective in parallel HDF5.
+void set_units(hid_t obj, const char* units) { attr_string(obj, "units", units); }
+
+void make_scale(hid_t dset, const char* name) {
+  H5_CHECK(H5DSset_scale(dset, name));
+  set_units(dset, "1");
+}
+
+void attach(hid_t dset, std::initializer_list<hid_t> scales) {
+  unsigned axis = 0;
+  for (hid_t scale : scales) H5_CHECK(H5DSattach_scale(dset, scale, axis++));
+}
+
+// Collective: a fixed dimension scale `name` of the indices 0 .. n-1,
+// written by rank 0.
+Handle index_scale(hid_t g, const char* name, hsize_t n, int rank) {
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle d(H5Dcreate2(g, name, H5T_STD_U32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+           H5Dclose, name);
   if (n > 0) {
-    H5_CHECK(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr));
-  } else {
-    H5_CHECK(H5Sselect_none(file_space));
-    H5_CHECK(H5Sselect_none(mem_space));
+    std::vector<std::uint32_t> v(rank == 0 ? n : 0);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint32_t>(i);
+    Handle fs(H5Dget_space(d), H5Sclose);
+    Handle ms(H5Scopy(fs), H5Sclose);
+    if (rank != 0) {
+      H5_CHECK(H5Sselect_none(fs));
+      H5_CHECK(H5Sselect_none(ms));
+    }
+    Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+    H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+    H5_CHECK(H5Dwrite(d, H5T_NATIVE_UINT32, ms, fs, dxpl, v.data()));
   }
-  Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
-  H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  H5_CHECK(H5Dwrite(dset, mem_type, mem_space, file_space, dxpl, data));
+  make_scale(d, name);
+  return d;
 }
 
-// Collective: a 1-D dataset of one entry per rank, each rank writing its own.
+// Collective: a growing dimension scale `name` (uint64 row indices), chunked
+// `chunk` rows.
+Handle row_scale(hid_t g, const char* name, hsize_t chunk, bool compress) {
+  Handle d = create_rows(g, name, H5T_STD_U64LE, {}, compress, chunk);
+  make_scale(d, name);
+  return d;
+}
+
+// Collective: grows a row scale to `row + total` and writes its new indices
+// (rank 0).
+void extend_scale(hid_t scale, hsize_t row, hsize_t total, int rank, Io io) {
+  std::vector<std::uint64_t> index(rank == 0 ? total : 0);
+  for (std::size_t i = 0; i < index.size(); ++i) index[i] = row + i;
+  write_rows(scale, H5T_NATIVE_UINT64, index.data(), row, 0, index.size(), total, io);
+}
+
+// A table the netCDF-4 way: a group of 1-D column datasets, one per field,
+// each with a `units` attribute, all along one row dimension scale (the
+// group's own, or one of its parent's that a matrix shares).
+class Columns {
+ public:
+  Columns() = default;
+
+  // Collective: creates the group `name` in `parent` with its columns,
+  // chunked `chunk` rows (deflated with `compress`); their rows are the
+  // scale `shared`, or else a scale `own_scale` created in the group.
+  void create(hid_t parent, const char* name, std::vector<Field> fields, hsize_t chunk,
+              bool compress, hid_t shared, const char* own_scale) {
+    fields_ = std::move(fields);
+    io_ = compress ? Io::kCollective : Io::kIndependent;
+    // Links in creation order (as netCDF-4 keeps them): readers list the
+    // columns in the order of the fields.
+    Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+    H5_CHECK(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED));
+    group_ = Handle(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose, name);
+    if (shared < 0) scale_ = row_scale(group_, own_scale, chunk, compress);
+    const hid_t scale = shared < 0 ? hid_t{scale_} : shared;
+    for (const Field& field : fields_) {
+      types_.push_back(type_of(field));
+      Handle d = create_rows(group_, field.name, types_.back(), {}, compress, chunk);
+      set_units(d, field.units);
+      // xarray decodes fixed-length strings that declare their encoding to str.
+      if (field.type == kString) attr_string(d, "_Encoding", "utf-8");
+      attach(d, {scale});
+      columns_.push_back(std::move(d));
+    }
+    rows_ = 0;
+  }
+
+  // Opens the table of a file being resumed.
+  void open(hid_t parent, const char* name, std::vector<Field> fields, const char* own_scale) {
+    fields_ = std::move(fields);
+    group_ = Handle(H5Gopen2(parent, name, H5P_DEFAULT), H5Gclose, name);
+    if (own_scale) scale_ = Handle(H5Dopen2(group_, own_scale, H5P_DEFAULT), H5Dclose, own_scale);
+    for (const Field& field : fields_) {
+      types_.push_back(type_of(field));
+      columns_.emplace_back(H5Dopen2(group_, field.name, H5P_DEFAULT), H5Dclose, field.name);
+    }
+    rows_ = columns_.empty() ? 0 : rows_of(columns_.front());
+    io_ = Io::kCollective;
+    if (!columns_.empty()) {
+      Handle dcpl(H5Dget_create_plist(columns_.front()), H5Pclose);
+      if (H5_CHECK(H5Pget_nfilters(dcpl)) == 0) io_ = Io::kIndependent;
+    }
+  }
+
+  // Collective: appends this rank's `n` rows (in-memory rows of `stride`
+  // bytes at `data`) at `offset` of the `total` rows all ranks append.
+  void append(const void* data, std::size_t stride, hsize_t n, hsize_t offset, hsize_t total,
+              int rank) {
+    if (total == 0) return;  // the same on every rank
+    const auto* bytes = static_cast<const char*>(data);
+    std::vector<char> column;
+    for (std::size_t c = 0; c < columns_.size(); ++c) {
+      const Field& field = fields_[c];
+      const char* src = n > 0 ? bytes + field.offset : nullptr;
+      if (n > 1) {  // gather the field of every row into one contiguous run
+        column.resize(n * field.bytes);
+        for (hsize_t i = 0; i < n; ++i)
+          std::memcpy(&column[i * field.bytes], bytes + i * stride + field.offset, field.bytes);
+        src = column.data();
+      }
+      write_rows(columns_[c], types_[c], src, rows_, offset, n, total, io_);
+    }
+    if (scale_.valid()) extend_scale(scale_, rows_, total, rank, io_);
+    rows_ += total;
+  }
+
+  // Collective: keeps the first `rows` rows of every column (and of the
+  // table's own scale).
+  void resize(hsize_t rows) {
+    for (const Handle& c : columns_) set_rows(c, rows);
+    if (scale_.valid()) set_rows(scale_, rows);
+    rows_ = rows;
+  }
+
+  hsize_t rows() const { return rows_; }
+
+ private:
+  static Handle type_of(const Field& field) {
+    if (field.type == kString) return string_type(field.bytes);
+    return Handle(H5Tcopy(field.type), H5Tclose);
+  }
+
+  Handle group_, scale_;
+  std::vector<Field> fields_;
+  std::vector<Handle> types_, columns_;
+  hsize_t rows_ = 0;
+  Io io_ = Io::kCollective;
+};
+
+// Collective: a 1-D dataset of one entry per rank, each rank writing its own;
+// created with its `units` along the group's dimension scale `scale`.
 template <typename T>
 void write_per_rank(hid_t g, const char* name, hid_t file_type, hid_t mem_type, T value,
-                    MPI_Comm comm) {
+                    MPI_Comm comm, const char* units, const char* scale) {
   int rank = 0, ranks = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
@@ -512,6 +696,9 @@ void write_per_rank(hid_t g, const char* name, hid_t file_type, hid_t mem_type, 
     Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
     d = Handle(H5Dcreate2(g, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                H5Dclose, name);
+    set_units(d, units);
+    Handle axis(H5Dopen2(g, scale, H5P_DEFAULT), H5Dclose, scale);
+    attach(d, {axis});
   }
   Handle fs(H5Dget_space(d), H5Sclose);
   const hsize_t start[1] = {static_cast<hsize_t>(rank)}, count[1] = {1};
@@ -524,9 +711,10 @@ void write_per_rank(hid_t g, const char* name, hid_t file_type, hid_t mem_type, 
 
 // Collective: a 1-D dataset of fixed-length UTF-8 strings (a scalar one with
 // `scalar`), written by rank 0: rank 0's values, count and width count, the
-// other ranks' are ignored.
-void write_strings(hid_t g, const char* name, const std::vector<std::string>& values, MPI_Comm comm,
-                   bool scalar = false) {
+// other ranks' are ignored. Its `units` are "1" and its `_Encoding` utf-8
+// (xarray then gives str).
+Handle write_strings(hid_t g, const char* name, const std::vector<std::string>& values,
+                     MPI_Comm comm, bool scalar = false) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   unsigned long long shape[2] = {values.size(), 1};  // count, width
@@ -544,7 +732,9 @@ void write_strings(hid_t g, const char* name, const std::vector<std::string>& va
   const hsize_t dims[1] = {n};
   Handle space(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, nullptr), H5Sclose);
   Handle d(H5Dcreate2(g, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose, name);
-  if (!scalar && n == 0) return;  // the same on every rank
+  set_units(d, "1");
+  attr_string(d, "_Encoding", "utf-8");
+  if (!scalar && n == 0) return d;  // the same on every rank
   Handle fs(H5Dget_space(d), H5Sclose);
   Handle ms(H5Scopy(fs), H5Sclose);
   if (rank != 0) {
@@ -554,6 +744,7 @@ void write_strings(hid_t g, const char* name, const std::vector<std::string>& va
   Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
   H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
   H5_CHECK(H5Dwrite(d, type, ms, fs, dxpl, rank == 0 ? buf.data() : nullptr));
+  return d;
 }
 
 // Reads a 1-D fixed-length string dataset (serial; rank 0 in read_resume_info).
@@ -573,16 +764,18 @@ std::vector<std::string> read_strings(hid_t g, const char* name) {
 }
 
 // A dataset written whole by rank 0 (small tables: calibration sweeps,
-// orders, hosts): 2-D [rows, cols], or with `column` 1-D [rows].
+// orders, hosts): 2-D [rows, cols], or with `column` 1-D [rows], with its
+// `units`; the caller attaches its dimension scales.
 template <typename T>
-void write_table(hid_t g, const char* name, hid_t file_type, hid_t mem_type,
-                 const std::vector<T>& data, hsize_t rows, hsize_t cols, int rank,
-                 bool column = false) {
+Handle write_table(hid_t g, const char* name, hid_t file_type, hid_t mem_type,
+                   const std::vector<T>& data, hsize_t rows, hsize_t cols, int rank,
+                   const char* units, bool column = false) {
   const hsize_t dims[2] = {rows, cols};
   Handle space(H5Screate_simple(column ? 1 : 2, dims, nullptr), H5Sclose);
   Handle d(H5Dcreate2(g, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
            name);
-  if (rows * (column ? 1 : cols) == 0) return;  // the same on every rank
+  set_units(d, units);
+  if (rows * (column ? 1 : cols) == 0) return d;  // the same on every rank
   Handle fs(H5Dget_space(d), H5Sclose);
   Handle ms(H5Scopy(fs), H5Sclose);
   if (rank != 0) {
@@ -592,6 +785,7 @@ void write_table(hid_t g, const char* name, hid_t file_type, hid_t mem_type,
   Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
   H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
   H5_CHECK(H5Dwrite(d, mem_type, ms, fs, dxpl, data.data()));
+  return d;
 }
 
 Handle open_file(const std::string& path, MPI_Comm comm, bool create) {
@@ -618,15 +812,17 @@ struct H5Stream::Impl {
   RunContext ctx;
   Handle file;
   Handle strategies;
-  Handle etype, ltype, ttype;
   struct Group {
-    Handle g, events, loads, rank_traffic, node_traffic, initial;
+    // row: the event rows' scale (events, loads); repetition: initial_loads'.
+    Handle g, row, node, repetition, loads, initial;
+    Columns events, rank_traffic, node_traffic;
     std::vector<double> t_initial, lookup_ns;
     std::vector<std::uint64_t> state_bytes_initial;
     std::uint32_t complete = 0;  // repetitions that completed all events
   };
   std::vector<std::pair<std::string, Group>> groups;
-  Handle locks, latency;
+  Columns locks;
+  Handle lock_row, bucket, latency;
   std::uint64_t events = 0;
   bool closed = false;
 
@@ -639,12 +835,11 @@ struct H5Stream::Impl {
   void close() {
     if (closed) return;
     groups.clear();
-    locks.reset();
+    locks = Columns();
+    lock_row.reset();
+    bucket.reset();
     latency.reset();
     strategies.reset();
-    etype.reset();
-    ltype.reset();
-    ttype.reset();
     file.reset();
     closed = true;
   }
@@ -660,9 +855,6 @@ H5Stream::H5Stream(std::string out, const Experiment& e, const RunContext& ctx, 
   MPI_Comm_size(comm, &s.ranks);
   s.e = &e;
   s.ctx = ctx;
-  s.etype = event_type();
-  s.ltype = lock_type();
-  s.ttype = traffic_type();
   s.file = open_file(path_, comm, !resume);
   if (!resume) return;  // begin_run lays out the file
 
@@ -672,10 +864,12 @@ H5Stream::H5Stream(std::string out, const Experiment& e, const RunContext& ctx, 
   for (const auto& spec : e.strategies) {
     Impl::Group g;
     g.g = Handle(H5Gopen2(s.strategies, spec.label.c_str(), H5P_DEFAULT), H5Gclose, "group");
-    g.events = Handle(H5Dopen2(g.g, "events", H5P_DEFAULT), H5Dclose, "events");
+    g.row = Handle(H5Dopen2(g.g, "row", H5P_DEFAULT), H5Dclose, "row");
+    g.repetition = Handle(H5Dopen2(g.g, "repetition", H5P_DEFAULT), H5Dclose, "repetition");
+    g.events.open(g.g, "events", event_fields(), nullptr);
     g.loads = Handle(H5Dopen2(g.g, "loads", H5P_DEFAULT), H5Dclose, "loads");
-    g.rank_traffic = Handle(H5Dopen2(g.g, "rank_traffic", H5P_DEFAULT), H5Dclose, "rank_traffic");
-    g.node_traffic = Handle(H5Dopen2(g.g, "node_traffic", H5P_DEFAULT), H5Dclose, "node_traffic");
+    g.rank_traffic.open(g.g, "rank_traffic", traffic_fields(), "traffic_row");
+    g.node_traffic.open(g.g, "node_traffic", traffic_fields(), "traffic_row");
     g.initial = Handle(H5Dopen2(g.g, "initial_loads", H5P_DEFAULT), H5Dclose, "initial_loads");
     const auto done =
         read_attr_array<std::uint32_t>(g.g, "repetitions_completed", H5T_NATIVE_UINT32);
@@ -687,7 +881,9 @@ H5Stream::H5Stream(std::string out, const Experiment& e, const RunContext& ctx, 
     g.t_initial.resize(g.complete);
     g.lookup_ns.resize(g.complete);
     g.state_bytes_initial.resize(g.complete);
-    set_rows(g.events, g.complete * E);
+    // Every column of a table, and the scales, cut to the same rows.
+    g.events.resize(g.complete * E);
+    set_rows(g.row, g.complete * E);
     set_rows(g.loads, g.complete * E);
     // The traffic tables' rows of the completed repetitions, as end_strategy
     // recorded them.
@@ -695,18 +891,21 @@ H5Stream::H5Stream(std::string out, const Experiment& e, const RunContext& ctx, 
         read_attr_array<std::uint64_t>(g.g, "rank_traffic_rows", H5T_NATIVE_UINT64);
     const auto node_rows =
         read_attr_array<std::uint64_t>(g.g, "node_traffic_rows", H5T_NATIVE_UINT64);
-    set_rows(g.rank_traffic, rank_rows.empty() ? 0 : rank_rows[0]);
-    set_rows(g.node_traffic, node_rows.empty() ? 0 : node_rows[0]);
+    g.rank_traffic.resize(rank_rows.empty() ? 0 : rank_rows[0]);
+    g.node_traffic.resize(node_rows.empty() ? 0 : node_rows[0]);
     set_rows(g.initial, g.complete);
+    set_rows(g.repetition, g.complete);
     s.events += g.complete * E;
     s.groups.emplace_back(spec.label, std::move(g));
   }
   if (H5_CHECK(H5Lexists(s.file, "locks", H5P_DEFAULT)) > 0) {
     Handle lg(H5Gopen2(s.file, "locks", H5P_DEFAULT), H5Gclose, "locks");
-    s.locks = Handle(H5Dopen2(lg, "results", H5P_DEFAULT), H5Dclose, "locks/results");
+    s.locks.open(lg, "results", lock_fields(), nullptr);
+    s.lock_row = Handle(H5Dopen2(lg, "row", H5P_DEFAULT), H5Dclose, "locks/row");
     s.latency =
         Handle(H5Dopen2(lg, "latency_histogram", H5P_DEFAULT), H5Dclose, "locks/latency_histogram");
-    set_rows(s.locks, 0);  // the lock suite runs again after the events
+    s.locks.resize(0);  // the lock suite runs again after the events
+    set_rows(s.lock_row, 0);
     set_rows(s.latency, 0);
   }
   attr_scalar(s.file, "events_completed", H5T_NATIVE_UINT64, s.events);
@@ -803,17 +1002,22 @@ void H5Stream::begin_run(const RunStart& start) {
     unsigned long long counts[2] = {names.size(), host_of_rank.size()};
     MPI_Bcast(counts, 2, MPI_UNSIGNED_LONG_LONG, 0, s.comm);
     Handle hg(H5Gcreate2(f, "hosts", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "hosts");
-    write_strings(hg, "name", names, s.comm);
-    write_table(hg, "ranks", H5T_STD_I32LE, H5T_NATIVE_INT, ranks_per_host, counts[0], 0, s.rank,
-                true);
+    Handle host = index_scale(hg, "host", counts[0], s.rank);
+    attach(write_strings(hg, "name", names, s.comm), {host});
+    attach(write_table(hg, "ranks", H5T_STD_I32LE, H5T_NATIVE_INT, ranks_per_host, counts[0], 0,
+                       s.rank, "ranks", true),
+           {host});
     // Hardware threads per host as host_info() counted them (its hosts are
     // the same groups when every host has a name of its own).
     if (h.threads_per_host.size() == counts[0])
-      write_table(hg, "threads", H5T_STD_I32LE, H5T_NATIVE_INT, h.threads_per_host, counts[0], 0,
-                  s.rank, true);
+      attach(write_table(hg, "threads", H5T_STD_I32LE, H5T_NATIVE_INT, h.threads_per_host,
+                         counts[0], 0, s.rank, "threads", true),
+             {host});
     Handle rg(H5Gcreate2(f, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "ranks");
-    write_table(rg, "host", H5T_STD_I32LE, H5T_NATIVE_INT, host_of_rank, counts[1], 0, s.rank,
-                true);
+    Handle rank = index_scale(rg, "rank", counts[1], s.rank);
+    attach(write_table(rg, "host", H5T_STD_I32LE, H5T_NATIVE_INT, host_of_rank, counts[1], 0,
+                       s.rank, "1", true),
+           {rank});
     // The provenance (src/engine/provenance.hpp): root attributes, each
     // host's online CPUs and memory, rank 0's MPI and Slurm environment.
     const Provenance& p = s.ctx.provenance;
@@ -826,12 +1030,16 @@ void H5Stream::begin_run(const RunStart& start) {
     for (const auto& [library, v] : p.libraries)
       if (library != "mpi" && library != "hdf5")  // those two: mpi_version, hdf5_version
         attr_string(f, (library + "_version").c_str(), v);
-    write_strings(f, "environment", p.environment, s.comm);
+    std::string environment;  // one NAME=value per line, like "overrides"
+    for (const auto& v : p.environment) environment += (environment.empty() ? "" : "\n") + v;
+    attr_string(f, "environment", environment);
     if (p.online_cpus_per_host.size() == counts[0]) {  // the same host groups as /hosts/name
-      write_table(hg, "online_cpus", H5T_STD_I32LE, H5T_NATIVE_INT, p.online_cpus_per_host,
-                  counts[0], 0, s.rank, true);
-      write_table(hg, "mem_total_bytes", H5T_STD_U64LE, H5T_NATIVE_UINT64, p.mem_total_per_host,
-                  counts[0], 0, s.rank, true);
+      attach(write_table(hg, "online_cpus", H5T_STD_I32LE, H5T_NATIVE_INT, p.online_cpus_per_host,
+                         counts[0], 0, s.rank, "CPUs", true),
+             {host});
+      attach(write_table(hg, "mem_total_bytes", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                         p.mem_total_per_host, counts[0], 0, s.rank, "bytes", true),
+             {host});
     }
   }
 
@@ -853,28 +1061,39 @@ void H5Stream::begin_run(const RunStart& start) {
     attr_scalar(cg, "alltoall_beta", H5T_NATIVE_DOUBLE, c.alltoall_beta);
     attr_scalar(cg, "hosts", H5T_NATIVE_INT32, static_cast<std::int32_t>(c.hosts));
     attr_scalar(cg, "seconds", H5T_NATIVE_DOUBLE, c.seconds);
-    auto table = [&](const char* name, const auto& points) {
+    // The sweeps: [points, 2], a row per message size, the columns named by
+    // the scale `quantity` (message_bytes, seconds).
+    Handle quantity = write_strings(cg, "quantity", {"message_bytes", "seconds"}, s.comm);
+    make_scale(quantity, "quantity");
+    auto table = [&](const char* name, const char* point, const auto& points) {
       std::vector<double> v;
       for (const auto& [bytes, sec] : points) {
         v.push_back(static_cast<double>(bytes));
         v.push_back(sec);
       }
-      write_table(cg, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v, points.size(), 2, s.rank);
+      Handle scale = index_scale(cg, point, points.size(), s.rank);
+      attach(write_table(cg, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v, points.size(), 2, s.rank,
+                         "bytes, s"),
+             {scale, quantity});
     };
-    table("pingpong", c.pingpong);
-    table("alltoall", c.alltoall);
+    table("pingpong", "pingpong_point", c.pingpong);
+    table("alltoall", "alltoall_point", c.alltoall);
   }
 
   s.strategies =
       Handle(H5Gcreate2(f, "strategies", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "group");
   std::vector<std::string> order;
   for (const auto& spec : e.strategies) order.push_back(spec.label);
-  write_strings(s.strategies, "order", order, s.comm);
   {
+    Handle strategy = index_scale(s.strategies, "strategy", order.size(), s.rank);
+    attach(write_strings(s.strategies, "order", order, s.comm), {strategy});
     std::vector<std::uint32_t> run_order;
     for (const auto& o : start.order) run_order.insert(run_order.end(), o.begin(), o.end());
-    write_table(s.strategies, "run_order", H5T_STD_U32LE, H5T_NATIVE_UINT32, run_order,
-                start.order.size(), e.strategies.size(), s.rank);
+    Handle repetition = index_scale(s.strategies, "repetition", start.order.size(), s.rank);
+    Handle position = index_scale(s.strategies, "position", e.strategies.size(), s.rank);
+    attach(write_table(s.strategies, "run_order", H5T_STD_U32LE, H5T_NATIVE_UINT32, run_order,
+                       start.order.size(), e.strategies.size(), s.rank, "1"),
+           {repetition, position});
   }
   const hsize_t N = e.nodes;
   for (const auto& spec : e.strategies) {
@@ -893,18 +1112,34 @@ void H5Stream::begin_run(const RunStart& start) {
     attr_array(g.g, "t_initial", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, g.t_initial);
     attr_array(g.g, "lookup_ns", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, g.lookup_ns);
     attr_array(g.g, "state_bytes_initial", H5T_STD_U64LE, H5T_NATIVE_UINT64, g.state_bytes_initial);
-    g.events = create_rows(g.g, "events", s.etype, {}, false, 64);
+    // The event rows are one dimension, `row`, of the events table and the
+    // loads; the traffic tables have rows of their own (`traffic_row`).
+    g.row = row_scale(g.g, "row", kEventChunk, false);
+    g.node = index_scale(g.g, "node", N, s.rank);
+    g.repetition = row_scale(g.g, "repetition", 16, false);
+    g.events.create(g.g, "events", event_fields(), kEventChunk, false, g.row, nullptr);
     g.loads = create_rows(g.g, "loads", H5T_STD_U64LE, {N}, e.compress);
-    g.rank_traffic = create_rows(g.g, "rank_traffic", s.ttype, {}, e.compress, 4096);
-    g.node_traffic = create_rows(g.g, "node_traffic", s.ttype, {}, e.compress, 4096);
+    set_units(g.loads, "records");
+    attach(g.loads, {g.row, g.node});
+    g.rank_traffic.create(g.g, "rank_traffic", traffic_fields(), kTrafficChunk, e.compress, -1,
+                          "traffic_row");
+    g.node_traffic.create(g.g, "node_traffic", traffic_fields(), kTrafficChunk, e.compress, -1,
+                          "traffic_row");
     g.initial = create_rows(g.g, "initial_loads", H5T_STD_U64LE, {N}, e.compress);
+    set_units(g.initial, "records");
+    attach(g.initial, {g.repetition, g.node});
     s.groups.emplace_back(spec.label, std::move(g));
   }
   if (e.has_locks) {
     Handle lg(H5Gcreate2(f, "locks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "locks");
-    s.locks = create_rows(lg, "results", s.ltype, {}, false, 64);
+    // `row` is the dimension of the results table and the histograms' rows.
+    s.lock_row = row_scale(lg, "row", 64, false);
+    s.bucket = index_scale(lg, "bucket", LatencyHistogram::kBuckets, s.rank);
+    s.locks.create(lg, "results", lock_fields(), 64, false, s.lock_row, nullptr);
     s.latency =
         create_rows(lg, "latency_histogram", H5T_STD_U64LE, {LatencyHistogram::kBuckets}, true);
+    set_units(s.latency, "acquisitions");
+    attach(s.latency, {s.lock_row, s.bucket});
     attr_scalar(s.latency, "min_exponent", H5T_NATIVE_INT32,
                 static_cast<std::int32_t>(LatencyHistogram::kMinExponent));
     attr_scalar(s.latency, "sub_buckets", H5T_NATIVE_INT32,
@@ -923,7 +1158,9 @@ void H5Stream::begin_strategy(const StrategyStart& st) {
   attr_array(g.g, "t_initial", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, g.t_initial);
   attr_array(g.g, "lookup_ns", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, g.lookup_ns);
   attr_array(g.g, "state_bytes_initial", H5T_STD_U64LE, H5T_NATIVE_UINT64, g.state_bytes_initial);
+  const hsize_t rep = rows_of(g.initial);
   append_row(g.initial, H5T_NATIVE_UINT64, st.initial_loads->data(), s.rank == 0);
+  extend_scale(g.repetition, rep, 1, s.rank, Io::kIndependent);
   s.flush();
 }
 
@@ -931,17 +1168,29 @@ void H5Stream::event(const EventOutput& ev) {
   Impl& s = *impl_;
   Impl::Group& g = s.group(*ev.label);
   const EventRow row = to_row(*ev.record);
-  const std::uint64_t index = rows_of(g.events);
-  append_row(g.events, s.etype, &row, s.rank == 0);
-  append_row(g.loads, H5T_NATIVE_UINT64, ev.loads->data(), s.rank == 0);
-  std::vector<TrafficFileRow> rows;
-  for (const auto* table : {ev.rank_traffic, ev.node_traffic}) {
-    rows.clear();
-    if (table)
-      for (const TrafficRow& t : *table) rows.push_back({index, t.from, t.to, t.records, t.bytes});
-    append_rows(table == ev.rank_traffic ? g.rank_traffic : g.node_traffic, s.ttype, rows.data(),
-                rows.size(), s.comm);
+  const std::uint64_t index = g.events.rows();
+  const bool writer = s.rank == 0;
+  g.events.append(&row, sizeof row, writer ? 1 : 0, 0, 1, s.rank);
+  extend_scale(g.row, index, 1, s.rank, Io::kIndependent);
+  write_rows(g.loads, H5T_NATIVE_UINT64, ev.loads->data(), index, 0, writer ? 1 : 0, 1,
+             s.e->compress ? Io::kCollective : Io::kIndependent);
+  // Each rank's traffic rows after those of the lower ranks: both tables'
+  // counts in one scan and one sum.
+  std::vector<TrafficFileRow> rows[2];
+  const std::vector<TrafficRow>* tables[2] = {ev.rank_traffic, ev.node_traffic};
+  std::uint64_t n[2] = {}, offset[2] = {}, total[2] = {};
+  for (int t = 0; t < 2; ++t) {
+    if (tables[t])
+      for (const TrafficRow& r : *tables[t])
+        rows[t].push_back({index, r.from, r.to, r.records, r.bytes});
+    n[t] = rows[t].size();
   }
+  MPI_Exscan(n, offset, 2, MPI_UINT64_T, MPI_SUM, s.comm);
+  if (s.rank == 0) offset[0] = offset[1] = 0;  // MPI_Exscan leaves rank 0's result undefined
+  MPI_Allreduce(n, total, 2, MPI_UINT64_T, MPI_SUM, s.comm);
+  Columns* out[2] = {&g.rank_traffic, &g.node_traffic};
+  for (int t = 0; t < 2; ++t)
+    out[t]->append(rows[t].data(), sizeof(TrafficFileRow), n[t], offset[t], total[t], s.rank);
   ++s.events;
   attr_scalar(s.file, "events_completed", H5T_NATIVE_UINT64, s.events);
   s.flush();
@@ -954,15 +1203,15 @@ void H5Stream::end_strategy(const StrategyResult& r) {
   attr_array(g.g, "repetitions_completed", H5T_STD_U32LE, H5T_NATIVE_UINT32,
              std::vector<std::uint32_t>{g.complete});
   attr_scalar(g.g, "rank_traffic_rows", H5T_NATIVE_UINT64,
-              static_cast<std::uint64_t>(rows_of(g.rank_traffic)));
+              static_cast<std::uint64_t>(g.rank_traffic.rows()));
   attr_scalar(g.g, "node_traffic_rows", H5T_NATIVE_UINT64,
-              static_cast<std::uint64_t>(rows_of(g.node_traffic)));
+              static_cast<std::uint64_t>(g.node_traffic.rows()));
   s.flush();
 }
 
 void H5Stream::lock_result(const LockBenchResult& l) {
   Impl& s = *impl_;
-  if (!s.locks.valid()) return;
+  if (!s.lock_row.valid()) return;
   LockRow w{};
   copy_text(w.algorithm, sizeof w.algorithm, l.algorithm);
   copy_text(w.workload, sizeof w.workload, l.workload);
@@ -977,12 +1226,14 @@ void H5Stream::lock_result(const LockBenchResult& l) {
   w.latency_max_us = l.latency_max_us;
   w.fairness = l.fairness;
   w.latency_min_us = l.latency.min();
-  append_row(s.locks, s.ltype, &w, s.rank == 0);
+  const hsize_t index = s.locks.rows();
+  s.locks.append(&w, sizeof w, s.rank == 0 ? 1 : 0, 0, 1, s.rank);
+  extend_scale(s.lock_row, index, 1, s.rank, Io::kIndependent);
   // The merged latency histogram of the row, so that any percentile can be
   // read off later (analysis/stats.py histogram_percentile).
   std::vector<std::uint64_t> counts = l.latency.counts();
   counts.resize(LatencyHistogram::kBuckets, 0);
-  append_row(s.latency, H5T_NATIVE_UINT64, counts.data(), s.rank == 0);
+  write_rows(s.latency, H5T_NATIVE_UINT64, counts.data(), index, 0, s.rank == 0 ? 1 : 0, 1);
   s.flush();
 }
 
@@ -997,8 +1248,8 @@ void H5Stream::end_run(const RunEnd& end) {
   {
     // Each rank's peak memory, read after everything else is written.
     Handle rg(H5Gopen2(f, "ranks", H5P_DEFAULT), H5Gclose, "ranks");
-    write_per_rank(rg, "peak_rss_bytes", H5T_STD_U64LE, H5T_NATIVE_UINT64, peak_rss_bytes(),
-                   s.comm);
+    write_per_rank(rg, "peak_rss_bytes", H5T_STD_U64LE, H5T_NATIVE_UINT64, peak_rss_bytes(), s.comm,
+                   "bytes", "rank");
   }
   s.close();  // every handle, the file last: collective
   if (r.partial) return;

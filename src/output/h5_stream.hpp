@@ -28,7 +28,7 @@
 
 namespace ringsim {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // results/x.h5 -> results/x.partial.h5
 std::string partial_name(const std::string& path);

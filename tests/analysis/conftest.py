@@ -9,10 +9,37 @@ import subprocess
 import sys
 from pathlib import Path
 
+import h5py
+import numpy as np
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+
+def table_frame(table) -> pd.DataFrame:
+    """A result table straight from h5py: the column datasets of its group (its own row scale left
+    out) as a DataFrame, strings as str."""
+    return pd.DataFrame({name: (d.asstr()[:] if d.dtype.kind == "S" else d[:])
+                         for name, d in table.items() if not h5py.h5ds.is_scale(d.id)})
+
+
+def resize_rows(obj, rows: int):
+    """Cuts a dataset, or every column of a table group (and its scale), to `rows` rows."""
+    for d in (obj.values() if isinstance(obj, h5py.Group) else [obj]):
+        d.resize(rows, axis=0)
+
+
+def as_compound(parent, name: str, drop=()):
+    """Replaces the table group `name` of `parent` by one compound dataset of its columns (less `drop`):
+    the layout of schema versions 2 to 4."""
+    columns = [(n, d) for n, d in parent[name].items() if not h5py.h5ds.is_scale(d.id) and n not in drop]
+    rows = np.empty(len(columns[0][1]), dtype=[(n, d.dtype) for n, d in columns])
+    for n, d in columns:
+        rows[n] = d[:]
+    del parent[name]
+    parent.create_dataset(name, data=rows, maxshape=(None,), chunks=True)
 
 
 def run_ringsim(out: Path, experiment: str, ranks: int = 2, *sets: str) -> Path:

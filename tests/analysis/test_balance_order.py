@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_ringsim
+from conftest import ROOT, as_compound, run_ringsim
 from analysis.compare import compare
 from analysis.reader import BALANCE_COLUMNS, load
 from analysis.tables import markdown, sections
@@ -45,8 +45,8 @@ def test_balance_columns_are_consistent(default_result):
     # Off by default: -1 in the file, NaN once read.
     with h5py.File(default_result, "r") as f:
         assert f.attrs["order_dependence"] == 0
-        assert (f["strategies/ring/events"]["order_keys_differ"] == -1).all()
-        assert f["strategies/ring"].attrs["order_dependence"] == b"off"
+        assert (f["strategies/ring/events/order_keys_differ"][:] == -1).all()
+        assert f["strategies/ring"].attrs["order_dependence"] == "off"
     assert ev.order_keys_differ.isna().all() and ev.order_fraction_differ.isna().all()
 
 
@@ -69,13 +69,8 @@ def _as_schema_3(src, dst):
         for label in [s.decode() for s in f["strategies/order"][:]]:
             g = f["strategies"][label]
             del g.attrs["order_dependence"]
-            rows = g["events"][:]
-            keep = [n for n in rows.dtype.names if n not in BALANCE_COLUMNS]
-            old = np.empty(len(rows), dtype=[(n, rows.dtype[n]) for n in keep])
-            for n in keep:
-                old[n] = rows[n]
-            del g["events"]
-            g.create_dataset("events", data=old, maxshape=(None,), chunks=True)
+            for table in ("events", "rank_traffic", "node_traffic"):
+                as_compound(g, table, drop=BALANCE_COLUMNS)
     return dst
 
 

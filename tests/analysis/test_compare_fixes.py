@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from conftest import ROOT, run_ringsim
+from conftest import ROOT, resize_rows, run_ringsim
 from analysis.__main__ import main
 from analysis.compare import compare
 from analysis.reader import load
@@ -54,7 +54,7 @@ def compare_md(capsys, out, *paths, plots=False):
 
 def lock_rows(path):
     with h5py.File(path, "r") as f:
-        return len(f["locks/results"])
+        return len(f["locks/row"])
 
 
 # 1. Lock files alone are analysed; beside other files they are not "left out".
@@ -96,7 +96,7 @@ def test_no_events_and_no_locks_is_still_an_error(default_result, tmp_path):
     shutil.copy(default_result, path)
     with h5py.File(path, "a") as f:
         for label in f["strategies/order"][:]:
-            f["strategies"][label.decode()]["events"].resize(0, axis=0)
+            resize_rows(f["strategies"][label.decode()]["events"], 0)
     proc = subprocess.run([PYTHON, "-m", "analysis", "compare", str(path), "--out", str(tmp_path / "out"),
                            "--no-plots"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
@@ -229,11 +229,9 @@ def test_undefined_disruption_is_a_dash_with_a_note_and_no_warning(replicated_zi
     shutil.copy(replicated_zipf_result, path)
     with h5py.File(path, "a") as f:
         ev = f["strategies/ring/events"]
-        rows = ev[:]
-        fail = int(np.flatnonzero(rows["kind"] == b"fail")[0])
-        rows["keys_min"][fail] = 0  # a fail event whose only moves are re-created replicas beyond the bound
-        ev[...] = rows
-        size = int(rows["nodes_after"][fail])
+        fail = int(np.flatnonzero(ev["kind"][:] == b"fail")[0])
+        ev["keys_min"][fail] = 0  # a fail event whose only moves are re-created replicas beyond the bound
+        size = int(ev["nodes_after"][fail])
     out = tmp_path / "out"
     # Every warning is an error, except two that Debian's matplotlib raises from its own mathtext grammar
     # (pyparsing 3 on matplotlib 3.6) whenever a figure is drawn, whatever it shows.

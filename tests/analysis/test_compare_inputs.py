@@ -10,7 +10,7 @@ import h5py
 import pandas as pd
 import pytest
 
-from conftest import ROOT, run_ringsim
+from conftest import ROOT, run_ringsim, table_frame
 
 PYTHON = "/usr/bin/python3"
 
@@ -201,7 +201,7 @@ def test_a_partial_sweep_is_analysed_with_the_missing_tasks_named(sweep, tmp_pat
     assert (table.groupby("label").size() == 2).all()
     assert "| strategy | nodes | events |" in proc.stdout
     with h5py.File(sweep / "out" / "nodes-6.h5", "r") as f:
-        ev = pd.DataFrame(f["strategies/ring/events"][:])
+        ev = table_frame(f["strategies/ring/events"])
     ring6 = table[(table.label == "ring") & (table["size"] == 6)].iloc[0]
     assert ring6.n == 1
     assert ring6.moved_fraction == pytest.approx(ev.keys_moved.sum() / ev.keys_total.sum())

@@ -50,7 +50,7 @@ def test_run_json_is_valid_and_agrees_with_the_result_file(json_run):
         assert ctx["build"]["compiler"] == text("compiler") and ctx["build"]["flags"] == text("compiler_flags")
         assert ctx["os"]["pretty_name"] == text("os_release")
         assert ctx["launcher"] == text("launcher") and ctx["launcher"]
-        assert ctx["environment"] == [v.decode() for v in f["environment"][:]]
+        assert ctx["environment"] == [v for v in f.attrs["environment"].split("\n") if v]
         assert "OMPI_MCA_osc=sm,ucx" in ctx["environment"]
         assert [h["online_cpus"] for h in ctx["hosts"]] == f["hosts/online_cpus"][:].tolist()
         assert [h["mem_total_bytes"] for h in ctx["hosts"]] == f["hosts/mem_total_bytes"][:].tolist()

@@ -9,15 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, table_frame
 from analysis.reader import NotARingsimResult, load
 
 DOC = (ROOT / "results" / "README.md").read_text()
 OPTIONAL_ROOT = {"resumed_by"}  # only in a file continued by --resume
 
 
-def table_after(heading_regex):
-    """Rows (name, type) of the first markdown table after a heading."""
+def table_after(heading_regex, with_units=False):
+    """Rows (name, type) of the first markdown table after a heading; (name, type, unit) with
+    `with_units` (its third column)."""
     m = re.search(heading_regex, DOC, re.M)
     assert m, heading_regex
     rows = []
@@ -30,7 +31,7 @@ def table_after(heading_regex):
         if cells[0] in ("name", "field") or set(cells[0]) <= set("-"):
             continue
         for name in cells[0].split(","):
-            rows.append((name.strip(), cells[1]))
+            rows.append((name.strip(), cells[1], cells[2]) if with_units else (name.strip(), cells[1]))
     assert len(rows) >= 5, f"{heading_regex}: too few documented names, is the table still there?"
     return rows
 
@@ -38,7 +39,7 @@ def table_after(heading_regex):
 def check_type(value_dtype, doc_type, what):
     kind = np.dtype(value_dtype).kind
     if doc_type.startswith("string"):
-        assert kind in "SO", f"{what}: documented {doc_type}, file has {value_dtype}"
+        assert kind in "SOU", f"{what}: documented {doc_type}, file has {value_dtype}"
     else:
         assert np.dtype(value_dtype) == np.dtype(doc_type), f"{what}: documented {doc_type}, file has {value_dtype}"
 
@@ -55,40 +56,52 @@ def test_every_documented_name_exists_with_its_type(fixture, request):
             check_type(np.asarray(value).dtype, doc_type.split("[")[0], f"attribute {name}")
         documented_attrs = {n for n, _ in table_after(r"^## Root attributes")}
         assert set(f.attrs) <= documented_attrs, f"undocumented root attributes: {set(f.attrs) - documented_attrs}"
-        labels = [s.decode() for s in f["strategies"]["order"][:]]
+        labels = list(f["strategies"]["order"].asstr()[:])
         assert labels
+        # The root datasets, with their documented units.
+        for name, doc_type, unit in table_after(r"^## Root datasets", with_units=True):
+            if name == "/hosts/threads" and name not in f:
+                continue
+            assert name in f, f"dataset {name} missing"
+            check_type(f[name].dtype, doc_type.split("[")[0].split(" ")[0], name)
+            assert f[name].attrs["units"] == unit, name
         for label in labels:
             g = f["strategies"][label]
             for name, doc_type in table_after(r"^### /strategies/<label> attributes"):
                 assert name in g.attrs, f"{label}: attribute {name} missing"
                 check_type(np.asarray(g.attrs[name]).dtype, doc_type.split("[")[0], f"{label} attribute {name}")
+            # A table is a group of columns, each with the documented type and units.
             events = g["events"]
-            for name, doc_type in table_after(r"^### /strategies/<label>/events"):
-                assert name in events.dtype.names, f"{label}: events field {name} missing"
-                check_type(events.dtype[name], doc_type.split("(")[0], f"{label} events.{name}")
+            for name, doc_type, unit in table_after(r"^### /strategies/<label>/events", with_units=True):
+                assert name in events, f"{label}: events field {name} missing"
+                check_type(events[name].dtype, doc_type.split("(")[0], f"{label} events.{name}")
+                assert events[name].attrs["units"] == unit, f"{label} events.{name}"
             documented = {n for n, _ in table_after(r"^### /strategies/<label>/events")}
-            assert set(events.dtype.names) <= documented, set(events.dtype.names) - documented
+            assert set(events) <= documented, set(events) - documented
             for name in ("loads", "initial_loads"):
                 assert name in g, f"{label}: dataset {name} missing"
                 assert g[name].dtype == np.uint64
             for name in ("rank_traffic", "node_traffic"):
-                assert name in g, f"{label}: dataset {name} missing"
-                documented = {n for n, _ in table_after(r"^### /strategies/<label>/rank_traffic")}
-                assert set(g[name].dtype.names) == documented, f"{label}: {name} fields"
-            rows = events[:]
+                assert name in g, f"{label}: table {name} missing"
+                documented = table_after(r"^### /strategies/<label>/rank_traffic", with_units=True)
+                assert set(g[name]) - {"traffic_row"} == {n for n, _, _ in documented}, f"{label}: {name} fields"
+                for field, doc_type, unit in documented:
+                    check_type(g[name][field].dtype, doc_type, f"{label} {name}.{field}")
+                    assert g[name][field].attrs["units"] == unit, f"{label} {name}.{field}"
+            rows = table_frame(events)
             # The byte figures and the matrices say what the README says they say.
             assert (rows["bytes_moved"] == rows["keys_moved"] * f.attrs["record_bytes"]).all()
             # The sparse tables: every (event row, from, to) once, and their sums per event row are
             # the records moved (re-created replicas included) and the bytes exchanged.
             for name, total, field in (("node_traffic", rows["keys_moved"], "records"),
                                        ("rank_traffic", rows["bytes_exchanged"], "bytes")):
-                t = pd.DataFrame(g[name][:])
+                t = table_frame(g[name])
                 assert not t.duplicated(["row", "from", "to"]).any(), name
                 if name == "rank_traffic" or f.attrs["replicas"] == 1:
                     assert (t["from"] != t["to"]).all(), name
                 sums = t.groupby("row")[field].sum().reindex(range(len(rows)), fill_value=0)
                 assert sums.tolist() == total.tolist(), name
-            assert g.attrs["node_traffic_rows"] == len(g["node_traffic"])
+            assert g.attrs["node_traffic_rows"] == len(g["node_traffic/row"])
             assert (rows["keys_moved"] >= rows["keys_min"]).all()
             assert (rows["t_exchange"] >= rows["t_exchange_floor_min"]).all()
         calibration = f["calibration"]
@@ -104,7 +117,7 @@ def test_every_documented_name_exists_with_its_type(fixture, request):
 
 def test_reader_gives_one_row_per_strategy_and_event(default_result):
     run = load(default_result)
-    assert run.attrs["schema_version"] == 4
+    assert run.attrs["schema_version"] == 5
     assert run.strategies[:2] == ["modulo", "ring"]
     n_events = len(run.events[run.events.label == "ring"])
     assert n_events == 4
@@ -138,7 +151,7 @@ def test_reader_refuses_what_is_not_a_result(tmp_path):
     with h5py.File(future, "w") as f:
         f.attrs["schema_version"] = 99
         f.create_group("strategies")
-    with pytest.raises(NotARingsimResult, match=r"schema version 99 is not one this reader knows \(\[2, 3, 4\]\)"):
+    with pytest.raises(NotARingsimResult, match=r"schema version 99 is not one this reader knows \(\[2, 3, 4, 5\]\)"):
         load(future)
 
 
@@ -169,11 +182,13 @@ def test_lock_benchmark_table_has_every_documented_field(tmp_path):
     out = run_ringsim(tmp_path / "locks.h5", str(ROOT / "experiments" / "locks.toml"), 2,
                       "locks.duration=0.05", "locks.ranks=[2]", "locks.workloads=[\"empty\", \"work\"]")
     with h5py.File(out, "r") as f:
-        rows = f["locks/results"][:]
-        documented = dict(table_after(r"^### /locks/results"))
-        assert set(rows.dtype.names) == set(documented)
-        for name, doc_type in documented.items():
-            check_type(rows.dtype[name], doc_type.split("(")[0], f"locks.{name}")
+        table = f["locks/results"]
+        documented = table_after(r"^### /locks/results", with_units=True)
+        assert set(table) == {n for n, _, _ in documented}
+        for name, doc_type, unit in documented:
+            check_type(table[name].dtype, doc_type.split("(")[0], f"locks.{name}")
+            assert table[name].attrs["units"] == unit, f"locks.{name}"
+        rows = table_frame(table)
         assert len(rows) == 3 * 2  # three algorithms, two workloads, one rank count
         assert (rows["acquisitions_per_second"] > 0).all()
         assert (rows["latency_p50_us"] <= rows["latency_p99_us"]).all()
@@ -183,7 +198,7 @@ def test_lock_benchmark_table_has_every_documented_field(tmp_path):
         hist = f["locks/latency_histogram"]
         assert hist.shape == (len(rows), 3200)
         assert hist.attrs["min_exponent"] == -10 and hist.attrs["sub_buckets"] == 64
-        for i, r in enumerate(rows):
+        for i, r in rows.iterrows():
             assert hist[i].sum() == r["acquisitions"]
             for q, field in ((0.5, "latency_p50_us"), (0.99, "latency_p99_us")):
                 assert stats.histogram_percentile(hist[i], q, r["latency_min_us"], r["latency_max_us"]) == r[field]

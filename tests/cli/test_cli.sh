@@ -65,9 +65,10 @@ else
     /usr/bin/python3 - <<'PY' || fail "h5py cannot read the events table"
 import h5py
 with h5py.File("results/default.h5", "r") as f:
-    assert f.attrs["schema_version"] == 4 and f.attrs["partial"] == 0
-    ev = f["strategies/ring/events"][:]
-    assert len(ev) == 4 and ev["keys_total"][0] == 100000, ev
+    assert f.attrs["schema_version"] == 5 and f.attrs["partial"] == 0
+    ev = f["strategies/ring/events"]  # a group of columns
+    assert len(ev["keys_total"]) == 4 and ev["keys_total"][0] == 100000, ev["keys_total"][:]
+    assert ev["keys_total"].attrs["units"] == "keys" and list(ev["kind"].asstr()[:2]) == ["add", "remove"]
     assert f["strategies/ring/loads"].shape == (4, 4)
 PY
   fi

@@ -29,8 +29,9 @@ rows() {
   "$py" - "$1" <<'PY'
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
-    labels = [l.decode() for l in f["strategies"]["order"][:]]
-    rows = sum(len(f["strategies"][l]["events"]) for l in labels)
+    labels = list(f["strategies"]["order"].asstr()[:])
+    # The events table is a group of columns, each as long as the rows.
+    rows = sum(min(len(c) for c in f["strategies"][l]["events"].values()) for l in labels)
     print(int(f.attrs["partial"]), int(f.attrs["events_completed"]), rows)
 PY
 }

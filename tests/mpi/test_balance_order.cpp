@@ -135,18 +135,16 @@ TEST(OrderDependence, TheSameCountsAndBalanceFiguresOnOneTwoAndFourRanks) {
   EXPECT_GT(whole.at("anchor").differ.front(), 0);
 }
 
-// Reads one field of every row of an events table as `mem` (serial HDF5).
+// Reads one column of an events table (the group `table`) as `mem` (serial
+// HDF5).
 template <typename T>
-std::vector<T> read_field(hid_t f, const std::string& dset, const char* field, hid_t mem) {
-  hid_t d = H5Dopen2(f, dset.c_str(), H5P_DEFAULT);
+std::vector<T> read_field(hid_t f, const std::string& table, const char* field, hid_t mem) {
+  hid_t d = H5Dopen2(f, (table + "/" + field).c_str(), H5P_DEFAULT);
   if (d < 0) return {};
   hid_t sp = H5Dget_space(d);
   const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(sp));
-  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(T));
-  H5Tinsert(t, field, 0, mem);
   std::vector<T> v(n);
-  if (n) H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
-  H5Tclose(t);
+  if (n) H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
   H5Sclose(sp);
   H5Dclose(d);
   return v;
@@ -155,12 +153,15 @@ std::vector<T> read_field(hid_t f, const std::string& dset, const char* field, h
 std::string read_group_string(hid_t f, const std::string& group, const char* name) {
   hid_t a = H5Aopen_by_name(f, group.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
   if (a < 0) return "";
+  // String attributes are variable-length UTF-8.
   hid_t t = H5Aget_type(a);
-  std::string s(H5Tget_size(t), '\0');
-  H5Aread(a, t, s.data());
+  char* text = nullptr;
+  std::string s;
+  if (H5Tis_variable_str(t) > 0 && H5Aread(a, t, &text) >= 0 && text) s = text;
+  H5free_memory(text);
   H5Tclose(t);
   H5Aclose(a);
-  return s.c_str();
+  return s;
 }
 
 RunContext context() {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -448,7 +449,6 @@ count = 3
 }
 
 // HDF5 helpers for reading the file back with the serial driver.
-bool has_member(hid_t type, const char* name) { return H5Tget_member_index(type, name) >= 0; }
 
 // A bound must bound: for every strategy, event kind and replication factor,
 // keys_min (the sum of positive load changes) never exceeds keys_moved, so
@@ -521,20 +521,41 @@ RunContext test_context() {
   return ctx;
 }
 
-// Reads one numeric field of every row of an events table (serial HDF5).
-std::vector<double> read_field(hid_t f, const std::string& dset, const char* field) {
-  hid_t d = H5Dopen2(f, dset.c_str(), H5P_DEFAULT);
+// Reads one numeric column of a table (the group `table`: events,
+// rank_traffic, ...) as doubles (serial HDF5).
+std::vector<double> read_field(hid_t f, const std::string& table, const char* field) {
+  hid_t d = H5Dopen2(f, (table + "/" + field).c_str(), H5P_DEFAULT);
   if (d < 0) return {};
   hid_t sp = H5Dget_space(d);
   const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(sp));
-  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(double));
-  H5Tinsert(t, field, 0, H5T_NATIVE_DOUBLE);
   std::vector<double> v(n);
-  if (n) H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
-  H5Tclose(t);
+  if (n) H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
   H5Sclose(sp);
   H5Dclose(d);
   return v;
+}
+
+// The row count of every dataset in the group `table` (its columns and any
+// scale of its own), by name.
+std::map<std::string, hssize_t> column_rows(hid_t f, const std::string& table) {
+  std::map<std::string, hssize_t> rows;
+  hid_t g = H5Gopen2(f, table.c_str(), H5P_DEFAULT);
+  if (g < 0) return rows;
+  H5Literate(
+      g, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t group, const char* name, const H5L_info_t*, void* data) -> herr_t {
+        hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
+        if (d < 0) return 0;
+        hid_t sp = H5Dget_space(d);
+        (*static_cast<std::map<std::string, hssize_t>*>(data))[name] =
+            H5Sget_simple_extent_npoints(sp);
+        H5Sclose(sp);
+        H5Dclose(d);
+        return 0;
+      },
+      &rows);
+  H5Gclose(g);
+  return rows;
 }
 
 TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoPartialIsLeft) {
@@ -578,9 +599,12 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoPartialIsLeft) {
       for (const char* a : {"strategy", "params", "t_initial", "lookup_ns", "state_bytes_initial",
                             "repetitions_completed", "rank_traffic_rows", "node_traffic_rows"})
         EXPECT_GT(H5Aexists_by_name(f, g.c_str(), a, H5P_DEFAULT), 0) << g << " " << a;
-      hid_t d = H5Dopen2(f, (g + "/events").c_str(), H5P_DEFAULT);
-      ASSERT_GE(d, 0) << g;
-      hid_t t = H5Dget_type(d);
+      // The events table: a group of columns, each with its units, along the
+      // strategy's row dimension scale, all as long as the timeline.
+      const auto rows = column_rows(f, g + "/events");
+      ASSERT_FALSE(rows.empty()) << g;
+      for (const auto& [name, n] : rows)
+        EXPECT_EQ(n, static_cast<hssize_t>(e.timeline.size())) << g << " " << name;
       for (const char* field : {"event",
                                 "kind",
                                 "nodes_before",
@@ -613,13 +637,12 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoPartialIsLeft) {
                                 "load_cv",
                                 "t_update",
                                 "t_verify",
-                                "state_bytes"})
-        EXPECT_TRUE(has_member(t, field)) << field;
-      hid_t sp = H5Dget_space(d);
-      EXPECT_EQ(H5Sget_simple_extent_npoints(sp), static_cast<hssize_t>(e.timeline.size()));
-      H5Sclose(sp);
-      H5Tclose(t);
-      H5Dclose(d);
+                                "state_bytes"}) {
+        const std::string column = g + "/events/" + field;
+        EXPECT_EQ(rows.count(field), 1u) << column;
+        EXPECT_GT(H5Aexists_by_name(f, column.c_str(), "units", H5P_DEFAULT), 0) << column;
+        EXPECT_GT(H5Aexists_by_name(f, column.c_str(), "DIMENSION_LIST", H5P_DEFAULT), 0) << column;
+      }
       // The bounds bound: the exchange floor's minimum never exceeds the exchange,
       // and the critical path holds every phase.
       const auto ex = read_field(f, g + "/events", "t_exchange");
@@ -635,6 +658,7 @@ TEST(MainJob, ResultFileHasEveryDocumentedNameAndNoPartialIsLeft) {
 
       hid_t l = H5Dopen2(f, (g + "/loads").c_str(), H5P_DEFAULT);
       ASSERT_GE(l, 0);
+      EXPECT_GT(H5Aexists(l, "DIMENSION_LIST"), 0) << g << "/loads";
       std::vector<std::uint64_t> loads(e.timeline.size() * e.nodes);
       ASSERT_GE(H5Dread(l, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, loads.data()), 0);
       for (std::size_t ev = 0; ev < e.timeline.size(); ++ev)
@@ -692,6 +716,8 @@ TEST(MainJob, AStoppedRunResumesToTheSameEventRows) {
     ASSERT_GE(f, 0);
     const auto first = e.strategies[0].label;
     EXPECT_EQ(read_field(f, "/strategies/" + first + "/events", "keys_moved").size(), 1u);
+    for (const auto& [name, n] : column_rows(f, "/strategies/" + first + "/events"))
+      EXPECT_EQ(n, 1) << name;
     H5Fclose(f);
   }
   const ResumeInfo info = read_resume_info(partial_name(path), MPI_COMM_WORLD);
@@ -717,6 +743,13 @@ TEST(MainJob, AStoppedRunResumesToTheSameEventRows) {
         const std::string d = "/strategies/" + spec.label + "/events";
         EXPECT_EQ(read_field(a, d, field), read_field(b, d, field)) << d << " " << field;
         EXPECT_EQ(read_field(a, d, field).size(), e.timeline.size()) << d;
+      }
+    // Every column of every table, and each table's own row scale, cut and
+    // regrown together: none longer or shorter than the uninterrupted run's.
+    for (const auto& spec : e.strategies)
+      for (const char* table : {"events", "rank_traffic", "node_traffic"}) {
+        const std::string d = "/strategies/" + spec.label + "/" + table;
+        EXPECT_EQ(column_rows(a, d), column_rows(b, d)) << d;
       }
     // The traffic tables too: the rows of the rerun strategy replace the
     // stopped one's, none are left over or missing.

@@ -124,7 +124,7 @@ def result(path, events_per_strategy, job_id=None, task=-1, nodes=None, strategi
         if strategies is not None:
             assert labels == strategies, (labels, strategies)
         for label in labels:
-            n = len(f["strategies"][label]["events"])
+            n = len(f["strategies"][label]["events"]["event"])  # a column of the events table
             assert n == events_per_strategy, f"{label}: {n} event rows, expected {events_per_strategy}"
         return len(labels)
 
