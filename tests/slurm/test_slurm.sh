@@ -117,7 +117,7 @@ def result(path, events_per_strategy, job_id=None, task=-1, nodes=None, strategi
         if job_id is not None:
             assert int(a["slurm_job_id"]) == int(job_id), (int(a["slurm_job_id"]), job_id)
         assert int(a["slurm_array_task_id"]) == int(task), (int(a["slurm_array_task_id"]), task)
-        assert a["slurm_job_nodelist"].decode() == "localhost", a["slurm_job_nodelist"]
+        assert a["slurm_job_nodelist"] == "localhost", repr(a["slurm_job_nodelist"])  # str, not bytes
         if nodes is not None:
             assert int(a["nodes"]) == int(nodes), (int(a["nodes"]), nodes)
         labels = [s.decode() for s in f["strategies"]["order"][:]]
@@ -161,7 +161,7 @@ elif mode == "ranks":  # FILE N: the job ran N ranks on the node, one per CPU at
         a, n = f.attrs, int(sys.argv[3])
         assert int(a["ranks"]) == n, f"ranks = {int(a['ranks'])}, expected {n}"
         assert int(a["slurm_ntasks"]) == n, f"slurm_ntasks = {int(a['slurm_ntasks'])}, expected {n}"
-        assert a["slurm_ntasks_per_node"].decode() == str(n), a["slurm_ntasks_per_node"]
+        assert a["slurm_ntasks_per_node"] == str(n), repr(a["slurm_ntasks_per_node"])
         assert int(a["oversubscribed"]) == 0, "oversubscribed"
 elif mode == "partial":  # FILE
     with h5py.File(sys.argv[2], "r") as f:
