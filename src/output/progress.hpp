@@ -9,19 +9,28 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace ringsim {
 
 class Progress {
  public:
-  Progress(bool on, std::size_t total_steps) : on_(on), total_(total_steps), start_(MPI_Wtime()) {}
+  // RINGSIM_PROGRESS_SECONDS (default 1) sets both the first second and the
+  // throttle; 0 prints a line after every step.
+  Progress(bool on, std::size_t total_steps) : on_(on), total_(total_steps), start_(MPI_Wtime()) {
+    if (const char* s = std::getenv("RINGSIM_PROGRESS_SECONDS")) {
+      char* end = nullptr;
+      const double v = std::strtod(s, &end);
+      if (end != s && *end == '\0' && v >= 0) interval_ = v;
+    }
+  }
   void step(const std::string& strategy, std::size_t event, std::size_t events,
             const std::string& what) {
     ++done_;
     if (!on_) return;
     const double now = MPI_Wtime();
-    if (now - start_ < 1.0 || now - last_ < 1.0) return;
+    if (now - start_ < interval_ || now - last_ < interval_) return;
     last_ = now;
     std::fflush(stdout);  // std::cout writes through stdout (synced with stdio)
     const double elapsed = now - start_;
@@ -38,7 +47,7 @@ class Progress {
  private:
   bool on_;
   std::size_t total_, done_ = 0;
-  double start_, last_ = 0;
+  double start_, last_ = 0, interval_ = 1.0;
 };
 
 }  // namespace ringsim
