@@ -560,6 +560,14 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
     }
     if (s.label.empty() || s.label.find_first_of("/. ") != std::string::npos)
       r.fail(&t, field + ".label", "must be non-empty without '/', '.' or spaces");
+    // /strategies in the result file holds a group per label beside these
+    // datasets (the order and its dimension scales).
+    for (const char* taken : {"order", "run_order", "strategy", "repetition", "position"})
+      if (s.label == taken)
+        r.fail(&t, field + ".label",
+               "'" + s.label +
+                   "' names a dataset of the result file's /strategies group; give the entry a "
+                   "label (order, run_order, strategy, repetition and position are taken)");
     if (!labels.insert(s.label).second)
       r.fail(&t, field + ".label",
              "'" + s.label + "' is used twice; give one entry a distinct label");

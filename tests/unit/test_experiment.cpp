@@ -130,6 +130,18 @@ TEST(Experiment, DuplicateLabelsAreRejected) {
       "");
 }
 
+// A label is a group name in the result file's /strategies, beside the
+// strategy order and its dimension scales: those names cannot be labels.
+TEST(Experiment, LabelsThatNameResultDatasetsAreRejected) {
+  for (const char* taken : {"order", "run_order", "strategy", "repetition", "position"}) {
+    const auto err =
+        error_of(std::string("[[strategies]]\nname = \"ring\"\nlabel = \"") + taken + "\"\n");
+    EXPECT_NE(err.find("names a dataset of the result file's /strategies group"), std::string::npos)
+        << taken << ": " << err;
+  }
+  EXPECT_EQ(error_of("[[strategies]]\nname = \"ring\"\nlabel = \"orders\"\n"), "");
+}
+
 TEST(Experiment, EventsAreCheckedAgainstTheMembership) {
   const std::string base = kMinimal + "[cluster]\nnodes = 4\ninitial = 3\n";
   EXPECT_NE(
