@@ -64,11 +64,12 @@ with h5py.File(path, "r") as f:
     if labels != want:
         problems.append(f"strategies {labels}")
     for s in labels:
-        ev = f[f"strategies/{s}/events"]
-        if ev.shape[0] != 4:  # the four scale events of scale-out.toml
-            problems.append(f"{s}: {ev.shape[0]} event rows, want 4")
-        elif [int(x) for x in ev["nodes_after"]] != [20, 24, 28, 32]:
-            problems.append(f"{s}: nodes after the events {list(ev['nodes_after'])}")
+        ev = f[f"strategies/{s}/events"]  # a group of columns (schema 5)
+        nodes_after = [int(x) for x in ev["nodes_after"][()]]
+        if len(nodes_after) != 4:  # the four scale events of scale-out.toml
+            problems.append(f"{s}: {len(nodes_after)} event rows, want 4")
+        elif nodes_after != [20, 24, 28, 32]:
+            problems.append(f"{s}: nodes after the events {nodes_after}")
     if problems:
         print("\n".join(problems))
         sys.exit(1)
