@@ -18,7 +18,9 @@ for f in ringsimConfig.cmake ringsimConfigVersion.cmake ringsimTargets.cmake; do
   [ -e "$cmake_dir/$f" ] || fail "not installed: $cmake_dir/$f"
 done
 [ -e "$cmake_dir/../../libringsim_core.a" ] || fail "libringsim_core.a is not in the folder of $cmake_dir/../.."
-for f in ringsim.sbatch ringsim_slurm.py sweep.sh; do
+# Every file of slurm/: the scripts source one another (fit.sh), so one left
+# out breaks the installed sweep.sh and submit.sh.
+for f in $(cd "$src/slurm" && ls *.sh *.sbatch *.py); do
   if [ ! -x "$prefix/share/ringsim/slurm/$f" ]; then
     fail "share/ringsim/slurm/$f missing or not executable"
   elif ! cmp -s "$src/slurm/$f" "$prefix/share/ringsim/slurm/$f"; then
