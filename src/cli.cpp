@@ -134,15 +134,6 @@ std::string hostname() {
   return buf;
 }
 
-std::string mpi_library_version() {
-  char buf[MPI_MAX_LIBRARY_VERSION_STRING];
-  int len = 0;
-  MPI_Get_library_version(buf, &len);
-  std::string s(buf, static_cast<std::size_t>(len));
-  if (auto nl = s.find_first_of("\r\n"); nl != std::string::npos) s.resize(nl);
-  return s;
-}
-
 Fault parse_fault(const std::string& f) {
   if (f == "drop-key") return Fault::kDropKey;
   if (f == "corrupt-value") return Fault::kCorruptValue;
@@ -300,7 +291,7 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
   ctx.start_time = now_iso8601();
   boost::mpi::broadcast(world, ctx.start_time, 0);
   boost::mpi::all_gather(world, hostname(), ctx.hosts);
-  ctx.mpi_version = mpi_library_version();
+  ctx.mpi_version = mpi_library_line();
   ctx.provenance = gather_provenance(comm);
   ctx.launcher = rank == 0 ? launcher_line() : "";
   boost::mpi::broadcast(world, ctx.launcher, 0);

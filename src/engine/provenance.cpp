@@ -29,6 +29,14 @@ std::string dotted(long major, long minor, long patch) {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
 }
 
+std::string uname_line() {
+  struct utsname u {};
+  if (::uname(&u) != 0) return "unknown";
+  return std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine;
+}
+
+}  // namespace
+
 std::string mpi_library_line() {
   char buf[MPI_MAX_LIBRARY_VERSION_STRING];
   int len = 0;
@@ -38,14 +46,6 @@ std::string mpi_library_line() {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
   return s;
 }
-
-std::string uname_line() {
-  struct utsname u {};
-  if (::uname(&u) != 0) return "unknown";
-  return std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine;
-}
-
-}  // namespace
 
 std::vector<std::pair<std::string, std::string>> library_versions() {
   unsigned maj = 0, min = 0, rel = 0;

@@ -37,6 +37,9 @@ struct Provenance {
 // Collective over comm; the same on every rank (rank 0's strings).
 Provenance gather_provenance(MPI_Comm comm);
 
+// The first line of MPI_Get_library_version, trailing blanks removed.
+std::string mpi_library_line();
+
 // The library versions alone (no MPI call but MPI_Get_library_version).
 std::vector<std::pair<std::string, std::string>> library_versions();
 

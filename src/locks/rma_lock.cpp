@@ -35,26 +35,55 @@ void RmaLockSet::check_name(int owner, int stripe) const {
 
 bool RmaLockSet::holds(int owner, int stripe) const {
   check_name(owner, stripe);
-  return std::find(held_.begin(), held_.end(), lock_id(owner, stripe)) != held_.end();
+  const std::int64_t id = lock_id(owner, stripe);
+  return std::any_of(held_.begin(), held_.end(), [id](const Held& h) { return h.id == id; });
 }
 
-void RmaLockSet::acquire(int owner, int stripe) {
+void RmaLockSet::start_acquire(int owner, int stripe) {
   if (holds(owner, stripe)) throw Error(describe(owner, stripe, "already holds it"));
   if (fail_next_acquire_) {
     fail_next_acquire_ = false;
     throw_timeout(owner, stripe, "waiting to acquire it (injected fault)");
   }
+}
+
+std::size_t RmaLockSet::held_index(int owner, int stripe, bool shared) const {
+  check_name(owner, stripe);
+  const std::int64_t id = lock_id(owner, stripe);
+  for (std::size_t i = 0; i < held_.size(); ++i) {
+    if (held_[i].id != id) continue;
+    if (held_[i].shared == shared) return i;
+    throw Error(describe(owner, stripe,
+                         shared ? "releases it as shared but holds it exclusively"
+                                : "releases it as exclusive but holds it shared"));
+  }
+  throw Error(describe(owner, stripe, "releases it but does not hold it"));
+}
+
+void RmaLockSet::acquire(int owner, int stripe) {
+  start_acquire(owner, stripe);
   do_acquire(owner, stripe);
-  held_.push_back(lock_id(owner, stripe));
+  held_.push_back({lock_id(owner, stripe), false});
 }
 
 void RmaLockSet::release(int owner, int stripe) {
-  if (!holds(owner, stripe))
-    throw Error(describe(owner, stripe, "releases it but does not hold it"));
-  const auto it = std::find(held_.begin(), held_.end(), lock_id(owner, stripe));
-  *it = held_.back();
+  const std::size_t i = held_index(owner, stripe, false);
+  held_[i] = held_.back();
   held_.pop_back();
   do_release(owner, stripe);
+}
+
+void RmaLockSet::acquire_shared(int owner, int stripe) {
+  start_acquire(owner, stripe);
+  do_acquire_shared(owner, stripe);
+  held_.push_back({lock_id(owner, stripe), true});
+}
+
+void RmaLockSet::release_shared(int owner, int stripe) {
+  const std::size_t i = held_index(owner, stripe, true);
+  held_[i] = held_.back();
+  held_.pop_back();
+  do_release_shared(owner, stripe);
 }
 
 std::string RmaLockSet::describe(int owner, int stripe, std::string_view what) const {
@@ -155,6 +184,14 @@ bool osc_rdma_trap(MPI_Comm comm) {
 
 std::unique_ptr<RmaLockSet> make_lock_set(std::string_view algorithm, MPI_Comm comm, int stripes,
                                           double timeout_seconds) {
+  LockOptions options;
+  options.timeout_seconds = timeout_seconds;
+  return make_lock_set(algorithm, comm, stripes, options);
+}
+
+std::unique_ptr<RmaLockSet> make_lock_set(std::string_view algorithm, MPI_Comm comm, int stripes,
+                                          const LockOptions& options) {
+  const double timeout_seconds = options.timeout_seconds;
   std::string known;
   for (const auto& n : lock_algorithms()) known += (known.empty() ? "" : ", ") + n;
   if (stripes < 1)

@@ -94,6 +94,19 @@
 
 namespace ringsim {
 
+// What a lock set is besides its algorithm and size.
+struct LockOptions {
+  // Every acquire gives up after this many seconds (> 0).
+  double timeout_seconds = 30.0;
+  // cohort: ranks per host. 0: the real hosts (MPI_Comm_split_type SHARED);
+  // k > 0: consecutive blocks of k ranks act as hosts, so that the global
+  // level is exercised on one machine.
+  int ranks_per_host = 0;
+  // cohort: the most consecutive hand-offs of a global lock inside one host
+  // before it is passed to another host (>= 1).
+  int cohort_handoffs = 16;
+};
+
 // Queue nodes per rank of an mcs lock set: the most mcs locks one rank may
 // wait for or hold at once.
 inline constexpr int kMcsQueueNodes = 16;
@@ -107,8 +120,16 @@ class RmaLockSet {
   // Blocks until this rank holds lock (owner, stripe). Throws ringsim::Error
   // on a bad name, if this rank already holds it, or after the timeout.
   void acquire(int owner, int stripe);
-  // Throws ringsim::Error if this rank does not hold the lock.
+  // Throws ringsim::Error if this rank does not hold the lock (exclusively).
   void release(int owner, int stripe);
+  // Shared (read) mode: under a reader-writer algorithm (shares_readers())
+  // readers of one lock hold it together and a writer (acquire) excludes them
+  // all; under an exclusive algorithm shared mode is exclusive mode. The same
+  // errors as acquire / release.
+  void acquire_shared(int owner, int stripe);
+  void release_shared(int owner, int stripe);
+  // Whether acquire_shared lets several ranks hold one lock at once.
+  virtual bool shares_readers() const { return false; }
 
   // Fault injection (tests, --inject-fault lock-timeout): this rank's next
   // acquire() fails at once with the error a real timeout raises (the same
@@ -129,6 +150,8 @@ class RmaLockSet {
   RmaLockSet(std::string_view algorithm, MPI_Comm comm, int stripes, double timeout_seconds);
   virtual void do_acquire(int owner, int stripe) = 0;
   virtual void do_release(int owner, int stripe) = 0;
+  virtual void do_acquire_shared(int owner, int stripe) { do_acquire(owner, stripe); }
+  virtual void do_release_shared(int owner, int stripe) { do_release(owner, stripe); }
 
   std::int64_t lock_id(int owner, int stripe) const {
     return std::int64_t{owner} * stripes_ + stripe;
@@ -143,11 +166,18 @@ class RmaLockSet {
 
  private:
   void check_name(int owner, int stripe) const;
+  void start_acquire(int owner, int stripe);
+  // Index in held_ of the lock held in this mode; throws if it is not.
+  std::size_t held_index(int owner, int stripe, bool shared) const;
 
   std::string algorithm_;
   int rank_ = 0, ranks_ = 1, stripes_ = 1;
   double timeout_ = 30;
-  std::vector<std::int64_t> held_;  // lock ids this rank holds, unordered
+  struct Held {
+    std::int64_t id;  // lock id
+    bool shared;      // held in shared mode
+  };
+  std::vector<Held> held_;  // the locks this rank holds, unordered
   std::uint64_t window_bytes_ = 0;
   bool fail_next_acquire_ = false;
 };
@@ -156,7 +186,10 @@ class RmaLockSet {
 const std::vector<std::string>& lock_algorithms();
 
 // Collective over comm. Throws ringsim::Error (on every rank) for an unknown
-// algorithm, stripes < 1, timeout_seconds <= 0, or the osc/rdma trap above.
+// algorithm, stripes < 1, timeout_seconds <= 0, bad options, or the osc/rdma
+// trap above.
+std::unique_ptr<RmaLockSet> make_lock_set(std::string_view algorithm, MPI_Comm comm, int stripes,
+                                          const LockOptions& options);
 std::unique_ptr<RmaLockSet> make_lock_set(std::string_view algorithm, MPI_Comm comm, int stripes,
                                           double timeout_seconds = 30.0);
 
