@@ -351,7 +351,8 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
             << (e.locks.acquisitions
                     ? std::to_string(e.locks.acquisitions) + " acquisitions per rank"
                     : std::to_string(e.locks.duration) + " s per run")
-            << "; fairness: max/min acquisitions over ranks, or the spread of finish times)\n";
+            << "; reads: fraction in shared mode; fairness of the per-rank acquisition rates: "
+               "max/min and CV = stddev/mean)\n";
       print_lock_table(human, locks);
     }
     human << "results: " << stream.path() << " (closed in " << std::fixed << std::setprecision(2)

@@ -14,6 +14,7 @@
 #include "engine/membership.hpp"
 #include "error.hpp"
 #include "hash.hpp"
+#include "locks/rma_lock.hpp"
 #include "registry.hpp"
 
 namespace ringsim {
@@ -52,6 +53,13 @@ std::string ResolvedEvent::describe() const {
 }
 
 namespace {
+
+// A number as a user wrote it: 0.5, 1e-06.
+std::string short_number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -465,11 +473,11 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
     const auto& t = r.table(*n, "locks");
     r.only(t, "locks.",
            {"algorithms", "workloads", "ranks", "acquisitions", "duration", "stripes", "target",
-            "timeout"});
+            "timeout", "reads", "reads_workloads", "ranks_per_host", "cohort_handoffs"});
     e.has_locks = true;
     auto& L = e.locks;
     auto names = [&](const char* field, std::vector<std::string>& out,
-                     std::initializer_list<const char*> allowed) {
+                     const std::vector<std::string>& allowed) {
       auto* c = t.get(field);
       if (!c) return;
       auto* a = c->as_array();
@@ -480,18 +488,46 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
         const std::string v = r.str(x, std::string("locks.") + field);
         std::string list;
         bool ok = false;
-        for (const char* al : allowed) {
+        for (const auto& al : allowed) {
           ok = ok || v == al;
-          list += (list.empty() ? "" : ", ") + std::string(al);
+          list += (list.empty() ? "" : ", ") + al;
         }
+        for (const auto& seen : out)
+          if (seen == v) r.fail(&x, std::string("locks.") + field, "\"" + v + "\" is listed twice");
         if (!ok)
           r.fail(&x, std::string("locks.") + field, "unknown \"" + v + "\" (known: " + list + ")");
         out.push_back(v);
       }
     };
-    names("algorithms", L.algorithms, {"winlock", "spin", "mcs"});
-    names("workloads", L.workloads,
-          {"empty", "remote-access", "work", "wait-after", "uncontended"});
+    const std::vector<std::string> workloads{"empty", "remote-access", "work", "wait-after",
+                                             "uncontended"};
+    names("algorithms", L.algorithms, lock_algorithms());
+    names("workloads", L.workloads, workloads);
+    if (auto c = t.get("reads")) {
+      auto* a = c->as_array();
+      if (!a || a->empty())
+        r.fail(c, "locks.reads", "must be a non-empty array of read fractions in [0, 1]");
+      L.reads.clear();
+      for (auto&& x : *a) {
+        const double v = r.real(x, "locks.reads");
+        if (!(v >= 0 && v <= 1))
+          r.fail(&x, "locks.reads", "must be fractions in [0, 1], got " + short_number(v));
+        for (double seen : L.reads)
+          if (seen == v) r.fail(&x, "locks.reads", short_number(v) + " is listed twice");
+        L.reads.push_back(v);
+      }
+    }
+    if (t.get("reads_workloads")) {
+      names("reads_workloads", L.reads_workloads, workloads);
+      for (const auto& w : L.reads_workloads)
+        if (std::find(L.workloads.begin(), L.workloads.end(), w) == L.workloads.end())
+          r.fail(t.get("reads_workloads"), "locks.reads_workloads",
+                 "\"" + w + "\" is not one of locks.workloads");
+    }
+    if (auto c = t.get("ranks_per_host"))
+      L.ranks_per_host = static_cast<int>(r.uint(*c, "locks.ranks_per_host", 0, 1u << 20));
+    if (auto c = t.get("cohort_handoffs"))
+      L.cohort_handoffs = static_cast<int>(r.uint(*c, "locks.cohort_handoffs", 1, 1u << 20));
     if (auto c = t.get("ranks")) {
       auto* a = c->as_array();
       if (!a || a->empty()) r.fail(c, "locks.ranks", "must be a non-empty array of rank counts");

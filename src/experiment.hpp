@@ -93,7 +93,8 @@ struct Experiment {
 
   ProcessingConfig processing;  // [processing]; updates = 0: none
 
-  // [locks]: the lock benchmark, each algorithm x workload x rank count.
+  // [locks]: the lock benchmark, each algorithm x workload x read fraction x
+  // rank count.
   struct LockSuite {
     std::vector<std::string> algorithms{"winlock", "spin", "mcs"};
     std::vector<std::string> workloads{"empty", "remote-access", "work", "wait-after",
@@ -104,6 +105,19 @@ struct Experiment {
     int stripes = 1;
     std::string target = "hot";
     double timeout = 30;
+    // Fractions of acquisitions taken in shared (read) mode, each in [0, 1].
+    std::vector<double> reads{0};
+    // The workloads on which the read fractions other than 0 run; empty: all.
+    std::vector<std::string> reads_workloads;
+    int ranks_per_host = 0;    // LockOptions (cohort): 0 = the real hosts
+    int cohort_handoffs = 16;  // LockOptions (cohort): >= 1
+    // Whether the suite runs (workload, reads).
+    bool runs_reads(const std::string& workload, double r) const {
+      if (r == 0 || reads_workloads.empty()) return true;
+      for (const auto& w : reads_workloads)
+        if (w == workload) return true;
+      return false;
+    }
   };
   bool has_locks = false;
   LockSuite locks;

@@ -1,5 +1,7 @@
 // The lock benchmark of an experiment's [locks] table: every algorithm x
-// workload x rank count, each on a sub-communicator of the first k ranks.
+// workload x read fraction x rank count (read fractions other than 0 only on
+// locks.reads_workloads, when given), each on a sub-communicator of the first
+// k ranks.
 #pragma once
 
 #include <mpi.h>
@@ -18,7 +20,7 @@ class StopToken;
 // Collective over comm. Rank counts above the job's size are skipped and named
 // in `skipped`. Every rank gets the same results (each is broadcast from rank
 // 0, the first rank of every sub-communicator, after its configuration), in
-// the order algorithm x workload within each rank count.
+// the order algorithm x workload x reads within each rank count.
 // `on_result`, if set, is called on every rank, collectively, right after each
 // configuration completes, with that configuration's result (so that it can
 // be streamed out before the next one starts).

@@ -222,8 +222,8 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
                                             : fmt("%.2f s per run", l.duration);
     os << fmt(
         "\nno placement events (the experiment has only a [locks] table): lock benchmark of %zu "
-        "algorithm(s) x %zu workload(s) on the %s lock at %s rank(s)",
-        l.algorithms.size(), l.workloads.size(), l.target.c_str(),
+        "algorithm(s) x %zu workload(s) x %zu read fraction(s) on the %s lock at %s rank(s)",
+        l.algorithms.size(), l.workloads.size(), l.reads.size(), l.target.c_str(),
         sizes.empty() ? "no" : sizes.c_str());
     if (skipped) os << fmt(" (%zu rank count(s) above the job's %d skipped)", skipped, r.ranks);
     os << ", " << each

@@ -391,6 +391,11 @@ struct LockRow {
   std::uint64_t acquisitions;
   double seconds, acquisitions_per_second, latency_p50_us, latency_p99_us, latency_max_us, fairness;
   double latency_min_us;
+  double reads;
+  std::uint64_t read_acquisitions, write_acquisitions;
+  double latency_p90_us, fairness_cv;
+  std::uint8_t oversubscribed, counters_ok;
+  std::uint32_t ranks_per_host, cohort_handoffs;
 };
 
 std::vector<Field> lock_fields() {
@@ -410,6 +415,15 @@ std::vector<Field> lock_fields() {
       LFIELD(latency_max_us, H5T_NATIVE_DOUBLE, "us"),
       LFIELD(fairness, H5T_NATIVE_DOUBLE, "1"),
       LFIELD(latency_min_us, H5T_NATIVE_DOUBLE, "us"),
+      LFIELD(reads, H5T_NATIVE_DOUBLE, "1"),
+      LFIELD(read_acquisitions, H5T_NATIVE_UINT64, "acquisitions"),
+      LFIELD(write_acquisitions, H5T_NATIVE_UINT64, "acquisitions"),
+      LFIELD(latency_p90_us, H5T_NATIVE_DOUBLE, "us"),
+      LFIELD(fairness_cv, H5T_NATIVE_DOUBLE, "1"),
+      LFIELD(oversubscribed, H5T_NATIVE_UINT8, "1"),
+      LFIELD(counters_ok, H5T_NATIVE_UINT8, "1"),
+      LFIELD(ranks_per_host, H5T_NATIVE_UINT32, "ranks"),
+      LFIELD(cohort_handoffs, H5T_NATIVE_UINT32, "1"),
   };
 #undef LFIELD
 }
@@ -1226,6 +1240,15 @@ void H5Stream::lock_result(const LockBenchResult& l) {
   w.latency_max_us = l.latency_max_us;
   w.fairness = l.fairness;
   w.latency_min_us = l.latency.min();
+  w.reads = l.reads;
+  w.read_acquisitions = l.read_acquisitions;
+  w.write_acquisitions = l.write_acquisitions;
+  w.latency_p90_us = l.latency_p90_us;
+  w.fairness_cv = l.fairness_cv;
+  w.oversubscribed = l.oversubscribed ? 1 : 0;
+  w.counters_ok = l.counters_ok ? 1 : 0;
+  w.ranks_per_host = static_cast<std::uint32_t>(l.ranks_per_host);
+  w.cohort_handoffs = static_cast<std::uint32_t>(l.cohort_handoffs);
   const hsize_t index = s.locks.rows();
   s.locks.append(&w, sizeof w, s.rank == 0 ? 1 : 0, 0, 1, s.rank);
   extend_scale(s.lock_row, index, 1, s.rank, Io::kIndependent);

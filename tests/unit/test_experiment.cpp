@@ -8,6 +8,7 @@
 
 #include "error.hpp"
 #include "experiment.hpp"
+#include "locks/rma_lock.hpp"
 
 namespace ringsim {
 namespace {
@@ -475,6 +476,61 @@ namespace {
 
 // Every experiment shipped in experiments/ parses and validates at 4 ranks,
 // and opens with a one-line comment naming the question it answers.
+TEST(ExperimentLocks, ReadsDefaultToExclusiveOnlyAndTakeAListOfFractions) {
+  Experiment e = parse_experiment("[locks]\nalgorithms = [\"mcs\"]\n", "exp.toml");
+  EXPECT_EQ(e.locks.reads, std::vector<double>{0});
+  EXPECT_TRUE(e.locks.reads_workloads.empty());
+  EXPECT_EQ(e.locks.ranks_per_host, 0);
+  EXPECT_EQ(e.locks.cohort_handoffs, 16);
+  e = parse_experiment(
+      "[locks]\nworkloads = [\"empty\", \"work\"]\nreads = [0, 0.5, 0.99, 1]\n"
+      "reads_workloads = [\"work\"]\nranks_per_host = 2\ncohort_handoffs = 4\n",
+      "exp.toml");
+  EXPECT_EQ(e.locks.reads, (std::vector<double>{0, 0.5, 0.99, 1}));
+  EXPECT_EQ(e.locks.reads_workloads, std::vector<std::string>{"work"});
+  EXPECT_EQ(e.locks.ranks_per_host, 2);
+  EXPECT_EQ(e.locks.cohort_handoffs, 4);
+  // Mixes other than 0 run only on the listed workloads; 0 runs on all.
+  EXPECT_TRUE(e.locks.runs_reads("empty", 0));
+  EXPECT_FALSE(e.locks.runs_reads("empty", 0.5));
+  EXPECT_TRUE(e.locks.runs_reads("work", 0.5));
+  EXPECT_EQ(error_of("[locks]\nreads = [0.9]\nranks_per_host = 2\n"), "");
+}
+
+TEST(ExperimentLocks, BadReadMixesAndLockOptionsAreNamedOnOneLine) {
+  auto one_line_naming = [](const std::string& text, const std::string& field,
+                            const std::string& says) {
+    const std::string err = error_of(text);
+    EXPECT_NE(err.find(field), std::string::npos) << text << " -> " << err;
+    EXPECT_NE(err.find(says), std::string::npos) << text << " -> " << err;
+    EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+  };
+  one_line_naming("[locks]\nreads = [0, 1.5]\n", "locks.reads", "[0, 1]");
+  one_line_naming("[locks]\nreads = [-0.1]\n", "locks.reads", "[0, 1]");
+  one_line_naming("[locks]\nreads = []\n", "locks.reads", "non-empty");
+  one_line_naming("[locks]\nreads = 0.5\n", "locks.reads", "array");
+  one_line_naming("[locks]\nreads = [\"half\"]\n", "locks.reads", "number");
+  one_line_naming("[locks]\nreads = [0.5, 0.5]\n", "locks.reads", "twice");
+  one_line_naming("[locks]\nreads_workloads = [\"mixed\"]\n", "locks.reads_workloads",
+                  "unknown \"mixed\"");
+  one_line_naming("[locks]\nworkloads = [\"empty\"]\nreads_workloads = [\"work\"]\n",
+                  "locks.reads_workloads", "not one of locks.workloads");
+  one_line_naming("[locks]\nranks_per_host = -1\n", "locks.ranks_per_host", "");
+  one_line_naming("[locks]\ncohort_handoffs = 0\n", "locks.cohort_handoffs", "");
+  one_line_naming("[locks]\nalgorithms = [\"ticket\"]\n", "locks.algorithms", "unknown \"ticket\"");
+  one_line_naming("[locks]\nalgorithms = [\"mcs\", \"mcs\"]\n", "locks.algorithms", "twice");
+  one_line_naming("[locks]\nread = [0.5]\n", "locks.read", "unknown field");
+}
+
+TEST(ExperimentLocks, AlgorithmsAreTheRegisteredLocks) {
+  // Every name lock_algorithms() lists is accepted, and the error for an
+  // unknown one lists them all.
+  for (const auto& name : lock_algorithms())
+    EXPECT_EQ(error_of("[locks]\nalgorithms = [\"" + name + "\"]\n"), "") << name;
+  const std::string err = error_of("[locks]\nalgorithms = [\"nope\"]\n");
+  for (const auto& name : lock_algorithms()) EXPECT_NE(err.find(name), std::string::npos) << err;
+}
+
 TEST(BundledExperiments, EveryFileValidatesAndSaysWhatItAsks) {
   const std::filesystem::path dir = std::filesystem::path(RINGSIM_SOURCE_DIR) / "experiments";
   int seen = 0;
