@@ -30,7 +30,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .reader import Run
+from .reader import Run, complete_locks
 from .stats import MIN_TEST_N, hodges_lehmann, holm, mann_whitney_u, smallest_p, summarize
 
 ALPHA = 0.05
@@ -208,7 +208,7 @@ class Comparison:
     table: pd.DataFrame  # one row per (setting, label, size): n, and each metric's median, _q1, _q3
     significance: pd.DataFrame  # one row per strategy pair per (setting, size)
     failures: pd.DataFrame  # one row per (setting, label, fail event): keys lost
-    locks: pd.DataFrame | None  # one row per (algorithm, workload, ranks, stripes)
+    locks: pd.DataFrame | None  # one row per (setting, algorithm, workload, target, ranks, stripes, reads, options)
     events: pd.DataFrame  # all events of all runs, with setting, size, file
     size_source: dict[str, str]  # setting -> "nodes_after" or "nodes"
     alpha: float
@@ -590,8 +590,10 @@ def _failures(events: pd.DataFrame, runs: list[Run]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
 
 
-LOCK_FIELDS = ["acquisitions_per_second", "latency_p50_us", "latency_p99_us", "latency_max_us", "fairness"]
-LOCK_KEYS = ["setting", "algorithm", "workload", "target", "ranks", "stripes"]
+LOCK_FIELDS = ["acquisitions_per_second", "latency_p50_us", "latency_p90_us", "latency_p99_us", "latency_max_us",
+               "fairness", "fairness_cv"]
+LOCK_KEYS = ["setting", "algorithm", "workload", "target", "ranks", "stripes", "reads", "ranks_per_host",
+             "cohort_handoffs"]
 
 
 def _locks(runs: list[Run]) -> pd.DataFrame | None:
@@ -602,22 +604,26 @@ def _locks(runs: list[Run]) -> pd.DataFrame | None:
         return None
     frames = []
     for run, setting in zip(with_locks, _settings(with_locks)):
-        lk = run.locks.copy()
+        lk = complete_locks(run.locks, oversubscribed(run))
         lk.insert(0, "setting", setting)
-        if "target" not in lk:
-            lk["target"] = ""
         frames.append(lk)
     locks = pd.concat(frames, ignore_index=True)
     rows = []
     for key, group in locks.groupby(LOCK_KEYS, sort=False):
         row = dict(zip(LOCK_KEYS, key))
         row["n"] = len(group)
+        # A configuration is oversubscribed if any of its rows was; its counters are right if all were.
+        row["oversubscribed"] = bool(group["oversubscribed"].any())
+        row["counters_ok"] = bool(group["counters_ok"].all())
+        row["read_share"] = float(group["read_acquisitions"].sum()) / max(float(group["acquisitions"].sum()), 1.0)
         for field in LOCK_FIELDS:
             s = summarize(group[field].astype(float).tolist())
             row[field], row[field + "_q1"], row[field + "_q3"] = s.median, s.q1, s.q3
         rows.append(row)
-    # Rows in the files' order of settings, workloads and algorithms (the experiment's), then by ranks.
+    # Rows in the files' order of settings, workloads and algorithms (the experiment's), then by read
+    # fraction and ranks.
     out = pd.DataFrame(rows)
     order = {col: {v: i for i, v in enumerate(dict.fromkeys(out[col]))} for col in ("setting", "workload", "algorithm")}
-    return out.sort_values(["setting", "workload", "algorithm", "ranks", "stripes"], kind="stable", ignore_index=True,
+    return out.sort_values(["setting", "workload", "algorithm", "reads", "ranks", "stripes"], kind="stable",
+                           ignore_index=True,
                            key=lambda c: c.map(order[c.name]) if c.name in order else c)

@@ -861,9 +861,13 @@ def draw_migration_matrix(c: Comparison, runs: list[Run], event: int | None = No
 
 # ---------------------------------------------------------------- locks
 
+LOCK_KEYS_HIST = ["algorithm", "workload", "ranks", "stripes", "reads"]
+CV_FLOOR = 1e-3  # a coefficient of variation of 0 (perfectly fair) is drawn here on the log axis
+
+
 def _lock_histograms(runs: list[Run]) -> pd.DataFrame | None:
-    """Per (algorithm, workload, ranks, stripes): the latency histograms of /locks/latency_histogram summed
-    over the files' rows, with the exact min and max; None when no file has histograms."""
+    """Per (algorithm, workload, ranks, stripes, reads): the latency histograms of /locks/latency_histogram
+    summed over the files' rows, with the exact min and max; None when no file has histograms."""
     import h5py
     rows = []
     for r in runs:
@@ -880,97 +884,213 @@ def _lock_histograms(runs: list[Run]) -> pd.DataFrame | None:
         min_exp = int(attrs.get("min_exponent", -10))
         sub = int(attrs.get("sub_buckets", 64))
         for i, lk in enumerate(r.locks.itertuples()):
+            if i >= len(hist):  # a row whose histogram was not written (a run that died)
+                break
             rows.append({"algorithm": lk.algorithm, "workload": lk.workload, "ranks": int(lk.ranks),
-                         "stripes": int(lk.stripes), "counts": hist[i].astype(np.uint64),
+                         "stripes": int(lk.stripes), "reads": float(getattr(lk, "reads", 0.0)),
+                         "counts": hist[i].astype(np.uint64),
                          "min": float(getattr(lk, "latency_min_us", 0.0)), "max": float(lk.latency_max_us),
                          "min_exponent": min_exp, "sub_buckets": sub})
     if not rows:
         return None
     out = []
-    keys = ["algorithm", "workload", "ranks", "stripes"]
-    for key, g in pd.DataFrame(rows).groupby(keys, sort=False):
+    for key, g in pd.DataFrame(rows).groupby(LOCK_KEYS_HIST, sort=False):
         h = np.sum(np.stack(g["counts"].to_list()), axis=0)
-        lo, hi = float(g["min"].min()), float(g["max"].max())
+        lo, hi = float(np.nanmin(g["min"])) if g["min"].notna().any() else 0.0, float(g["max"].max())
         me, sb = int(g.min_exponent.iloc[0]), int(g.sub_buckets.iloc[0])
-        out.append({**dict(zip(keys, key)),
+        out.append({**dict(zip(LOCK_KEYS_HIST, key)),
                     **{f"p{q}": histogram_percentile(h, q / 100, lo, hi, me, sb) for q in (50, 90, 99)},
                     "max_us": hi})
     return pd.DataFrame(out)
+
+
+def _lock_points(ax, x, y, q1, q3, n, over, color, ls, marker="o", label=None):
+    """A series with IQR bars; its oversubscribed points hollow (the marker's edge only)."""
+    x, y, q1, q3, n, over = map(np.asarray, (x, y, q1, q3, n, over))
+    if not np.isfinite(y.astype(float)).any():  # e.g. fairness_cv of a file that predates it
+        return
+    _errorbar(ax, x, y, q1, q3, n, fmt=marker, linestyle=ls, color=color, label=label,
+              markerfacecolor=color, markeredgecolor=color)
+    if over.any():
+        ax.plot(x[over], y[over], marker, color=color, markerfacecolor="white", markeredgewidth=1.5, markersize=6,
+                linestyle="none", zorder=3)
+
+
+def _ranks_axis(ax, all_ranks):
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(all_ranks)
+    ax.set_xticklabels([str(r) for r in all_ranks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("MPI ranks taking part (log2)")
+    ax.grid(alpha=0.3, which="both")
+
+
+def _baseline_reads(locks: pd.DataFrame) -> pd.DataFrame:
+    """Per workload the rows of its smallest read fraction (0, exclusive only, unless the file has none)."""
+    low = locks.groupby("workload")["reads"].transform("min")
+    return locks[locks.reads == low]
+
+
+def _oversub_handles(locks: pd.DataFrame) -> list:
+    if not locks.oversubscribed.any():
+        return []
+    return [Line2D([], [], color="k", marker="o", markerfacecolor="white", ls="none",
+                   label="hollow: oversubscribed\n(not per-core)")]
 
 
 def draw_lock_throughput(c: Comparison, runs: list[Run] | None = None, oversub: bool = False) -> Drawn:
     if c.locks is None:
         return Drawn("lock_throughput_vs_ranks.png", None,
                      note="lock throughput: no /locks data in the inputs, figure skipped")
-    locks = c.locks
+    locks = _baseline_reads(c.locks)
     hist = _lock_histograms(runs or [])
     workloads = list(dict.fromkeys(locks.workload))[:6]
-    algorithms = list(dict.fromkeys(locks.algorithm))
+    algorithms = list(dict.fromkeys(c.locks.algorithm))
     colors = _colors(algorithms)
+    oversub = oversub or bool(locks.oversubscribed.any())
     warning = OVERSUBSCRIBED if oversub else ""
-    fig, axes = plt.subplots(len(workloads), 3, figsize=(16.5, 3.5 * len(workloads) + 1.0), squeeze=False,
+    fig, axes = plt.subplots(len(workloads), 4, figsize=(19.0, 3.4 * len(workloads) + 1.3), squeeze=False,
                              layout="constrained")
     all_ranks = sorted(locks.ranks.unique())
     styles = {s: ["-", "--", ":", "-."][i % 4] for i, s in enumerate(sorted(locks.stripes.unique()))}
     multi_stripes = len(styles) > 1
+    cv_clipped = False
     for row, workload in enumerate(workloads):
         w = locks[locks.workload == workload]
-        ax_t, ax_l, ax_f = axes[row]
+        ax_t, ax_l, ax_f, ax_c = axes[row]
+        reads = float(w.reads.iloc[0])
         for (algorithm, stripes), r in w.groupby(["algorithm", "stripes"], sort=False):
             r = r.sort_values("ranks")
             ls = styles[stripes] if len(r) > 1 else "none"
+            color = colors[algorithm]
             label = f"{algorithm}, {stripes} stripes" if multi_stripes else algorithm
-            _errorbar(ax_t, r.ranks, r.acquisitions_per_second, r.acquisitions_per_second_q1,
-                      r.acquisitions_per_second_q3, r.n, fmt="o", linestyle=ls, color=colors[algorithm], label=label)
-            _errorbar(ax_f, r.ranks, r.fairness, r.fairness_q1, r.fairness_q3, r.n, fmt="o", linestyle=ls,
-                      color=colors[algorithm])
+            over = r.oversubscribed.to_numpy(dtype=bool)
+            _lock_points(ax_t, r.ranks, r.acquisitions_per_second, r.acquisitions_per_second_q1,
+                         r.acquisitions_per_second_q3, r.n, over, color, ls, label=label)
+            _lock_points(ax_f, r.ranks, r.fairness, r.fairness_q1, r.fairness_q3, r.n, over, color, ls)
+            cv = r.fairness_cv.to_numpy(dtype=float)
+            cv_clipped = cv_clipped or bool((cv < CV_FLOOR).any())
+            _lock_points(ax_c, r.ranks, np.maximum(cv, CV_FLOOR), np.maximum(r.fairness_cv_q1, CV_FLOOR),
+                         np.maximum(r.fairness_cv_q3, CV_FLOOR), r.n, over, color, ls)
+            h = None
             if hist is not None:
-                h = hist[(hist.workload == workload) & (hist.algorithm == algorithm) & (hist.stripes == stripes)]
-                h = h.sort_values("ranks")
-                ax_l.plot(h.ranks, h.p50, marker="o", ls=ls if len(h) > 1 else "none", color=colors[algorithm])
-                ax_l.plot(h.ranks, h.p99, marker="^", ls=":" if len(h) > 1 else "none", color=colors[algorithm],
-                          alpha=0.8)
+                h = hist[(hist.workload == workload) & (hist.algorithm == algorithm) & (hist.stripes == stripes)
+                         & (hist.reads == reads)].sort_values("ranks")
+            if h is not None and len(h):
+                xs, p50, p99 = h.ranks, h.p50, h.p99
             else:
-                ax_l.plot(r.ranks, r.latency_p50_us, marker="o", ls=ls, color=colors[algorithm])
-                ax_l.plot(r.ranks, r.latency_p99_us, marker="^", ls=":" if len(r) > 1 else "none",
-                          color=colors[algorithm], alpha=0.8)
-        for ax in (ax_t, ax_l, ax_f):
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(all_ranks)
-            ax.set_xticklabels([str(r) for r in all_ranks])
-            ax.xaxis.set_minor_formatter(NullFormatter())
-            ax.set_xlabel("MPI ranks taking part (log2)")
-            ax.grid(alpha=0.3, which="both")
-        for ax in (ax_t, ax_l):
+                xs, p50, p99 = r.ranks, r.latency_p50_us, r.latency_p99_us
+            hollow = np.isin(np.asarray(xs), r.ranks[r.oversubscribed].to_numpy())
+            for ys, marker, line in ((p50, "o", ls), (p99, "^", ":")):
+                ys = np.asarray(ys, dtype=float)
+                ax_l.plot(xs, ys, marker=marker, ls=line if len(xs) > 1 else "none", color=color,
+                          alpha=1.0 if marker == "o" else 0.8)
+                if hollow.any():
+                    ax_l.plot(np.asarray(xs)[hollow], ys[hollow], marker, color=color, markerfacecolor="white",
+                              markeredgewidth=1.5, markersize=6, linestyle="none", zorder=3)
+        for ax in (ax_t, ax_l, ax_f, ax_c):
+            _ranks_axis(ax, all_ranks)
             ax.set_yscale("log")
+        for ax in (ax_t, ax_l):
             _log_ticks(ax)
         ax_t.set_ylabel("acquisitions per second (log)")
-        ax_l.set_ylabel("acquire() latency (µs, log)")
-        ax_f.set_ylabel("fairness: max / min acquisitions\nover ranks (1 = fair; axis from 1)")
+        ax_l.set_ylabel("acquire latency (µs, log)")
+        ax_f.set_ylabel("fairness: max / min rate\nover ranks (log; 1 = fair)")
         ax_f.axhline(1.0, color="k", ls="--", lw=1)
-        if float(np.nanmax(w.fairness_q3.to_numpy(dtype=float))) > 10:  # a starved rank: ratios of 1000s
-            ax_f.set_yscale("log")
-            _log_ticks(ax_f)
-            ax_f.set_ylabel("fairness: max / min acquisitions\nover ranks (1 = fair; log, from 1)")
-        ax_f.set_ylim(bottom=min(0.95, ax_f.get_ylim()[0]))
-        ax_t.set_title(f"workload {workload}: throughput", fontsize=10)
-        ax_l.set_title(f"workload {workload}: latency p50 (o) and p99 (^)", fontsize=10)
-        ax_f.set_title(f"workload {workload}: fairness", fontsize=10)
+        lo, hi = ax_f.get_ylim()
+        ax_f.set_ylim(0.9, max(hi, 2.0))
+        _log_ticks(ax_f)
+        ax_c.set_ylabel("fairness: CV of rates\n(stddev / mean, log; 0 = fair)")
+        _log_ticks(ax_c)
+        mix = "" if reads == 0 else f", reads {reads:g}"
+        ax_t.set_title(f"{workload}{mix}: throughput", fontsize=10)
+        ax_l.set_title(f"{workload}{mix}: latency p50 (o), p99 (^)", fontsize=10)
+        ax_f.set_title(f"{workload}{mix}: fairness max / min", fontsize=10)
+        ax_c.set_title(f"{workload}{mix}: fairness CV", fontsize=10)
     handles = [Line2D([], [], color=colors[a], marker="o", label=a) for a in algorithms]
     handles += [Line2D([], [], color="k", marker="o", ls="-", label="p50 latency"),
                 Line2D([], [], color="k", marker="^", ls=":", label="p99 latency")]
-    _legend(axes[0, 2], handles=handles, title="lock algorithm")
-    _title(fig, "How do the locks scale? Throughput, acquire() latency and fairness against ranks, per workload",
+    handles += _oversub_handles(locks)
+    _legend(axes[0, 3], handles=handles, title="lock algorithm")
+    _title(fig, "How do the locks scale? Throughput, acquire latency and fairness against ranks, per workload",
            warning)
     source = ("percentiles of the merged latency histograms (/locks/latency_histogram, nearest rank)"
               if hist is not None else "the stored per-row percentiles (the files hold no histograms)")
     n_max = int(locks.n.max())
-    caption = ("Per lock workload (rows) and algorithm: acquisitions per second over all ranks (left), the p50 and "
-               f"p99 time of one acquire() ({source}; middle) and fairness (max over min acquisitions per rank; "
-               "right), against the ranks taking part, on log2 x and log y. Question: which lock keeps its "
-               f"throughput and latency as ranks are added, and does it starve some ranks? Points: "
-               f"{_spread_text(n_max)}.")
+    caption = ("Per lock workload (rows; exclusive acquisitions only, reads = 0, where the file has them) and "
+               "algorithm: acquisitions per second over all ranks, the p50 and p99 time of one acquire "
+               f"({source}), and the fairness of the per-rank acquisition rates (acquisitions / that rank's "
+               "seconds) as max / min and as coefficient of variation, against the ranks taking part, log2 x and "
+               "log y. Question: which lock keeps its throughput and latency as ranks are added, and does it "
+               f"starve some ranks? Hollow points: oversubscribed rows (more ranks than hardware threads on a "
+               f"host). Points: {_spread_text(n_max)}."
+               + (f" A CV of 0 is drawn at {CV_FLOOR:g}." if cv_clipped else ""))
     return Drawn("lock_throughput_vs_ranks.png", fig, caption, warning=warning)
+
+
+def draw_lock_rw_mix(c: Comparison, oversub: bool = False) -> Drawn:
+    """Throughput against the read fraction, per algorithm, at the largest rank count of each workload that
+    has more than one read fraction."""
+    name = "lock_rw_mix.png"
+    if c.locks is None:
+        return Drawn(name, None, note="lock reader-writer mix: no /locks data in the inputs, figure skipped")
+    locks = c.locks
+    panels = []
+    for workload in dict.fromkeys(locks.workload):
+        w = locks[locks.workload == workload]
+        if w.reads.nunique() < 2:
+            continue
+        ranks = int(w.ranks.max())
+        panels.append((workload, ranks, w[w.ranks == ranks]))
+    if not panels:
+        return Drawn(name, None, note="lock reader-writer mix: one read fraction per workload, figure skipped")
+    algorithms = list(dict.fromkeys(locks.algorithm))
+    colors = _colors(algorithms)
+    markers = _markers(algorithms)
+    fig, axes = plt.subplots(2, len(panels), figsize=(6.2 * len(panels) + 2.4, 8.4), squeeze=False,
+                             layout="constrained")
+    any_over = False
+    for col, (workload, ranks, w) in enumerate(panels):
+        fractions = sorted(w.reads.unique())
+        pos = {f: i for i, f in enumerate(fractions)}
+        ax_t, ax_f = axes[0, col], axes[1, col]
+        stripes = sorted(w.stripes.unique())
+        for i, ((algorithm, st), r) in enumerate(w.groupby(["algorithm", "stripes"], sort=False)):
+            r = r.sort_values("reads")
+            x = r.reads.map(pos).to_numpy(dtype=float) + _dodge(algorithms.index(algorithm), len(algorithms), 0.3)
+            over = r.oversubscribed.to_numpy(dtype=bool)
+            any_over = any_over or bool(over.any())
+            ls = ["-", "--", ":", "-."][stripes.index(st) % 4]
+            _lock_points(ax_t, x, r.acquisitions_per_second, r.acquisitions_per_second_q1,
+                         r.acquisitions_per_second_q3, r.n, over, colors[algorithm], ls, marker=markers[algorithm])
+            _lock_points(ax_f, x, r.latency_p99_us, r.latency_p99_us_q1, r.latency_p99_us_q3, r.n, over,
+                         colors[algorithm], ls, marker=markers[algorithm])
+        for ax in (ax_t, ax_f):
+            ax.set_xticks(range(len(fractions)))
+            ax.set_xticklabels([f"{f:g}" for f in fractions])
+            ax.set_xlim(-0.5, len(fractions) - 0.5)
+            ax.set_xlabel("fraction of acquisitions taken in shared (read) mode (categories)")
+            ax.set_yscale("log")
+            _log_ticks(ax)
+            ax.grid(alpha=0.3, which="both")
+        ax_t.set_ylabel("acquisitions per second (log)")
+        ax_f.set_ylabel("acquire latency p99 (µs, log)")
+        ax_t.set_title(f"{workload} at {ranks} ranks: throughput", fontsize=10)
+        ax_f.set_title(f"{workload} at {ranks} ranks: p99 latency", fontsize=10)
+    handles = [Line2D([], [], color=colors[a], marker=markers[a], label=a) for a in algorithms]
+    handles += _oversub_handles(locks) if any_over else []
+    _legend(axes[0, -1], handles=handles, title="lock algorithm")
+    warning = OVERSUBSCRIBED if (oversub or any_over) else ""
+    _title(fig, "Do readers share? Lock throughput and p99 acquire latency against the read fraction, at the "
+           "largest rank count", warning)
+    n_max = int(max(int(w.n.max()) for _, _, w in panels))
+    caption = ("Per workload with several read fractions (columns), at its largest rank count: acquisitions per "
+               "second over all ranks (top) and the p99 time of one acquire (bottom, the stored per-row "
+               "percentile) against the fraction of acquisitions taken in shared mode, per lock algorithm. A "
+               "reader-writer lock should gain throughput as reads grow; an exclusive lock treats a read as a "
+               "write and stays flat. Hollow points: oversubscribed rows. Points: "
+               f"{_spread_text(n_max)}.")
+    return Drawn(name, fig, caption, warning=warning)
 
 
 # ---------------------------------------------------------------- saving
@@ -1032,9 +1152,11 @@ def draw_all(c: Comparison, runs: list[Run], event: int | None = None):
         yield draw_migration_matrix(c, runs, event)
     locks_oversub = any(oversubscribed(r) for r in runs if r.locks is not None and not r.locks.empty)
     yield draw_lock_throughput(c, runs, locks_oversub)
+    yield draw_lock_rw_mix(c, locks_oversub)
 
 
-QUIET_NOTES = ("timeline:", "load vs weight: no input", "failures: no fail")  # figures that apply to some inputs only
+QUIET_NOTES = ("timeline:", "load vs weight: no input", "failures: no fail",
+               "lock reader-writer mix:")  # figures that apply to some inputs only
 
 
 def all_figures(c: Comparison, runs: list[Run], out: Path, event: int | None = None) -> tuple[list[Path], list[str]]:

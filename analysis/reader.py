@@ -198,7 +198,7 @@ def _read(path: Path, f: h5py.File) -> Run:
         events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         locks = None
         if "locks" in f and "results" in f["locks"]:
-            locks = _table(f["locks"]["results"])
+            locks = complete_locks(_table(f["locks"]["results"]), bool(int(attrs.get("oversubscribed", 0) or 0)))
     if not events.empty:
         for col in BALANCE_COLUMNS:
             if col not in events.columns:
@@ -210,6 +210,32 @@ def _read(path: Path, f: h5py.File) -> Run:
         events["disruption"] = ratio_of_counts(events["keys_moved"], events["keys_min"])
         events["moved_over_ideal"] = ratio_of_counts(events["keys_moved"], events["keys_ideal"])
     return Run(path, attrs, labels, sattrs, events, arrays, locks)
+
+
+def complete_locks(locks: pd.DataFrame, file_oversubscribed: bool = False) -> pd.DataFrame:
+    """/locks/results with the columns of files that predate reader-writer mixes filled in: reads 0 (every
+    acquisition a write), latency_p90_us and fairness_cv NaN, the row's oversubscribed mark from the file's
+    verdict, counters_ok true, the lock options at their defaults. Such files' `fairness` had two other
+    definitions (max / min acquisitions, or the spread of finish times): it is kept as fairness_legacy and
+    `fairness` (max / min of the per-rank acquisition rates) is NaN."""
+    locks = locks.copy()
+    if "fairness_cv" not in locks:
+        if "fairness" in locks:
+            locks["fairness_legacy"] = locks["fairness"]
+        locks["fairness"] = np.nan
+        locks["fairness_cv"] = np.nan
+    defaults = {"reads": 0.0, "latency_p90_us": np.nan, "oversubscribed": file_oversubscribed, "counters_ok": True,
+                "ranks_per_host": 0, "cohort_handoffs": 16, "latency_min_us": np.nan, "target": ""}
+    for col, value in defaults.items():
+        if col not in locks:
+            locks[col] = value
+    if "read_acquisitions" not in locks:
+        locks["read_acquisitions"] = 0
+    if "write_acquisitions" not in locks:
+        locks["write_acquisitions"] = locks["acquisitions"] - locks["read_acquisitions"]
+    locks["oversubscribed"] = locks["oversubscribed"].astype(bool)
+    locks["counters_ok"] = locks["counters_ok"].astype(bool)
+    return locks
 
 
 def _sparse(dense: np.ndarray, level: str, record_bytes: int) -> pd.DataFrame:

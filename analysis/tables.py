@@ -229,17 +229,30 @@ def _lock_section(c: Comparison) -> Section:
     multi = locks.setting.nunique() > 1
     spread = ("median (first quartile–third quartile) over n runs" if (locks.n > 1).any()
               else "one run per row")
-    headers = (["setting"] if multi else []) + ["algorithm", "workload", "target", "ranks", "stripes", "n",
-                                                "acquisitions/s", "p50 µs", "p99 µs", "max µs", "fairness"]
+    options = (locks.ranks_per_host != 0).any() or (locks.cohort_handoffs != 16).any()
+    headers = ((["setting"] if multi else []) + ["algorithm", "workload", "target", "ranks", "stripes", "reads"]
+               + (["ranks/host", "hand-offs"] if options else [])
+               + ["n", "acquisitions/s", "p50 µs", "p90 µs", "p99 µs", "max µs", "fairness max/min", "fairness CV"])
     rows = []
     for r in locks.itertuples():
         cells = [str(r.setting)] if multi else []
-        cells += [str(r.algorithm), str(r.workload), str(r.target), str(r.ranks), str(r.stripes), str(r.n)]
-        for field, fmt in zip(LOCK_FIELDS, ["ns", "ns", "ns", "ns", "ratio"]):
+        ranks = f"{r.ranks}*" if r.oversubscribed else str(r.ranks)
+        cells += [str(r.algorithm), str(r.workload), str(r.target), ranks, str(r.stripes), f"{r.reads:g}"]
+        if options:
+            cells += [str(r.ranks_per_host), str(r.cohort_handoffs)]
+        cells.append(str(r.n))
+        for field, fmt in zip(LOCK_FIELDS, ["ns", "ns", "ns", "ns", "ns", "ratio", "ratio"]):
             cells.append(fmt_summary(getattr(r, field), getattr(r, field + "_q1"), getattr(r, field + "_q3"),
                                      r.n, fmt))
+        if not r.counters_ok:
+            cells[-1] += " (COUNTERS WRONG)"
         rows.append(cells)
-    return Section("Lock throughput", f"Lock benchmark runs (/locks/results); {spread}.", headers, rows)
+    intro = (f"Lock benchmark runs (/locks/results); {spread}. reads: the fraction of acquisitions taken in shared "
+             "mode. Fairness of the per-rank acquisition rates (acquisitions / that rank's seconds): max / min "
+             "(1 = fair) and the coefficient of variation, stddev / mean (0 = fair).")
+    if locks.oversubscribed.any():
+        intro += " * oversubscribed: more ranks than hardware threads on a host, not per-core figures."
+    return Section("Lock throughput", intro, headers, rows)
 
 
 def sections(c: Comparison) -> list[Section]:

@@ -26,7 +26,8 @@ def files(tmp_path_factory, default_result, replicated_zipf_result):
         "churn": run_ringsim(d / "churn.h5", str(exp / "churn.toml"), 2, "keys.count=20000"),
         "weighted": run_ringsim(d / "weighted.h5", str(exp / "weighted.toml"), 2, "keys.count=20000"),
         "locks": run_ringsim(d / "locks.h5", str(exp / "locks.toml"), 4, "locks.duration=0.02", "locks.ranks=[2,4]",
-                             'locks.workloads=["empty","uncontended"]'),
+                             'locks.algorithms=["spin","mcs"]', 'locks.workloads=["empty","uncontended"]',
+                             'locks.reads_workloads=["empty"]'),
     }
 
 
@@ -225,14 +226,15 @@ def test_lock_figure_log_axes_histogram_percentiles_and_fairness(files):
     d = plots.draw_lock_throughput(c, runs, oversub=True)
     axes = data_axes(d.fig)
     workloads = list(dict.fromkeys(c.locks.workload))
-    assert len(axes) == 3 * len(workloads)
+    assert len(axes) == 4 * len(workloads)
     for row in range(len(workloads)):
-        ax_t, ax_l, ax_f = axes[3 * row:3 * row + 3]
-        for ax in (ax_t, ax_l, ax_f):
+        ax_t, ax_l, ax_f, ax_c = axes[4 * row:4 * row + 4]
+        for ax in (ax_t, ax_l, ax_f, ax_c):
             assert ax.get_xscale() == "log" and ax.xaxis.get_transform().base == 2
             assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "4"]
-        assert ax_t.get_yscale() == "log" and ax_l.get_yscale() == "log"
-        assert "per second" in ax_t.get_ylabel() and "µs" in ax_l.get_ylabel() and "fair" in ax_f.get_ylabel()
+            assert ax.get_yscale() == "log"
+        assert "per second" in ax_t.get_ylabel() and "µs" in ax_l.get_ylabel()
+        assert "max / min" in ax_f.get_ylabel() and "CV" in ax_c.get_ylabel()
         assert len(ax_t.containers) == c.locks.algorithm.nunique()
         d.fig.canvas.draw()
         assert ax_t.yaxis.get_offset_text().get_text() == ""

@@ -180,7 +180,9 @@ def test_repetitions_are_stacked_with_their_index(tmp_path):
 def test_lock_benchmark_table_has_every_documented_field(tmp_path):
     from conftest import run_ringsim
     out = run_ringsim(tmp_path / "locks.h5", str(ROOT / "experiments" / "locks.toml"), 2,
-                      "locks.duration=0.05", "locks.ranks=[2]", "locks.workloads=[\"empty\", \"work\"]")
+                      "locks.duration=0.05", "locks.ranks=[2]", "locks.workloads=[\"empty\", \"work\"]",
+                      "locks.algorithms=[\"winlock\", \"spin\", \"mcs\"]", "locks.reads=[0, 0.5]",
+                      "locks.reads_workloads=[\"work\"]")
     with h5py.File(out, "r") as f:
         table = f["locks/results"]
         documented = table_after(r"^### /locks/results", with_units=True)
@@ -189,7 +191,10 @@ def test_lock_benchmark_table_has_every_documented_field(tmp_path):
             check_type(table[name].dtype, doc_type.split("(")[0], f"locks.{name}")
             assert table[name].attrs["units"] == unit, f"locks.{name}"
         rows = table_frame(table)
-        assert len(rows) == 3 * 2  # three algorithms, two workloads, one rank count
+        # three algorithms x (empty at reads 0; work at reads 0 and 0.5), one rank count
+        assert len(rows) == 3 * 3
+        assert sorted(rows["reads"]) == [0.0] * 6 + [0.5] * 3
+        assert (rows["read_acquisitions"] + rows["write_acquisitions"] == rows["acquisitions"]).all()
         assert (rows["acquisitions_per_second"] > 0).all()
         assert (rows["latency_p50_us"] <= rows["latency_p99_us"]).all()
         # The stored histograms give back ringsim's own percentiles by the documented rule: C++ and
@@ -200,5 +205,5 @@ def test_lock_benchmark_table_has_every_documented_field(tmp_path):
         assert hist.attrs["min_exponent"] == -10 and hist.attrs["sub_buckets"] == 64
         for i, r in rows.iterrows():
             assert hist[i].sum() == r["acquisitions"]
-            for q, field in ((0.5, "latency_p50_us"), (0.99, "latency_p99_us")):
+            for q, field in ((0.5, "latency_p50_us"), (0.9, "latency_p90_us"), (0.99, "latency_p99_us")):
                 assert stats.histogram_percentile(hist[i], q, r["latency_min_us"], r["latency_max_us"]) == r[field]
