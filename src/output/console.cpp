@@ -226,6 +226,11 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
         l.algorithms.size(), l.workloads.size(), l.reads.size(), l.target.c_str(),
         sizes.empty() ? "no" : sizes.c_str());
     if (skipped) os << fmt(" (%zu rank count(s) above the job's %d skipped)", skipped, r.ranks);
+    if (!l.reads_workloads.empty() && l.reads.size() > 1) {
+      std::string on;
+      for (const auto& w : l.reads_workloads) on += (on.empty() ? "" : ", ") + w;
+      os << ", read fractions above 0 on " << on << " only";
+    }
     os << ", " << each
        << fmt("; setup %.2f s, peak memory %s on the largest rank\n", r.wall_seconds,
               human_bytes(double(peak)).c_str());

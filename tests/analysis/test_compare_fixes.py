@@ -27,7 +27,8 @@ TEST_COLUMNS = ["reference", "shift_vs_reference", "shift_low", "shift_high", "p
 @pytest.fixture(scope="module")
 def locks_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("locks") / "locks.h5"
-    return run_ringsim(out, str(ROOT / "experiments" / "locks.toml"), 2, "locks.duration=0.02")
+    return run_ringsim(out, str(ROOT / "experiments" / "locks.toml"), 2, "locks.duration=0.02",
+                       'locks.algorithms=["winlock", "spin", "mcs"]')
 
 
 @pytest.fixture(scope="module")
@@ -110,13 +111,14 @@ def test_the_lock_run_summary_says_what_a_locks_only_run_did(tmp_path):
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     proc = subprocess.run([os.environ.get("MPIEXEC", "mpirun"), "-q", "-n", "2", "--oversubscribe", binary, "run",
                            str(ROOT / "experiments" / "locks.toml"), "--out", str(tmp_path / "l.h5"), "--force",
-                           "--set", "locks.duration=0.01"], env=env, capture_output=True, text=True, timeout=300)
+                           "--set", "locks.duration=0.01", "--set", 'locks.algorithms=["winlock", "spin", "mcs"]'],
+                          env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "verification passed after every event" not in out and "wall time" not in out
     assert ("no placement events (the experiment has only a [locks] table): lock benchmark of 3 algorithm(s) x "
-            "5 workload(s) on the hot lock at 2 rank(s) (2 rank count(s) above the job's 2 skipped), 0.01 s per run"
-            in out), out
+            "5 workload(s) x 4 read fraction(s) on the hot lock at 2 rank(s) (2 rank count(s) above the job's 2 "
+            "skipped), read fractions above 0 on remote-access only, 0.01 s per run" in out), out
 
 
 # 2. A sweep over cluster sizes: no table pools sizes.
