@@ -87,6 +87,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -136,6 +137,14 @@ class RmaLockSet {
   // ringsim::Error and message, marked "(injected fault)"), without waiting.
   void fail_next_acquire() { fail_next_acquire_ = true; }
 
+  // Test hook (fairness tests): mcs, rw-writer, rw-reader (exclusive mode)
+  // and cohort call `hook(owner, stripe)` on the acquiring rank inside
+  // acquire() as soon as its request is queued where it can no longer be
+  // overtaken beyond the bound the algorithm states (see above), before it
+  // waits. The hook must not call into this lock set.
+  using RequestHook = std::function<void(int owner, int stripe)>;
+  void on_request_visible(RequestHook hook) { request_hook_ = std::move(hook); }
+
   std::string_view algorithm() const { return algorithm_; }
   int rank() const { return rank_; }
   int ranks() const { return ranks_; }
@@ -163,6 +172,9 @@ class RmaLockSet {
   // "mcs lock (owner rank 0, stripe 1): rank 3 timed out after 0.5 s <doing>"
   std::string timeout_message(int owner, int stripe, std::string_view doing) const;
   [[noreturn]] void throw_timeout(int owner, int stripe, std::string_view doing) const;
+  void request_visible(int owner, int stripe) const {
+    if (request_hook_) request_hook_(owner, stripe);
+  }
 
  private:
   void check_name(int owner, int stripe) const;
@@ -180,6 +192,7 @@ class RmaLockSet {
   std::vector<Held> held_;  // the locks this rank holds, unordered
   std::uint64_t window_bytes_ = 0;
   bool fail_next_acquire_ = false;
+  RequestHook request_hook_;
 };
 
 // The algorithm names make_lock_set accepts: winlock, spin, mcs.

@@ -282,7 +282,11 @@ TEST_P(Locks, ManyLocksHeldAtOnceLoseNoIncrement) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, Locks, ::testing::ValuesIn(lock_algorithms()),
-                         [](const auto& param_info) { return param_info.param; });
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;  // rw-writer -> rw_writer
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // The lock windows do not grow with the rank count: the same bytes per rank
 // on all of MPI_COMM_WORLD and on a communicator of its first two ranks (and

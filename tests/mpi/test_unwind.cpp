@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <stdexcept>
@@ -88,7 +89,11 @@ TEST_P(Unwind, InjectedTimeoutFailsLikeARealOneAndTheLockStillWorks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, Unwind, ::testing::ValuesIn(lock_algorithms()),
-                         [](const auto& param_info) { return param_info.param; });
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;  // rw-writer -> rw_writer
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // run_processing_round with an injected timeout on every rank: each rank's
 // first acquisition throws ringsim::Error out of the round, and neither the
@@ -131,7 +136,11 @@ TEST_P(ProcessingUnwind, InjectedTimeoutLeavesTheRoundWithoutFreeingWindows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ProcessingUnwind, ::testing::ValuesIn(lock_algorithms()),
-                         [](const auto& param_info) { return param_info.param; });
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;  // rw-writer -> rw_writer
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace ringsim
