@@ -629,6 +629,10 @@ struct FairCase {
   int ranks_per_host = 0, handoffs = 1;
 };
 
+void PrintTo(const FairCase& c, std::ostream* os) {
+  *os << c.algorithm << " ranks_per_host " << c.ranks_per_host << " cohort_handoffs " << c.handoffs;
+}
+
 class FairLocks : public ::testing::TestWithParam<FairCase> {};
 
 TEST_P(FairLocks, WaitOnceQueuedIsBounded) {
