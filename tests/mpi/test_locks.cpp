@@ -409,6 +409,94 @@ INSTANTIATE_TEST_SUITE_P(All, Locks, ::testing::ValuesIn(lock_algorithms()),
                            return name;
                          });
 
+// ---- reader-writer preference ------------------------------------------------
+
+LockOptions timeout_options(double seconds) {
+  LockOptions o;
+  o.timeout_seconds = seconds;
+  return o;
+}
+
+bool wait_for_at_least(Words& words, int rank, int i, std::int64_t value);
+
+class RwLocks : public ::testing::TestWithParam<std::string> {};
+
+// Rank 0 holds the lock shared, rank 1 queues as a writer, then rank 2 asks
+// for it shared: under writer preference the waiting writer keeps rank 2 out
+// (it times out), under reader preference rank 2 joins rank 0 at once.
+TEST_P(RwLocks, AWaitingWriterBlocksNewReadersOnlyUnderWriterPreference) {
+  const int me = world_rank();
+  if (world_size() < 3) GTEST_SKIP() << "needs 3 ranks";
+  const bool writers_first = GetParam() == "rw-writer";
+  // The timeout is each rank's own: rank 2 gives up after 1 s.
+  auto locks = make_lock_set(GetParam(), MPI_COMM_WORLD, 1, timeout_options(me == 2 ? 1.0 : 60));
+  Words flags(2);  // on rank 0: [0] rank 1's request visible, [1] rank 2 done
+  locks->on_request_visible([&](int, int) { flags.fetch_add(0, 0, 1); });
+  if (me == 0) locks->acquire_shared(0, 0);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (me == 0) {
+    EXPECT_TRUE(wait_for_at_least(flags, 0, 1, 1));
+    locks->release_shared(0, 0);
+  } else if (me == 1) {
+    locks->acquire(0, 0);
+    locks->release(0, 0);
+  } else if (me == 2) {
+    EXPECT_TRUE(wait_for_at_least(flags, 0, 0, 1));
+    bool entered = false;
+    try {
+      locks->acquire_shared(0, 0);
+      entered = true;
+      locks->release_shared(0, 0);
+    } catch (const Error& e) {
+      EXPECT_NE(
+          std::string(e.what()).find("rank 2 timed out after 1 s waiting to acquire it shared"),
+          std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(entered, !writers_first) << "a reader entered while a writer waited";
+    flags.fetch_add(0, 1, 1);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// A writer that times out waiting for the readers to leave gives the lock
+// back: the readers and writers after it get in.
+TEST_P(RwLocks, WriterTimeoutWaitingForReadersThenLockStillWorks) {
+  const int me = world_rank(), p = world_size();
+  auto locks = make_lock_set(GetParam(), MPI_COMM_WORLD, 1, timeout_options(me == 1 ? 1.0 : 60));
+  Words counter(1);
+  if (me == 0) locks->acquire_shared(0, 0);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (me == 1) {
+    try {
+      locks->acquire(0, 0);
+      ADD_FAILURE() << "a writer entered while rank 0 read";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("rank 1 timed out after 1 s waiting for its readers"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (me == 0) locks->release_shared(0, 0);
+  locks->acquire_shared(0, 0);  // no writer is left counted
+  locks->release_shared(0, 0);
+  locks->acquire(0, 0);
+  counter.increment(0, 0);
+  locks->release(0, 0);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (me == 0) {
+    EXPECT_EQ(counter.local(0), std::uint64_t(p));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Preference, RwLocks, ::testing::Values("rw-writer", "rw-reader"),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
 // ---- cohort over simulated hosts, fairness bounds --------------------------
 
 LockOptions cohort_options(int ranks_per_host, int handoffs, double timeout = 60) {
@@ -477,7 +565,7 @@ TEST_P(CohortHosts, MutualExclusionOnAHotLock) {
 }
 
 TEST_P(CohortHosts, ManyLocksHeldTogetherLoseNoIncrement) {
-  const int stripes = 2, n = world_size() * stripes, hold = std::min(4, n);
+  const int stripes = 2, n = world_size() * stripes, hold = std::min(kMcsQueueNodes, n);
   auto locks = make_lock_set("cohort", MPI_COMM_WORLD, stripes, cohort_options(GetParam(), 1));
   Words counters(stripes);
   std::mt19937 rng(4242u + unsigned(world_rank()));
