@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <thread>
@@ -44,8 +45,106 @@ inline void pause_us(double us) {
   while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
 }
 
+// Atomic access to the int64 words of a window that is in a lock_all epoch:
+// every operation is completed (MPI_Win_flush) before it returns.
+class RmaWords {
+ public:
+  RmaWords() = default;
+  RmaWords(MPI_Win win, MPI_Comm comm) : win_(win), comm_(comm) {}
+  std::int64_t read(int rank, MPI_Aint disp) const {
+    std::int64_t v = 0;
+    MPI_Fetch_and_op(nullptr, &v, MPI_INT64_T, rank, disp, MPI_NO_OP, win_);
+    MPI_Win_flush(rank, win_);
+    return v;
+  }
+  void write(int rank, MPI_Aint disp, std::int64_t v) const {
+    MPI_Accumulate(&v, 1, MPI_INT64_T, rank, disp, 1, MPI_INT64_T, MPI_REPLACE, win_);
+    MPI_Win_flush(rank, win_);
+  }
+  // Returns the old value.
+  std::int64_t swap(int rank, MPI_Aint disp, std::int64_t v) const {
+    return fetch(rank, disp, v, MPI_REPLACE);
+  }
+  std::int64_t fetch_add(int rank, MPI_Aint disp, std::int64_t d) const {
+    return fetch(rank, disp, d, MPI_SUM);
+  }
+  // Replaces `expected` by `desired`; returns the old value.
+  std::int64_t cas(int rank, MPI_Aint disp, std::int64_t expected, std::int64_t desired) const {
+    std::int64_t old = 0;
+    MPI_Compare_and_swap(&desired, &expected, &old, MPI_INT64_T, rank, disp, win_);
+    MPI_Win_flush(rank, win_);
+    return old;
+  }
+  void poke() const { poke_progress(win_, comm_); }
+
+ private:
+  std::int64_t fetch(int rank, MPI_Aint disp, std::int64_t v, MPI_Op op) const {
+    std::int64_t old = 0;
+    MPI_Fetch_and_op(&v, &old, MPI_INT64_T, rank, disp, op, win_);
+    MPI_Win_flush(rank, win_);
+    return old;
+  }
+  MPI_Win win_ = MPI_WIN_NULL;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+};
+
+// MCS queue nodes (Mellor-Crummey & Scott 1991) in a window of int64 words,
+// as used by rw-writer, rw-reader and cohort: a node is two words, next (a
+// node id or kNoNode) and then its flag (1 = waiting, 0 = granted); a queue is
+// one tail word holding the last node's id or kNoNode. A node id names the
+// rank and displacement of the node's next word.
+constexpr std::int64_t kNoNode = -1;
+inline std::int64_t mcs_node_id(int rank, MPI_Aint disp) {
+  return (std::int64_t{rank} << 32) | std::int64_t(disp);
+}
+inline int mcs_node_rank(std::int64_t id) { return static_cast<int>(id >> 32); }
+inline MPI_Aint mcs_node_disp(std::int64_t id) { return MPI_Aint(id & 0xffffffffLL); }
+
+// Resets `node` (next = none, flag = waiting), appends it to the queue whose
+// tail is (tail_rank, tail_disp) and links it behind its predecessor. Returns
+// the predecessor (kNoNode: the queue was empty, the lock is ours).
+inline std::int64_t mcs_enqueue(const RmaWords& w, std::int64_t node, int tail_rank,
+                                MPI_Aint tail_disp) {
+  const int r = mcs_node_rank(node);
+  const MPI_Aint d = mcs_node_disp(node);
+  w.write(r, d, kNoNode);
+  w.write(r, d + 1, 1);
+  const std::int64_t prev = w.swap(tail_rank, tail_disp, node);
+  if (prev != kNoNode) w.write(mcs_node_rank(prev), mcs_node_disp(prev), node);
+  return prev;
+}
+
+inline bool mcs_granted(const RmaWords& w, std::int64_t node) {
+  return w.read(mcs_node_rank(node), mcs_node_disp(node) + 1) == 0;
+}
+
+// MCS release of the lock held through `node`: frees the tail if nobody is
+// queued behind, else grants the successor (waiting for it to link if it has
+// swapped the tail but not linked yet). False if it did not link within
+// `timeout` seconds (the lock is still held through `node`; call again).
+inline bool mcs_release(const RmaWords& w, std::int64_t node, int tail_rank, MPI_Aint tail_disp,
+                        double timeout) {
+  const int r = mcs_node_rank(node);
+  const MPI_Aint d = mcs_node_disp(node);
+  std::int64_t next = w.read(r, d);
+  if (next == kNoNode) {
+    if (w.cas(tail_rank, tail_disp, node, kNoNode) == node) return true;
+    Deadline deadline(timeout);
+    while ((next = w.read(r, d)) == kNoNode) {
+      if (deadline.expired()) return false;
+      w.poke();
+    }
+  }
+  w.write(mcs_node_rank(next), mcs_node_disp(next) + 1, 0);
+  return true;
+}
+
 std::unique_ptr<RmaLockSet> make_winlock(MPI_Comm comm, int stripes, double timeout_seconds);
 std::unique_ptr<RmaLockSet> make_spin(MPI_Comm comm, int stripes, double timeout_seconds);
 std::unique_ptr<RmaLockSet> make_mcs(MPI_Comm comm, int stripes, double timeout_seconds);
+// prefer_writers: "rw-writer", else "rw-reader".
+std::unique_ptr<RmaLockSet> make_rw(MPI_Comm comm, int stripes, double timeout_seconds,
+                                    bool prefer_writers);
+std::unique_ptr<RmaLockSet> make_cohort(MPI_Comm comm, int stripes, const LockOptions& options);
 
 }  // namespace ringsim::lock_detail

@@ -104,6 +104,7 @@ class McsLockSet final : public RmaLockSet {
       MPI_Accumulate(&me, 1, MPI_INT64_T, pred, next_disp(slot_of(prev)), 1, MPI_INT64_T,
                      MPI_REPLACE, win_);
       MPI_Win_flush(pred, win_);
+      request_visible(owner, stripe);
       // Spin on our own flag until the predecessor hands over.
       while (read_local(flag_disp(k)) != 0) {
         if (deadline.expired()) {
@@ -114,6 +115,8 @@ class McsLockSet final : public RmaLockSet {
         }
         poke_progress(win_, comm_);
       }
+    } else {
+      request_visible(owner, stripe);
     }
     node.state = State::kHeld;
   }

@@ -104,7 +104,8 @@ void RmaLockSet::throw_timeout(int owner, int stripe, std::string_view doing) co
 }
 
 const std::vector<std::string>& lock_algorithms() {
-  static const std::vector<std::string> names{"winlock", "spin", "mcs"};
+  static const std::vector<std::string> names{"winlock",   "spin",      "mcs",
+                                              "rw-writer", "rw-reader", "cohort"};
   return names;
 }
 
@@ -198,14 +199,25 @@ std::unique_ptr<RmaLockSet> make_lock_set(std::string_view algorithm, MPI_Comm c
     throw Error("lock set: stripes must be at least 1, not " + std::to_string(stripes));
   if (!(timeout_seconds > 0))
     throw Error("lock set: timeout must be positive, not " + std::to_string(timeout_seconds));
+  if (options.ranks_per_host < 0)
+    throw Error("lock set: ranks_per_host must be 0 (the real hosts) or positive, not " +
+                std::to_string(options.ranks_per_host));
+  if (options.cohort_handoffs < 1)
+    throw Error("lock set: cohort_handoffs must be at least 1, not " +
+                std::to_string(options.cohort_handoffs));
   if (algorithm == "winlock") return lock_detail::make_winlock(comm, stripes, timeout_seconds);
-  if (algorithm == "spin" || algorithm == "mcs") {
+  const auto& names = lock_algorithms();
+  if (std::find(names.begin(), names.end(), algorithm) != names.end()) {
+    // Every other algorithm uses compare-and-swap or fetch-and-op.
     if (osc_rdma_trap(comm))
       throw Error(std::string(algorithm) +
                   " lock: Open MPI may use osc/rdma, whose 64-bit MPI_Compare_and_swap crashes on "
                   "one node; set OMPI_MCA_osc=sm,ucx (or RINGSIM_ALLOW_OSC_RDMA=1 to try anyway)");
     if (algorithm == "spin") return lock_detail::make_spin(comm, stripes, timeout_seconds);
-    return lock_detail::make_mcs(comm, stripes, timeout_seconds);
+    if (algorithm == "mcs") return lock_detail::make_mcs(comm, stripes, timeout_seconds);
+    if (algorithm == "rw-writer" || algorithm == "rw-reader")
+      return lock_detail::make_rw(comm, stripes, timeout_seconds, algorithm == "rw-writer");
+    return lock_detail::make_cohort(comm, stripes, options);
   }
   throw Error("unknown lock algorithm '" + std::string(algorithm) + "' (known: " + known + ")");
 }

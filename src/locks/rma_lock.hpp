@@ -7,11 +7,14 @@
 // (std::uncaught_exceptions() > 0: one rank may be leaving alone, the job is
 // being aborted) makes no collective call: the window and communicator are
 // leaked instead of freed where the other ranks would never join. Any rank may hold several locks
-// at once (take them in a global order to avoid deadlock; mcs: at most kMcsQueueNodes). A lock
-// protects whatever the caller says it protects: the caller must complete (MPI_Win_flush) its own
-// RMA operations on its data windows before release().
+// at once (take them in a global order to avoid deadlock; mcs, cohort and the writers of rw-writer
+// / rw-reader: at most kMcsQueueNodes exclusive requests waiting or held). A lock protects whatever
+// the caller says it protects: the caller must complete (MPI_Win_flush) its own RMA operations on
+// its data windows before release().
 //
-// Algorithms (make_lock_set(name, ...); lock_algorithms() lists the names):
+// Algorithms (make_lock_set(name, ...); lock_algorithms() lists the names).
+// Exclusive-only algorithms (winlock, spin, mcs) serve acquire_shared in
+// exclusive mode (shares_readers() is false):
 //
 //  winlock  MPI_Win_lock(MPI_LOCK_EXCLUSIVE, owner) ... MPI_Win_unlock(owner),
 //           the passive-target baseline (MPI 3.1, sec. 11.5.3). The window has
@@ -58,8 +61,91 @@
 //           successor's node; our node is free again. FIFO, one remote write
 //           per hand-over, and waiters spin locally. One MPI_Win_lock_all epoch.
 //
+//  rw-writer, rw-reader
+//           Reader-writer lock after RMA-RW (Schmid, Besta, Hoefler, HPDC
+//           2016), one class with a preference: readers share the lock
+//           (shares_readers()), writers hold it alone. Window of rank r,
+//           int64 words (K = kMcsQueueNodes):
+//             [0, stripes)              counter of lock (r, s): readers in the
+//                                       low 32 bits, writers times 2^32 above
+//             [stripes, 2 stripes)      tail of the writers' MCS queue of (r, s)
+//             [2 stripes + 2k, +1]      r's queue node k: next, flag (as mcs)
+//           Writers are serialized by the MCS queue (the protocol of mcs; a
+//           node is named rank * 2^32 + its displacement); the first writer
+//           in the queue then settles with the readers on the counter:
+//           rw-writer (writer preference): a writer adds 2^32 to the counter
+//             BEFORE it queues and subtracts it when it leaves, so any waiting
+//             writer blocks new readers; the head of the queue waits until
+//             the reader count is 0. A reader adds 1 and is in if the old
+//             value had no writer; else it subtracts 1 again and waits
+//             (reading) until no writer is counted, then retries.
+//             Bound: once a writer is queued (request visible), every other
+//             rank acquires at most once before it (writers are FIFO, readers
+//             see its count): at most P - 1 acquisitions.
+//           rw-reader (reader preference): a reader adds 1 and stays counted;
+//             it is in once no writer is inside (bit 2^32 clear). The head of
+//             the writers' queue enters by compare-and-swap 0 -> 2^32, i.e.
+//             only when no reader holds or is entering; it leaves by
+//             subtracting 2^32. Writers can starve under a stream of readers.
+//           Timeouts: a reader that gives up subtracts its count again; a
+//           queued writer cannot leave the MCS queue and is released once
+//           granted, as mcs does (under rw-writer its count, kept meanwhile,
+//           holds new readers back until then); the head of the queue that
+//           times out waiting for readers uncounts and passes the queue on.
+//           Simplified from HPDC: one counter per lock on its owner instead of
+//           counters distributed over the ranks (a reader costs one remote
+//           fetch-and-add on the owner), and no batching threshold that hands
+//           the lock from writers to readers after a number of writers.
+//
+//  cohort   Topology-aware cohort lock (Dice, Marathe, Shavit, "Lock
+//           Cohorting", PPoPP 2012) of two MCS levels, the hierarchical
+//           RMA-MCS of HPDC 2016. Hosts: MPI_Comm_split_type(SHARED) if
+//           LockOptions::ranks_per_host is 0, else blocks of ranks_per_host
+//           consecutive ranks; H = cohort_handoffs. Window of rank r, int64
+//           words (S = stripes, K = kMcsQueueNodes):
+//             [0, S)                 global MCS tail of lock (r, s)
+//             [S, 2S)                local tail of slot s hosted by r
+//             [2S + 4s + 2g, +1]     slot s's global node g (g = 0, 1): next, flag
+//             [6S + 4k, +3]          r's queue node k: local next and flag,
+//                                    global next and flag
+//           On host h with h_size ranks, the local queue of lock (o, s) is slot
+//           s of the host's member o mod h_size, tagged o / h_size: the locks
+//           o, o + h_size, ... share the slot, one at a time. A local tail is
+//           empty, busy, or (tag + 1, last node). Acquire: if the slot is
+//           empty, CAS it to busy, queue the slot's global node 0 on the
+//           global MCS queue at o, then open the slot (tail = our node) and
+//           wait for the global grant: from then on the host's queue is
+//           anchored in the global queue. If the slot is open with our tag,
+//           join it by CAS and wait on our own local flag. If it is busy or
+//           serves another lock, bypass: queue our own node's global part on
+//           the global queue alone (this keeps ranks that hold several locks
+//           whose slots coincide from waiting on themselves). Release: with a
+//           local successor and fewer than H consecutive hand-offs, grant it
+//           the global lock (flag = hand-offs, slot node); after H, queue the
+//           slot's other global node at the global tail (behind the hosts
+//           waiting now), release the global lock through the current one
+//           and pass the successor "wait for that node"; with no successor,
+//           CAS the slot to busy, release the global lock, set it empty.
+//           Bound: with n hosts of at most s ranks and P ranks, once a
+//           request is visible at most
+//             ceil(s / (H + 1)) * (n * (H + 1) + P - 1) + s - 1
+//           acquisitions by others precede its grant (each global entry
+//           brings at most H + 1 acquisitions of one host or one of a
+//           bypassing rank; the host needs at most ceil(s / (H + 1)) turns
+//           to reach a rank with s - 1 ranks ahead in its local queue).
+//           One host (n = 1): there is no global level at all; the slot of
+//           lock (o, s) is (o, s) itself, never shared, and cohort is a plain
+//           MCS queue (the tail swapped by CAS), FIFO: at most P - 1.
+//           A request that times out stays queued and is released once
+//           granted (as mcs). A release whose successor has swapped a tail but
+//           does not link within the timeout throws (that rank is stuck
+//           inside acquire); the lock then stays held.
+//
 // Memory per rank (window_bytes()): winlock and spin 8 * stripes bytes; mcs
-// 8 * stripes + 16 * kMcsQueueNodes bytes. Local bookkeeping grows with the
+// 8 * stripes + 16 * kMcsQueueNodes bytes; rw-writer and rw-reader
+// 16 * stripes + 16 * kMcsQueueNodes; cohort 48 * stripes + 32 *
+// kMcsQueueNodes (plus, off the window, the world ranks of its host's
+// members: 4 bytes per rank of the host). Local bookkeeping grows with the
 // locks a rank holds, not with the rank count. Lock ids (owner * stripes +
 // stripe) are 64-bit.
 //
@@ -78,7 +164,8 @@
 //
 // Open MPI trap: 4.1's default one-sided component, osc/rdma, crashes on
 // 64-bit MPI_Compare_and_swap on one node. Run with OMPI_MCA_osc=sm,ucx
-// (scripts/mpi-env.sh and ctest set it). make_lock_set("spin"|"mcs") reads
+// (scripts/mpi-env.sh and ctest set it). make_lock_set of any algorithm but
+// winlock (they all use compare-and-swap or fetch-and-op) reads
 // the osc selection (MPI_T control variable "osc") and throws ringsim::Error
 // when all ranks share one node and osc/rdma could be selected, unless
 // RINGSIM_ALLOW_OSC_RDMA=1.
@@ -87,6 +174,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -136,6 +224,14 @@ class RmaLockSet {
   // ringsim::Error and message, marked "(injected fault)"), without waiting.
   void fail_next_acquire() { fail_next_acquire_ = true; }
 
+  // Test hook (fairness tests): mcs, rw-writer, rw-reader (exclusive mode)
+  // and cohort call `hook(owner, stripe)` on the acquiring rank inside
+  // acquire() as soon as its request is queued where it can no longer be
+  // overtaken beyond the bound the algorithm states (see above), before it
+  // waits. The hook must not call into this lock set.
+  using RequestHook = std::function<void(int owner, int stripe)>;
+  void on_request_visible(RequestHook hook) { request_hook_ = std::move(hook); }
+
   std::string_view algorithm() const { return algorithm_; }
   int rank() const { return rank_; }
   int ranks() const { return ranks_; }
@@ -163,6 +259,9 @@ class RmaLockSet {
   // "mcs lock (owner rank 0, stripe 1): rank 3 timed out after 0.5 s <doing>"
   std::string timeout_message(int owner, int stripe, std::string_view doing) const;
   [[noreturn]] void throw_timeout(int owner, int stripe, std::string_view doing) const;
+  void request_visible(int owner, int stripe) const {
+    if (request_hook_) request_hook_(owner, stripe);
+  }
 
  private:
   void check_name(int owner, int stripe) const;
@@ -180,13 +279,16 @@ class RmaLockSet {
   std::vector<Held> held_;  // the locks this rank holds, unordered
   std::uint64_t window_bytes_ = 0;
   bool fail_next_acquire_ = false;
+  RequestHook request_hook_;
 };
 
-// The algorithm names make_lock_set accepts: winlock, spin, mcs.
+// The algorithm names make_lock_set accepts: winlock, spin, mcs, rw-writer,
+// rw-reader, cohort (in this order).
 const std::vector<std::string>& lock_algorithms();
 
 // Collective over comm. Throws ringsim::Error (on every rank) for an unknown
-// algorithm, stripes < 1, timeout_seconds <= 0, bad options, or the osc/rdma
+// algorithm, stripes < 1, timeout_seconds <= 0, bad options (ranks_per_host
+// < 0, cohort_handoffs < 1; checked for every algorithm), or the osc/rdma
 // trap above.
 std::unique_ptr<RmaLockSet> make_lock_set(std::string_view algorithm, MPI_Comm comm, int stripes,
                                           const LockOptions& options);

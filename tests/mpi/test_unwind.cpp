@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <stdexcept>
@@ -88,7 +89,11 @@ TEST_P(Unwind, InjectedTimeoutFailsLikeARealOneAndTheLockStillWorks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, Unwind, ::testing::ValuesIn(lock_algorithms()),
-                         [](const auto& param_info) { return param_info.param; });
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;  // rw-writer -> rw_writer
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // run_processing_round with an injected timeout on every rank: each rank's
 // first acquisition throws ringsim::Error out of the round, and neither the
@@ -96,10 +101,18 @@ INSTANTIATE_TEST_SUITE_P(All, Unwind, ::testing::ValuesIn(lock_algorithms()),
 class ProcessingUnwind : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ProcessingUnwind, InjectedTimeoutLeavesTheRoundWithoutFreeingWindows) {
-  Experiment e = parse_experiment(
-      "[keys]\ncount = 2000\n[cluster]\nnodes = 4\n[processing]\nupdates = 100\nkeys = \"hot\"\n"
-      "[[strategies]]\nname = \"ring\"\n",
-      "unwind.toml", {"processing.lock=" + GetParam()});
+  Experiment e;
+  try {
+    e = parse_experiment(
+        "[keys]\ncount = 2000\n[cluster]\nnodes = 4\n[processing]\nupdates = 100\nkeys = \"hot\"\n"
+        "[[strategies]]\nname = \"ring\"\n",
+        "unwind.toml", {"processing.lock=" + GetParam()});
+  } catch (const Error& err) {
+    // The experiment file lists the locks the processing stage offers
+    // (experiment.cpp); a lock set algorithm it does not offer is not run.
+    if (std::string(err.what()).find("processing.lock: must be one of") == std::string::npos) throw;
+    GTEST_SKIP() << err.what();
+  }
   validate_experiment(e, world_size());
   Membership m(e.nodes, world_size(), e.weights);
   auto p = make_placement(e.strategies[0].params);
@@ -131,7 +144,11 @@ TEST_P(ProcessingUnwind, InjectedTimeoutLeavesTheRoundWithoutFreeingWindows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ProcessingUnwind, ::testing::ValuesIn(lock_algorithms()),
-                         [](const auto& param_info) { return param_info.param; });
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;  // rw-writer -> rw_writer
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace ringsim
