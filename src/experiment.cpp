@@ -428,13 +428,17 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
     const auto& t = r.table(*n, "processing");
     r.only(t, "processing.",
            {"updates", "lock", "stripes", "keys", "zipf_exponent", "hot_keys", "reads", "transform",
-            "work_inside_us", "work_outside_us", "timeout"});
+            "work_inside_us", "work_outside_us", "timeout", "ranks_per_host", "cohort_handoffs"});
     ProcessingConfig& p = e.processing;
     if (auto c = t.get("updates")) p.updates = r.uint(*c, "processing.updates", 0, 1ULL << 32);
     if (auto c = t.get("stripes"))
       p.stripes = static_cast<int>(r.uint(*c, "processing.stripes", 1, 1u << 20));
     if (auto c = t.get("hot_keys"))
       p.hot_keys = static_cast<std::uint32_t>(r.uint(*c, "processing.hot_keys", 1, 1u << 30));
+    if (auto c = t.get("ranks_per_host"))
+      p.ranks_per_host = static_cast<int>(r.uint(*c, "processing.ranks_per_host", 0, 1u << 24));
+    if (auto c = t.get("cohort_handoffs"))
+      p.cohort_handoffs = static_cast<int>(r.uint(*c, "processing.cohort_handoffs", 1, 1u << 24));
     auto one_of = [&](const char* field, std::string& out,
                       std::initializer_list<const char*> allowed) {
       auto* c = t.get(field);
@@ -448,7 +452,17 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
       r.fail(c, std::string("processing.") + field,
              "must be one of " + list + ", got \"" + out + "\"");
     };
-    one_of("lock", p.lock, {"winlock", "spin", "mcs", "none"});
+    if (auto* c = t.get("lock")) {
+      // Every algorithm make_lock_set knows, and the lock-free baseline.
+      p.lock = r.str(*c, "processing.lock");
+      std::vector<std::string> allowed = lock_algorithms();
+      allowed.push_back("none");
+      if (std::find(allowed.begin(), allowed.end(), p.lock) == allowed.end()) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        r.fail(c, "processing.lock", "must be one of " + list + ", got \"" + p.lock + "\"");
+      }
+    }
     one_of("keys", p.keys, {"uniform", "zipf", "hot"});
     one_of("transform", p.transform, {"increment", "double"});
     auto real_in = [&](const char* field, double& out, double lo, double hi) {
@@ -963,9 +977,6 @@ void validate_experiment(Experiment& e, int ranks) {
                   "' does not support node weights, but cluster.weights has weights other than 1");
   }
 
-  if (e.processing.updates && e.replicas > 1)
-    throw Error(e.source +
-                ": [processing] updates one copy of each key and needs cluster.replicas = 1");
   for (std::size_t s = 0; s < e.strategies.size(); ++s)
     if (traits[s].load_aware && e.replicas > 1)
       throw Error(e.strategies[s].where + ": strategy '" + e.strategies[s].label +

@@ -8,11 +8,13 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "checksum.hpp"
 #include "engine/histogram.hpp"
 #include "engine/key_trace.hpp"
+#include "engine/replicas.hpp"
 #include "engine/stop_token.hpp"
 #include "error.hpp"
 #include "hash.hpp"
@@ -21,7 +23,8 @@
 namespace ringsim {
 namespace {
 
-constexpr std::uint64_t kChoiceSalt = 0x7570646174657321ULL;  // "updates!"
+constexpr std::uint64_t kChoiceSalt = 0x7570646174657321ULL;   // "updates!"
+constexpr std::uint64_t kReplicaSalt = 0x726561642d6f6e65ULL;  // "read-one"
 
 std::uint64_t first_word(const std::byte* v) {
   std::uint64_t x;
@@ -59,11 +62,14 @@ void busy_wait(double us) {
   }
 }
 
-// Operation j of `rank` in round `round`: which key (by index) and whether it
-// only reads. The same on every rank, so owners can count the updates.
+// Operation j of `rank` in round `round`: which key (by index), whether it
+// only reads, and which replica a read reads (a draw in [0, 2^32), taken
+// modulo the replica count). The same on every rank, so owners can count the
+// updates.
 struct Choice {
   std::uint64_t index;
   bool read;
+  std::uint32_t replica_draw;
 };
 
 Choice choose(const ProcessingConfig& cfg, const KeySpace& keys, std::uint64_t round, int rank,
@@ -73,7 +79,7 @@ Choice choose(const ProcessingConfig& cfg, const KeySpace& keys, std::uint64_t r
   const std::uint64_t u = hash_pair(stream, j, kChoiceSalt);
   const std::uint64_t w = mix64(u + 1);
   const double unit = (static_cast<double>(w >> 11) + 0.5) * 0x1p-53;  // in (0, 1)
-  Choice c{0, unit < cfg.reads};
+  Choice c{0, unit < cfg.reads, static_cast<std::uint32_t>(mix64(u ^ kReplicaSalt) >> 32)};
   const std::uint64_t n = keys.count;
   if (cfg.keys == "hot") {
     c.index = u % std::min<std::uint64_t>(cfg.hot_keys, n);
@@ -168,7 +174,9 @@ class KeyCounts {
   std::size_t size_ = 0;
 };
 
-// The open-addressing table of this rank's records in an MPI window.
+// The open-addressing table of this rank's records in an MPI window. A slot's
+// header is (key, replica index + 1), 0 marking an empty slot, so that two
+// replicas of one key on one rank (two of its logical nodes) are two slots.
 class WindowStore {
  public:
   WindowStore(const Shard& shard, const KeySpace& keys, MPI_Comm comm)
@@ -187,9 +195,9 @@ class WindowStore {
       std::uint64_t s = keys.key_hash(shard.keys[i]) & (cap - 1);
       while (used(s)) s = (s + 1) & (cap - 1);
       std::byte* slot = base_ + s * slot_bytes_;
-      const std::uint64_t one = 1;
+      const std::uint64_t tag = std::uint64_t{shard.replica_of(i)} + 1;
       std::memcpy(slot, &shard.keys[i], 8);
-      std::memcpy(slot + 8, &one, 8);
+      std::memcpy(slot + 8, &tag, 8);
       std::memcpy(slot + 16, shard.values.data() + i * value_bytes_, value_bytes_);
       slot_of_record_[i] = s;
     }
@@ -210,8 +218,10 @@ class WindowStore {
   WindowStore(const WindowStore&) = delete;
   WindowStore& operator=(const WindowStore&) = delete;
 
-  // The slot of `key` on `owner`, found by reading slot headers; -1 if absent.
-  std::int64_t find(int owner, std::uint64_t key, std::uint64_t hash) {
+  // The slot of replica `replica` of `key` on `owner`, found by reading slot
+  // headers; -1 if absent.
+  std::int64_t find(int owner, std::uint64_t key, std::uint64_t hash, std::uint32_t replica) {
+    const std::uint64_t tag = std::uint64_t{replica} + 1;
     const std::uint64_t cap = capacities_[static_cast<std::size_t>(owner)];
     std::uint64_t s = hash & (cap - 1);
     for (std::uint64_t probes = 0; probes < cap; ++probes) {
@@ -220,7 +230,7 @@ class WindowStore {
               win_);
       MPI_Win_flush(owner, win_);
       if (header[1] == 0) return -1;
-      if (header[0] == key) return static_cast<std::int64_t>(s);
+      if (header[0] == key && header[1] == tag) return static_cast<std::int64_t>(s);
       s = (s + 1) & (cap - 1);
     }
     return -1;
@@ -347,17 +357,43 @@ std::uint64_t apply_transform_n(const std::string& how, std::uint64_t v, std::ui
 ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const Placement& placement,
                                      const Membership& m, const ProcessingConfig& cfg,
                                      std::uint64_t round, MPI_Comm comm, bool lose_one_update,
-                                     bool time_out_first_lock, StopToken* stop) {
+                                     bool time_out_first_lock, StopToken* stop,
+                                     std::uint32_t replicas, bool lose_one_replica_write) {
   int rank = 0, ranks = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
+  // The same arguments on every rank: every rank throws here, before any
+  // collective.
+  if (replicas < 1 || replicas > kMaxReplicas)
+    throw Error("processing: " + std::to_string(replicas) + " replicas, not in [1, " +
+                std::to_string(kMaxReplicas) + "]");
+  if (replicas > 1 && !shard.track_replicas)
+    throw Error("processing: " + std::to_string(replicas) +
+                " replicas, but the shard keeps no replica indices");
+  const std::uint32_t R = replicas;
   ProcessingStats stats;
   auto store = std::make_unique<WindowStore>(shard, keys, comm);
   std::unique_ptr<RmaLockSet> locks;
-  if (cfg.lock != "none") locks = make_lock_set(cfg.lock, comm, cfg.stripes, cfg.timeout_seconds);
+  if (cfg.lock != "none") {
+    LockOptions options;
+    options.timeout_seconds = cfg.timeout_seconds;
+    options.ranks_per_host = cfg.ranks_per_host;
+    options.cohort_handoffs = cfg.cohort_handoffs;
+    locks = make_lock_set(cfg.lock, comm, cfg.stripes, options);
+  }
   if (locks && time_out_first_lock) locks->fail_next_acquire();
   MPI_Win win = store->window();
   const bool doubling = cfg.transform == "double";
+
+  // The ranks of a key's replicas (replica 0 is the primary), each flushed
+  // once after the writes to it.
+  NodeId nodes[kMaxReplicas];
+  int holder[kMaxReplicas];
+  std::int64_t slots[kMaxReplicas];
+  auto flush_holders = [&](std::uint32_t count) {
+    for (std::uint32_t j = 0; j < count; ++j)
+      if (std::find(holder, holder + j, holder[j]) == holder + j) MPI_Win_flush(holder[j], win);
+  };
 
   std::uint64_t local[3] = {0, 0, 0};  // updates, reads, missed
   LatencyHistogram latency;
@@ -375,37 +411,85 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
       const Choice c = ops.choices[o];
       const std::uint64_t key = ops.keys[o];
       const std::uint64_t hash = keys.key_hash(key);
-      const int owner = m.rank_of(placement.lookup(hash));
-      const std::int64_t slot = store->find(owner, key, hash);
-      if (slot < 0) {
-        ++local[2];
+      if (R == 1)
+        nodes[0] = placement.lookup(hash);
+      else
+        replica_owners(placement, m, hash, R, nodes);
+      for (std::uint32_t j = 0; j < R; ++j) holder[j] = m.rank_of(nodes[j]);
+      // The slots this operation touches (the table's shape is fixed for
+      // the round, so they are found outside the lock): a read, the one
+      // replica it reads (held in slots[0]); a write, the primary and
+      // every other replica.
+      const std::uint32_t read_replica = c.replica_draw % R;
+      const std::int64_t primary = store->find(holder[0], key, hash, 0);
+      if (primary < 0) {
+        ++local[2];  // lost with every replica in a failure
         continue;
       }
-      const MPI_Aint disp = store->value_disp(slot);
+      slots[0] = primary;
+      const std::uint32_t touched = c.read ? 1 : R;
+      if (c.read && read_replica != 0)
+        slots[0] = store->find(holder[read_replica], key, hash, read_replica);
+      for (std::uint32_t j = 1; j < touched; ++j) slots[j] = store->find(holder[j], key, hash, j);
+      for (std::uint32_t j = 0; j < touched; ++j)
+        if (slots[j] < 0) {
+          const std::uint32_t which = c.read ? read_replica : j;
+          throw Error("processing: key " + std::to_string(key) + " has its primary on rank " +
+                      std::to_string(holder[0]) + " but no replica " + std::to_string(which) +
+                      " on rank " + std::to_string(holder[which]));
+        }
+      const int stripe = static_cast<int>(hash % static_cast<std::uint64_t>(cfg.stripes));
+      // A write's first update by this rank: the test hooks' target.
+      const bool first_write = !c.read && local[0] == 0;
       const double start = MPI_Wtime();
-      if (!locks) {
-        // Lock-free baseline: the increment as one atomic accumulate.
-        std::uint64_t v = 0, one = 1;
-        if (lose_one_update && local[0] == 0) one = 0;
-        if (c.read)
-          MPI_Fetch_and_op(nullptr, &v, MPI_UINT64_T, owner, disp, MPI_NO_OP, win);
-        else
-          MPI_Accumulate(&one, 1, MPI_UINT64_T, owner, disp, 1, MPI_UINT64_T, MPI_SUM, win);
-        MPI_Win_flush(owner, win);
+      if (c.read) {
+        // Read-one: the drawn replica, under the primary's lock in shared
+        // mode (every write holds it exclusively and completes all its
+        // replicas before release, so any replica is current).
+        const int target = holder[read_replica];
+        const MPI_Aint disp = store->value_disp(slots[0]);
+        std::uint64_t v = 0;
+        if (!locks) {
+          MPI_Fetch_and_op(nullptr, &v, MPI_UINT64_T, target, disp, MPI_NO_OP, win);
+          MPI_Win_flush(target, win);
+          busy_wait(cfg.work_inside_us);
+        } else {
+          locks->acquire_shared(holder[0], stripe);
+          MPI_Get(&v, 8, MPI_BYTE, target, disp, 8, MPI_BYTE, win);
+          MPI_Win_flush(target, win);
+          busy_wait(cfg.work_inside_us);
+          locks->release_shared(holder[0], stripe);
+        }
+      } else if (!locks) {
+        // Lock-free baseline: the increment as one atomic accumulate on
+        // every replica (replicas agree once the round's accumulates have
+        // all landed, not in between).
+        for (std::uint32_t j = 0; j < R; ++j) {
+          std::uint64_t one = 1;
+          if (first_write && (lose_one_update || (lose_one_replica_write && j == R - 1))) one = 0;
+          MPI_Accumulate(&one, 1, MPI_UINT64_T, holder[j], store->value_disp(slots[j]), 1,
+                         MPI_UINT64_T, MPI_SUM, win);
+        }
+        flush_holders(R);
         busy_wait(cfg.work_inside_us);
       } else {
-        const int stripe = static_cast<int>(hash % static_cast<std::uint64_t>(cfg.stripes));
-        locks->acquire(owner, stripe);
+        // Write-all: the primary's lock exclusively, the primary's value,
+        // the transform, the new value to every replica, all flushed before
+        // release.
+        locks->acquire(holder[0], stripe);
         std::uint64_t v = 0;
-        MPI_Get(&v, 8, MPI_BYTE, owner, disp, 8, MPI_BYTE, win);
-        MPI_Win_flush(owner, win);
+        MPI_Get(&v, 8, MPI_BYTE, holder[0], store->value_disp(slots[0]), 8, MPI_BYTE, win);
+        MPI_Win_flush(holder[0], win);
         busy_wait(cfg.work_inside_us);
-        if (!c.read) {
-          if (!lose_one_update || local[0] > 0) v = doubling ? double_mod_p(v) : v + 1;
-          MPI_Put(&v, 8, MPI_BYTE, owner, disp, 8, MPI_BYTE, win);
-          MPI_Win_flush(owner, win);
+        const std::uint64_t old = v;
+        if (!(first_write && lose_one_update)) v = doubling ? double_mod_p(v) : v + 1;
+        std::uint64_t out[kMaxReplicas];
+        for (std::uint32_t j = 0; j < R; ++j) {
+          out[j] = first_write && lose_one_replica_write && j == R - 1 ? old : v;
+          MPI_Put(&out[j], 8, MPI_BYTE, holder[j], store->value_disp(slots[j]), 8, MPI_BYTE, win);
         }
-        locks->release(owner, stripe);
+        flush_holders(R);
+        locks->release(holder[0], stripe);
       }
       latency.add((MPI_Wtime() - start) * 1e6);
       ++local[c.read ? 1 : 0];
@@ -424,7 +508,9 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   locks.reset();  // collective
 
   // Count the updates of this rank's stream (as far as it ran) per key, and
-  // send (key, count) to the rank holding each key; the owners sum them.
+  // send (key, count) to every rank holding a replica of the key (once per
+  // rank, however many of its replicas it holds: each got every update);
+  // the holders sum them.
   const double v0 = MPI_Wtime();
   KeyCounts expected_updates;
   {
@@ -437,25 +523,35 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
         if (!ops.choices[o].read) mine_per_key.add(ops.keys[o], 1);
     }
     std::vector<std::uint64_t> send_counts(static_cast<std::size_t>(ranks), 0);
-    std::vector<int> dest;
+    // (destination rank, pair) for every distinct holder of every key.
+    std::vector<std::pair<int, KeyCount>> dest;
     dest.reserve(mine_per_key.size());
     mine_per_key.for_each([&](const KeyCount& kc) {
-      dest.push_back(m.rank_of(placement.lookup(keys.key_hash(kc.key))));
-      ++send_counts[static_cast<std::size_t>(dest.back())];
+      const std::uint64_t hash = keys.key_hash(kc.key);
+      if (R == 1)
+        nodes[0] = placement.lookup(hash);
+      else
+        replica_owners(placement, m, hash, R, nodes);
+      for (std::uint32_t j = 0; j < R; ++j) {
+        holder[j] = m.rank_of(nodes[j]);
+        if (std::find(holder, holder + j, holder[j]) != holder + j) continue;
+        dest.emplace_back(holder[j], kc);
+        ++send_counts[static_cast<std::size_t>(holder[j])];
+      }
     });
+    mine_per_key = KeyCounts();
     std::vector<std::uint64_t> offset(static_cast<std::size_t>(ranks), 0);
     for (int r = 1; r < ranks; ++r)
       offset[static_cast<std::size_t>(r)] =
           offset[static_cast<std::size_t>(r - 1)] + send_counts[static_cast<std::size_t>(r - 1)];
-    std::vector<KeyCount> pairs(mine_per_key.size());
-    std::size_t i = 0;
-    mine_per_key.for_each(
-        [&](const KeyCount& kc) { pairs[offset[static_cast<std::size_t>(dest[i++])]++] = kc; });
-    mine_per_key = KeyCounts();
+    std::vector<KeyCount> pairs(dest.size());
+    for (const auto& [r, kc] : dest) pairs[offset[static_cast<std::size_t>(r)]++] = kc;
+    std::vector<std::pair<int, KeyCount>>().swap(dest);
     for (const KeyCount& kc : exchange_key_counts(pairs, send_counts, comm))
       expected_updates.add(kc.key, kc.count);
   }
-  // Check every local value, then take the new values into the shard.
+  // Check every local record (every replica) exactly, then take the new
+  // values into the shard; the checksum delta covers every replica changed.
   std::uint64_t wrong = 0, delta = 0;
   for (std::size_t i = 0; i < shard.size(); ++i) {
     std::byte* value = shard.values.data() + i * shard.value_bytes;

@@ -8,17 +8,33 @@
 // table allocated with MPI_Win_allocate. Its capacity C is the power of two
 // >= 2 x local records (load <= 1/2); slot i, at byte i * S with
 // S = 16 + value_bytes rounded up to 8, holds
-//   [u64 key][u64 used (1) or empty (0)][value bytes],
-// and a key with hash h sits in the first slot at or after h mod C (linear
-// probing, wrapping). Capacities are exchanged once per round, so any rank can
-// find a key's slot on its owner with MPI_Get of slot headers. The table's
-// shape does not change during a round, only values do.
+//   [u64 key][u64 replica index + 1, or 0 for an empty slot][value bytes],
+// and a record whose key has hash h sits in the first slot at or after
+// h mod C (linear probing, wrapping). The replica index tells apart two
+// replicas of one key on one rank (several logical nodes live on a rank).
+// Capacities are exchanged once per round, so any rank can find a replica's
+// slot on its holder with MPI_Get of slot headers. The table's shape does not
+// change during a round, only values do.
 //
-// An update: pick a key (uniform, zipf or a few hot keys, from the run's seed),
-// find its owner (the strategy's node, that node's rank) and its stripe (key
-// hash mod stripes), take that lock, MPI_Get the value, apply the transform to
-// its first 8 bytes, MPI_Put it back, flush, release. lock = "none" is the
-// lock-free baseline for increments: one MPI_Accumulate(MPI_SUM) on the value.
+// An operation picks a key (uniform, zipf or a few hot keys, from the run's
+// seed) and is a read with probability `reads`. The key's replicas
+// (engine/replicas.hpp; one with cluster.replicas = 1) sit on their nodes'
+// ranks; replica 0's holder, the primary, owns the key's lock, stripe key
+// hash mod stripes. Write-all, read-one:
+//   update  take the primary's lock exclusively (acquire), MPI_Get the
+//           primary's value, apply the transform to its first 8 bytes,
+//           MPI_Put the new value into every replica's slot, flush every
+//           holder, release. The exclusive lock serializes all writers of the
+//           key, and no replica lags once it is released.
+//   read    take the primary's lock in shared mode (acquire_shared: readers
+//           run together under a reader-writer lock, one at a time under an
+//           exclusive-only one), MPI_Get one replica, the one drawn from the
+//           operation's stream (uniform over the replicas), release_shared.
+// lock = "none" is the lock-free baseline for increments: an update is one
+// MPI_Accumulate(MPI_SUM) on every replica, a read one atomic
+// MPI_Fetch_and_op(MPI_NO_OP) on the drawn replica. Increments commute, so
+// the replicas agree once the round's accumulates have landed, but a read
+// may see replicas that differ during the round.
 //
 // Transforms, on the value's first 8 bytes read as a uint64 s (host order):
 //   increment  s -> s + 1 mod 2^64.
@@ -47,12 +63,16 @@
 // Verification: every update stream is a function of (seed, event, rank,
 // index). After the round each rank draws its own stream again (as far as it
 // ran), counts its updates per key, and sends (key, count) to the rank hosting
-// the key's owner node (exchange_key_counts: MPI_Alltoall of counts, then
-// MPI_Alltoallv); each owner sums the counts it receives and checks that every
-// value it holds equals its value before the round transformed that many
-// times. A lost update is thus caught key by key; no rank regenerates another
-// rank's stream, so the work per rank is O(updates per rank) plus O(ranks)
-// for the counts. Key indices become keys through one helper (keys_of in
+// every rank hosting a replica of the key, once per rank
+// (exchange_key_counts: MPI_Alltoall of counts, then MPI_Alltoallv); each
+// holder sums the counts it receives and checks that every record it holds,
+// every replica, equals its value before the round transformed that many
+// times. A lost update, or one replica's lost write, is thus caught replica
+// by replica (a replica write lost on a key updated again later is healed by
+// that write, which copies the primary's value); the checksum delta covers
+// every replica changed. No rank regenerates another rank's stream, so the
+// work per rank is O(replicas x updates per rank) plus O(ranks) for the
+// counts. Key indices become keys through one helper (keys_of in
 // processing.cpp), called once per batch on every rank.
 #pragma once
 
@@ -109,11 +129,19 @@ struct ProcessingStats {
 };
 
 // Collective. Runs one round (number `round`, for the update streams) on the
-// current shard and strategy and verifies it; throws VerificationError on
+// current shard and strategy, with `replicas` replicas per key (the shard
+// then tracks replica indices), and verifies it; throws VerificationError on
 // every rank if any value is wrong, ringsim::Error (one rank) if a lock
-// cannot be acquired in time.
+// cannot be acquired in time, ringsim::Error (every rank, before any
+// collective) for replicas outside [1, kMaxReplicas] or a shard without
+// replica indices when replicas > 1.
 // `lose_one_update` (tests): this rank writes its first update back
-// unchanged, as a broken lock would, so that verification must catch it.
+// unchanged, as a broken lock would, so that verification must catch it (on
+// every replica of the key).
+// `lose_one_replica_write` (tests): this rank's first update writes the old
+// value to the key's last replica (replica replicas - 1) and the new one to
+// the others, as a lost replica write would; verification catches it unless
+// a later update of that key overwrites it.
 // `time_out_first_lock` (tests, --inject-fault lock-timeout): this rank's
 // first lock acquisition fails at once as a timeout does, the same
 // ringsim::Error naming algorithm, rank, owner and stripe (with lock =
@@ -139,6 +167,7 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
                                      const Membership& m, const ProcessingConfig& cfg,
                                      std::uint64_t round, MPI_Comm comm,
                                      bool lose_one_update = false, bool time_out_first_lock = false,
-                                     StopToken* stop = nullptr);
+                                     StopToken* stop = nullptr, std::uint32_t replicas = 1,
+                                     bool lose_one_replica_write = false);
 
 }  // namespace ringsim

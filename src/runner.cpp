@@ -419,13 +419,13 @@ class StrategyRun {
   // value; the checksum follows the changed values.
   void process(std::size_t ei, EventRecord& rec, StopToken& stop) {
     const Membership& m = cluster_.membership();
-    // Between events: updates under the distributed locks, checked value by
-    // value; the checksum follows the changed values.
+    // With replication every replica is written and checked (write-all,
+    // read-one; see processing.hpp).
     const bool here = ei == 0 && rank_ == ranks_ - 1;
     const ProcessingStats ps = run_processing_round(
         shard_, keys_, cluster_.placement(), m, e_.processing, std::uint64_t{rep_} * 1000003 + ei,
         comm_, here && opt_.fault == Fault::kLostUpdate, here && opt_.fault == Fault::kLockTimeout,
-        &stop);
+        &stop, e_.replicas);
     verifier_.change_checksum(ps.checksum_delta);
     rec.updates = ps.updates;
     rec.update_reads = ps.reads;

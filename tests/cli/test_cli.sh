@@ -140,7 +140,7 @@ expect_error "lost update in processing" 2 "processing after event 0" "fault-los
 
 want_rc=2
 printf '[processing]\nupdates = 10\nlock = "ticket"\n[[strategies]]\nname = "ring"\n' >badlock.toml
-expect_error "unknown lock algorithm" 2 "processing.lock: must be one of winlock, spin, mcs, none" results/badlock.h5 run badlock.toml
+expect_error "unknown lock algorithm" 2 "processing.lock: must be one of winlock, spin, mcs" results/badlock.h5 run badlock.toml
 printf '[processing]\nupdates = 10\nstripes = 0\n[[strategies]]\nname = "ring"\n' >zerostripes.toml
 expect_error "zero stripes" 2 "processing.stripes: must be in [1," results/zerostripes.h5 run zerostripes.toml
 printf '[processing]\nupdates = -5\n[[strategies]]\nname = "ring"\n' >negupdates.toml

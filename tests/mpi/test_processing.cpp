@@ -1,12 +1,17 @@
 // The processing stage on real MPI ranks (ctest runs this at 2 and 4 ranks):
 // verification catches a lost update at many updates per hot key for every
-// lock and transform, a stop request ends a round after its first batch with
-// exactly the applied updates verified, and the lock suite stops between
-// configurations and hands each result to its callback.
+// lock (every entry of lock_algorithms(), and lock-free) and transform, with
+// one replica per key and with three; a lost write to one replica is caught;
+// replicated keys verify across failures between processing rounds; a stop
+// request ends a round after its first batch with exactly the applied
+// updates verified, and the lock suite stops between configurations and
+// hands each result to its callback.
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <sys/time.h>
 
+#include <algorithm>
+#include <cctype>
 #include <climits>
 #include <csignal>
 #include <cstdint>
@@ -14,20 +19,24 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "engine/key_trace.hpp"
 #include "engine/membership.hpp"
+#include "engine/replicas.hpp"
 #include "engine/shard.hpp"
 #include "engine/stop_token.hpp"
 #include "error.hpp"
 #include "experiment.hpp"
 #include "lock_suite.hpp"
+#include "locks/rma_lock.hpp"
 #include "mpi_test_util.hpp"
 #include "processing.hpp"
 #include "registry.hpp"
+#include "runner.hpp"
 
 namespace ringsim {
 namespace {
@@ -35,8 +44,9 @@ namespace {
 using test::world_rank;
 using test::world_size;
 
-// An experiment's keys, strategy and membership with every key on its owner:
-// the state a processing round starts from after an event.
+// An experiment's keys, strategy and membership with every replica of every
+// key on its node's rank: the state a processing round starts from after an
+// event.
 struct World {
   Experiment e;
   std::unique_ptr<Placement> placement;
@@ -51,23 +61,37 @@ struct World {
     std::vector<NodeSpec> nodes;
     for (NodeId n = 0; n < e.nodes; ++n) nodes.push_back(membership->spec(n));
     placement->init(nodes, e.nodes);
-    shard = Shard(e.keys.value_bytes);
+    shard = Shard(e.keys.value_bytes, e.replicas > 1);
     std::vector<std::byte> value(e.keys.value_bytes);
+    NodeId owners[kMaxReplicas];
     // Every key (a key trace's keys may live on other ranks: ask for them).
     std::vector<std::uint64_t> indices(e.keys.count);
     for (std::uint64_t i = 0; i < e.keys.count; ++i) indices[i] = i;
     for (const std::uint64_t key : resolve_trace_keys(e.keys, indices, MPI_COMM_WORLD)) {
-      const NodeId owner = placement->lookup(e.keys.key_hash(key));
-      if (membership->rank_of(owner) != world_rank()) continue;
+      replica_owners(*placement, *membership, e.keys.key_hash(key), e.replicas, owners);
       e.keys.fill_value(key, value);
-      shard.push(key, owner, value.data());
+      for (std::uint32_t j = 0; j < e.replicas; ++j)
+        if (membership->rank_of(owners[j]) == world_rank())
+          shard.push(key, owners[j], value.data(), static_cast<std::uint8_t>(j));
     }
   }
 
   ProcessingStats round(std::uint64_t number, bool lose_one_update = false,
-                        StopToken* stop = nullptr, bool time_out_first_lock = false) {
+                        StopToken* stop = nullptr, bool time_out_first_lock = false,
+                        bool lose_one_replica_write = false) {
     return run_processing_round(shard, e.keys, *placement, *membership, e.processing, number,
-                                MPI_COMM_WORLD, lose_one_update, time_out_first_lock, stop);
+                                MPI_COMM_WORLD, lose_one_update, time_out_first_lock, stop,
+                                e.replicas, lose_one_replica_write);
+  }
+  // Records on this rank that are a second (or third) replica of a key
+  // already held here, summed over ranks.
+  std::uint64_t colocated_replicas() const {
+    std::vector<std::uint64_t> k(shard.keys.begin(), shard.keys.end());
+    std::sort(k.begin(), k.end());
+    std::uint64_t n = 0;
+    for (std::size_t i = 1; i < k.size(); ++i) n += k[i] == k[i - 1];
+    MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    return n;
   }
 };
 
@@ -90,12 +114,44 @@ timeout = 60
 name = "ring"
 )";
 
-class LostUpdate : public ::testing::TestWithParam<std::tuple<const char*, const char*>> {};
+// (lock, transform, replicas): every algorithm make_lock_set knows with both
+// transforms, and the lock-free baseline with increments, each with one and
+// with three replicas per key.
+struct LockCase {
+  std::string lock, transform;
+  std::uint32_t replicas;
+};
+
+std::vector<LockCase> lock_cases() {
+  std::vector<LockCase> out;
+  for (std::uint32_t r : {1u, 3u}) {
+    for (const std::string& lock : lock_algorithms())
+      for (const char* t : {"increment", "double"}) out.push_back({lock, t, r});
+    out.push_back({"none", "increment", r});
+  }
+  return out;
+}
+
+// A test name from a case: gtest names take letters, digits and '_' only.
+std::string case_name(const LockCase& c) {
+  std::string n = c.lock + "_" + c.transform + "_r" + std::to_string(c.replicas);
+  std::replace_if(
+      n.begin(), n.end(), [](char ch) { return !std::isalnum(ch); }, '_');
+  return n;
+}
+
+void PrintTo(const LockCase& c, std::ostream* os) { *os << case_name(c); }
+
+std::vector<std::string> case_sets(const LockCase& c) {
+  return {"processing.lock=" + c.lock, "processing.transform=" + c.transform,
+          "cluster.replicas=" + std::to_string(c.replicas)};
+}
+
+class LostUpdate : public ::testing::TestWithParam<LockCase> {};
 
 TEST_P(LostUpdate, IsCaughtAtManyUpdatesPerHotKeyAndACorrectRunPasses) {
-  const auto [lock, transform] = GetParam();
-  const std::vector<std::string> sets = {std::string("processing.lock=") + lock,
-                                         std::string("processing.transform=") + transform};
+  const LockCase& c = GetParam();
+  const std::vector<std::string> sets = case_sets(c);
   {
     World w(kHotKeys, sets);
     const std::size_t before = w.shard.size();
@@ -103,7 +159,7 @@ TEST_P(LostUpdate, IsCaughtAtManyUpdatesPerHotKeyAndACorrectRunPasses) {
     ASSERT_NO_THROW(s = w.round(1));
     EXPECT_EQ(s.updates + s.reads + s.missed, 2000u * std::uint64_t(world_size()));
     EXPECT_EQ(s.missed, 0u);
-    EXPECT_EQ(s.checked, 4000u);
+    EXPECT_EQ(s.checked, 4000u * c.replicas);  // every replica's record
     EXPECT_FALSE(s.stopped);
     EXPECT_EQ(w.shard.size(), before);
     EXPECT_GT(s.latency_p50_us, 0);
@@ -115,29 +171,24 @@ TEST_P(LostUpdate, IsCaughtAtManyUpdatesPerHotKeyAndACorrectRunPasses) {
   for (std::uint64_t round = 1; round <= 2; ++round) {
     World w(kHotKeys, sets);
     // The last rank writes its first update back unchanged: exactly one
-    // value is wrong, and the message says so on every rank.
+    // key's values are wrong, on every replica, and the message says so on
+    // every rank.
     try {
       w.round(round, world_rank() == world_size() - 1);
       ADD_FAILURE() << "round " << round << ": the lost update was not caught";
     } catch (const VerificationError& e) {
       EXPECT_EQ(std::string(e.what()),
-                "processing after event " + std::to_string(round) +
-                    ": 1 value(s) differ from the updates applied to them (lost or doubled "
+                "processing after event " + std::to_string(round) + ": " +
+                    std::to_string(c.replicas) +
+                    " value(s) differ from the updates applied to them (lost or doubled "
                     "updates) with lock '" +
-                    lock + "'");
+                    c.lock + "'");
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, LostUpdate,
-    ::testing::Values(std::make_tuple("winlock", "increment"), std::make_tuple("winlock", "double"),
-                      std::make_tuple("spin", "increment"), std::make_tuple("spin", "double"),
-                      std::make_tuple("mcs", "increment"), std::make_tuple("mcs", "double"),
-                      std::make_tuple("none", "increment")),
-    [](const auto& param_info) {
-      return std::string(std::get<0>(param_info.param)) + "_" + std::get<1>(param_info.param);
-    });
+INSTANTIATE_TEST_SUITE_P(All, LostUpdate, ::testing::ValuesIn(lock_cases()),
+                         [](const auto& param_info) { return case_name(param_info.param); });
 
 TEST(LostUpdate, LockFreeDoubleIsRejectedAsInput) {
   EXPECT_THROW(
@@ -146,6 +197,163 @@ TEST(LostUpdate, LockFreeDoubleIsRejectedAsInput) {
       },
       Error);
 }
+
+// Replicated keys, every lock (and lock-free), two and three replicas.
+struct ReplicaCase {
+  std::string lock;
+  std::uint32_t replicas;
+};
+
+std::vector<ReplicaCase> replica_cases() {
+  std::vector<ReplicaCase> out;
+  for (std::uint32_t r : {2u, 3u}) {
+    for (const std::string& lock : lock_algorithms()) out.push_back({lock, r});
+    out.push_back({"none", r});
+  }
+  return out;
+}
+
+std::string replica_case_name(const ReplicaCase& c) {
+  std::string n = c.lock + "_r" + std::to_string(c.replicas);
+  std::replace_if(
+      n.begin(), n.end(), [](char ch) { return !std::isalnum(ch); }, '_');
+  return n;
+}
+
+// Few updates over many keys: a key written once in the round keeps what its
+// one write left on every replica (a later write would copy the primary's
+// value over a replica that missed one). 16 nodes: at up to 8 ranks some
+// rank holds two replicas of a key.
+const char* const kSparseKeys = R"(
+[keys]
+count = 50000
+seed = 21
+[cluster]
+nodes = 16
+[processing]
+updates = 16
+keys = "uniform"
+stripes = 16
+timeout = 60
+[[strategies]]
+name = "rendezvous"
+)";
+
+void PrintTo(const ReplicaCase& c, std::ostream* os) { *os << replica_case_name(c); }
+
+class ReplicaWrite : public ::testing::TestWithParam<ReplicaCase> {};
+
+TEST_P(ReplicaWrite, EveryReplicaIsWrittenAndALostWriteToOneIsCaught) {
+  const ReplicaCase& c = GetParam();
+  const std::vector<std::string> sets = {"processing.lock=" + c.lock,
+                                         "cluster.replicas=" + std::to_string(c.replicas)};
+  {
+    World w(kSparseKeys, sets);
+    // Two replicas of one key in one rank's window: their slots must differ.
+    ASSERT_GT(w.colocated_replicas(), 0u);
+    ProcessingStats s;
+    ASSERT_NO_THROW(s = w.round(1));
+    EXPECT_EQ(s.updates, 16u * std::uint64_t(world_size()));
+    EXPECT_EQ(s.checked, 50000u * c.replicas);
+    ASSERT_NO_THROW(w.round(2));
+  }
+  World w(kSparseKeys, sets);
+  try {
+    w.round(1, false, nullptr, false, world_rank() == world_size() - 1);
+    ADD_FAILURE() << "the lost replica write was not caught";
+  } catch (const VerificationError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "processing after event 1: 1 value(s) differ from the updates applied to them "
+              "(lost or doubled updates) with lock '" +
+                  c.lock + "'");
+  }
+}
+
+// Reads under a reader-writer lock take it shared; with replication they
+// read one replica. A read-mostly round on hot keys verifies for every lock.
+TEST_P(ReplicaWrite, ReadMostlyHotKeysVerify) {
+  const ReplicaCase& c = GetParam();
+  World w(kHotKeys, {"processing.lock=" + c.lock, "cluster.replicas=" + std::to_string(c.replicas),
+                     "processing.reads=0.8"});
+  ProcessingStats s;
+  ASSERT_NO_THROW(s = w.round(5));
+  EXPECT_GT(s.reads, s.updates);
+  EXPECT_GT(s.updates, 0u);
+  EXPECT_EQ(s.updates + s.reads, 2000u * std::uint64_t(world_size()));
+}
+
+// The runner: processing after every event of a timeline with failures, so
+// that replicas lost in a failure are re-created (copied from a surviving
+// replica) after rounds that changed the values; the verifier's checksum
+// after each event, which follows the processing rounds, passes only if
+// every re-created replica carries its key's current value. A lost update
+// in such a run is caught.
+const char* const kFailures = R"(
+[keys]
+count = 20000
+seed = 3
+[cluster]
+nodes = 12
+initial = 10
+[processing]
+updates = 300
+keys = "zipf"
+reads = 0.3
+stripes = 8
+timeout = 60
+[[strategies]]
+name = "ring"
+[[strategies]]
+name = "rendezvous"
+[[events]]
+kind = "add"
+count = 1
+[[events]]
+kind = "fail"
+count = 1
+[[events]]
+kind = "fail"
+count = 2
+[[events]]
+kind = "rejoin"
+count = 1
+[[events]]
+kind = "remove"
+count = 1
+)";
+
+TEST_P(ReplicaWrite, FailuresBetweenRoundsRecreateCurrentValues) {
+  const ReplicaCase& c = GetParam();
+  const std::vector<std::string> sets = {"processing.lock=" + c.lock,
+                                         "cluster.replicas=" + std::to_string(c.replicas)};
+  Experiment e = parse_experiment(kFailures, "failures.toml", sets);
+  validate_experiment(e, world_size());
+  RunResult r;
+  ASSERT_NO_THROW(r = run_experiment(e, RunOptions{}, MPI_COMM_WORLD));
+  ASSERT_EQ(r.strategies.size(), 2u);
+  for (const auto& sr : r.strategies) {
+    ASSERT_EQ(sr.events.size(), 5u) << sr.label;
+    std::uint64_t recreated = 0;
+    for (const auto& ev : sr.events) {
+      EXPECT_GT(ev.updates, 0u) << sr.label << " " << ev.detail;
+      EXPECT_EQ(ev.updates + ev.update_reads + ev.updates_missed, 300u * world_size())
+          << sr.label << " " << ev.detail;
+      if (ev.kind == EventKind::kFail) {
+        EXPECT_GT(ev.replicas_created, 0u) << sr.label << " " << ev.detail;
+        recreated += ev.replicas_created;
+      }
+    }
+    EXPECT_GT(recreated, 0u);
+  }
+  RunOptions lost;
+  lost.fault = Fault::kLostUpdate;
+  EXPECT_THROW(run_experiment(e, lost, MPI_COMM_WORLD), VerificationError);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, ReplicaWrite, ::testing::ValuesIn(replica_cases()),
+                         [](const auto& param_info) {
+                           return replica_case_name(param_info.param);
+                         });
 
 // 3 full batches and a short one per rank (work outside the lock makes a
 // batch 64 updates: 50 ms / (2 + 700) us, rounded down to a power of two).

@@ -283,6 +283,54 @@ TEST(Experiment, WeightsNeedAWeightedStrategy) {
             std::string::npos);
 }
 
+// [processing]: the lock is any algorithm make_lock_set knows or "none";
+// the cohort options have defaults, ranges and one-line errors; replicated
+// keys are processed (write-all, read-one), also lock-free.
+TEST(Experiment, ProcessingLockOptionsAndReplicasAreChecked) {
+  const std::string base = kMinimal + "[cluster]\nnodes = 4\n[processing]\nupdates = 10\n";
+  {
+    Experiment e = parse_experiment(base, "exp.toml");
+    EXPECT_EQ(e.processing.ranks_per_host, 0);
+    EXPECT_EQ(e.processing.cohort_handoffs, 16);
+    EXPECT_EQ(e.processing.lock, "mcs");
+  }
+  {
+    Experiment e = parse_experiment(base + "ranks_per_host = 2\ncohort_handoffs = 1\n", "exp.toml");
+    validate_experiment(e, 4);
+    EXPECT_EQ(e.processing.ranks_per_host, 2);
+    EXPECT_EQ(e.processing.cohort_handoffs, 1);
+  }
+  EXPECT_EQ(error_of(base + "cohort_handoffs = 0\n"),
+            "exp.toml:10: processing.cohort_handoffs: must be in [1, 16777216], got 0");
+  EXPECT_EQ(error_of(base + "ranks_per_host = -1\n"),
+            "exp.toml:10: processing.ranks_per_host: must be in [0, 16777216], got -1");
+  EXPECT_NE(error_of(base + "ranks_per_host = \"two\"\n")
+                .find("processing.ranks_per_host: must be a number, got a string"),
+            std::string::npos);
+  EXPECT_NE(error_of(base, 4, {"processing.cohort_handoffs=1.5"})
+                .find("processing.cohort_handoffs: must be a whole number"),
+            std::string::npos);
+  // Every lock algorithm is accepted, and the error lists them all.
+  std::string list;
+  for (const auto& a : lock_algorithms()) {
+    EXPECT_EQ(error_of(base, 4, {"processing.lock=" + a}), "") << a;
+    list += a + ", ";
+  }
+  EXPECT_EQ(error_of(base, 4, {"processing.lock=none"}), "");
+  EXPECT_EQ(error_of(base + "lock = \"ticket\"\n"),
+            "exp.toml:10: processing.lock: must be one of " + list + "none, got \"ticket\"");
+  // Replicas with processing, locked and lock-free; "double" still needs a lock.
+  for (const char* r : {"2", "3"}) {
+    EXPECT_EQ(error_of(base, 4, {std::string("cluster.replicas=") + r}), "") << r;
+    EXPECT_EQ(error_of(base, 4, {std::string("cluster.replicas=") + r, "processing.lock=none"}), "")
+        << r;
+  }
+  EXPECT_NE(error_of(base, 4,
+                     {"cluster.replicas=2", "processing.lock=none", "processing.transform=double"})
+                .find("\"double\" needs a lock"),
+            std::string::npos);
+}
+
 TEST(Experiment, SetOverridesFieldsAndRejectsNonsense) {
   Experiment e =
       parse_experiment(kMinimal, "exp.toml", {"keys.count=5e3", "keys.distribution=sequential"});
