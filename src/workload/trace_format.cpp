@@ -204,22 +204,26 @@ bool ZstdTraceChunks::decompress_more(std::size_t want) {
 
 bool ZstdTraceChunks::next(std::size_t bytes, TraceChunk& out) {
   out.bytes.clear();
-  if (!problem_.empty()) return false;
   const bool oracle = format_ == TraceFormat::kOracle;
   const std::size_t want = std::max<std::size_t>(bytes, oracle ? kOracleRecordBytes : 1);
-  if (!decompress_more(want)) return false;
+  decompress_more(want);
   if (pending_.empty()) return false;
-  std::size_t cut = 0;
-  if (eof_ && pending_.size() <= want) {
-    cut = pending_.size();
-  } else if (oracle) {
-    cut = std::min(pending_.size(), want) / kOracleRecordBytes * kOracleRecordBytes;
-  } else {
-    const std::size_t lim = std::min(pending_.size(), want);
-    const char* p = pending_.data();
+  // The last record boundary in the first `lim` bytes (0 if none).
+  const auto boundary = [&](std::size_t lim) -> std::size_t {
+    if (oracle) return lim / kOracleRecordBytes * kOracleRecordBytes;
     std::size_t nl = lim;
-    while (nl > 0 && p[nl - 1] != '\n') --nl;
-    cut = nl;
+    while (nl > 0 && pending_[nl - 1] != '\n') --nl;
+    return nl;
+  };
+  std::size_t cut = 0;
+  if (!problem_.empty()) {
+    // What was decoded before the problem, in whole records.
+    cut = boundary(std::min(pending_.size(), want));
+    if (cut == 0) return false;
+  } else if (eof_ && pending_.size() <= want) {
+    cut = pending_.size();
+  } else {
+    cut = boundary(std::min(pending_.size(), want));
     if (cut == 0) {
       // One line longer than `want`: its end, within the line limit.
       std::size_t from = 0;
@@ -235,13 +239,12 @@ bool ZstdTraceChunks::next(std::size_t bytes, TraceChunk& out) {
           problem_ = "keys.file: " + path_ + ": " + trace_line_too_long_problem(format_, line_);
           return false;
         }
+        if (!problem_.empty()) return false;
         if (eof_) {
           cut = pending_.size();
           break;
         }
-        if (!decompress_more(std::min(pending_.size() * 2, kMaxTraceLineBytes + 2)) &&
-            !problem_.empty())
-          return false;
+        decompress_more(std::min(pending_.size() * 2, kMaxTraceLineBytes + 2));
       }
     }
   }

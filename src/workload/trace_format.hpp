@@ -144,8 +144,9 @@ class ZstdTraceChunks {
 
   // The next chunk of about `bytes` decompressed bytes (at least one record
   // or line, ending on a record boundary unless it is the last); false when
-  // the trace is done or after a problem. Text lines longer than
-  // kMaxTraceLineBytes (keys.hpp) are a problem.
+  // the trace is done or after a problem (the whole records decoded before
+  // a problem are handed out first). Text lines longer than
+  // kMaxTraceLineBytes are a problem.
   bool next(std::size_t bytes, TraceChunk& out);
   // Whether the chunk returned last is the trace's last.
   bool done() const { return eof_ && pending_.empty(); }

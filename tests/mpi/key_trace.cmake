@@ -1,10 +1,14 @@
 # Key traces loaded collectively (src/engine/key_trace): the serial read's
 # keys in its order, one share per rank, keys resolved across ranks, every
-# problem reported on every rank, at 1, 2 and 4 ranks.
+# problem reported on every rank, every trace format plain and zstd-compressed,
+# at 1, 2 and 4 ranks.
 add_executable(ringsim_key_trace_tests mpi_test_main.cpp test_key_trace.cpp)
 target_link_libraries(ringsim_key_trace_tests PRIVATE ringsim_core ringsim_warnings GTest::gtest
                       ${HDF5_C_LIBRARIES})
 target_include_directories(ringsim_key_trace_tests SYSTEM PRIVATE ${HDF5_C_INCLUDE_DIRS})
+# The generated trace samples of experiments/data (scripts/make-traces.py).
+target_compile_definitions(ringsim_key_trace_tests PRIVATE
+                           RINGSIM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 foreach(np 1 2 4)
   if(np GREATER 2)
     set(_procs 2)
