@@ -270,6 +270,43 @@ TEST(TraceFormats, ZstdChunksAreWholeRecords) {
   EXPECT_EQ(total, 240000u);
 }
 
+// Byte ranges of an oracle trace split anywhere: each record is read by the
+// range that holds its first byte, once.
+TEST(TraceFormats, OracleRangesStartOnRecordBoundaries) {
+  const std::string path = kData + "sample-oracle.bin";
+  std::vector<std::uint64_t> whole;
+  {
+    TraceRangeReader r(path, TraceFormat::kOracle, 0);
+    std::uint64_t off = 0;
+    TraceRecord rec;
+    while (r.next(UINT64_MAX, off, rec)) whole.push_back(rec.key);
+    EXPECT_FALSE(r.failed());
+  }
+  ASSERT_EQ(whole.size(), 10000u);
+  for (std::uint64_t cut : {std::uint64_t{1}, std::uint64_t{24}, std::uint64_t{25},
+                            std::uint64_t{47}, std::uint64_t{120001}}) {
+    std::vector<std::uint64_t> joined;
+    std::uint64_t off = 0;
+    TraceRecord rec;
+    TraceRangeReader a(path, TraceFormat::kOracle, 0);
+    while (a.next(cut, off, rec)) {
+      EXPECT_LT(off, cut);
+      joined.push_back(rec.key);
+    }
+    TraceRangeReader b(path, TraceFormat::kOracle, cut);
+    bool first = true;
+    while (b.next(UINT64_MAX, off, rec)) {
+      if (first) {
+        EXPECT_EQ(off % kOracleRecordBytes, 0u);
+      }
+      first = false;
+      EXPECT_GE(off, cut);
+      joined.push_back(rec.key);
+    }
+    EXPECT_EQ(joined, whole) << "cut at " << cut;
+  }
+}
+
 TEST(TraceFormats, ExperimentKeysFormatAndCompression) {
   Experiment e = parse_experiment(
       "[keys]\ndistribution = \"file\"\nfile = \"data/sample-twitter.csv.zst\"\nformat = "
