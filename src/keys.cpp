@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "error.hpp"
@@ -310,13 +311,19 @@ std::vector<std::uint64_t> read_key_trace(const std::string& path) {
 }
 
 std::vector<std::uint64_t> read_key_trace(const std::string& path, TraceFormat format,
-                                          TraceCompression compression, TraceStats* stats) {
+                                          TraceCompression compression, TraceStats* stats,
+                                          std::vector<std::uint64_t>* value_bytes) {
   std::vector<std::uint64_t> keys;
-  std::unordered_set<std::uint64_t> seen;
+  std::unordered_map<std::uint64_t, std::size_t> seen;  // key -> its index
   TraceStats st;
+  if (value_bytes) value_bytes->clear();
   const auto take = [&](std::uint64_t, const TraceRecord& r) {
     st.add(r);
-    if (seen.insert(r.key).second) keys.push_back(r.key);
+    const auto [at, fresh] = seen.emplace(r.key, keys.size());
+    if (fresh) keys.push_back(r.key);
+    if (!value_bytes) return;
+    if (fresh) value_bytes->push_back(0);
+    if (r.sized) (*value_bytes)[at->second] = std::max((*value_bytes)[at->second], r.value_bytes);
   };
   if (trace_is_zstd(path, compression)) {
     if (const std::string problem = read_problem(path); !problem.empty())

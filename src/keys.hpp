@@ -158,12 +158,15 @@ std::string trace_holds_no_key(const std::string& path, TraceFormat format);
 // holds no key or has a line that is too long.
 std::vector<std::uint64_t> read_key_trace(const std::string& path);
 // The same for a trace of any format, plain or zstd-compressed; `stats` (if
-// given) gets what the trace says beyond its keys. A malformed line or record
+// given) gets what the trace says beyond its keys, and `value_bytes` (if
+// given) the value size of each key returned, the largest any request of the
+// trace gives it (0 for a format without sizes). A malformed line or record
 // throws ringsim::Error naming the file, the line (or record byte offset) and
-// the problem.
+// the problem. (The collective load in engine/key_trace.hpp keeps the
+// statistics but not yet the per-key sizes.)
 std::vector<std::uint64_t> read_key_trace(const std::string& path, TraceFormat format,
-                                          TraceCompression compression,
-                                          TraceStats* stats = nullptr);
+                                          TraceCompression compression, TraceStats* stats = nullptr,
+                                          std::vector<std::uint64_t>* value_bytes = nullptr);
 
 // For a kFile key space without its keys yet: reads the trace and keeps its
 // first keys.count distinct keys (all of them when `count_given` is false,

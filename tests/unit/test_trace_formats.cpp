@@ -116,6 +116,14 @@ TEST(TraceFormats, TwitterFieldsOperationsAndSizes) {
   EXPECT_EQ(st.value_bytes_sum, 1007u);
   EXPECT_EQ(st.value_bytes_max, 900u);
   EXPECT_DOUBLE_EQ(st.value_bytes_mean(), 1007.0 / 4);
+  // Per key: the largest value size any of its requests gives.
+  std::vector<std::uint64_t> sizes;
+  read_key_trace(path, TraceFormat::kTwitter, TraceCompression::kAuto, nullptr, &sizes);
+  EXPECT_EQ(sizes, (std::vector<std::uint64_t>{900, 7, 0}));
+  std::vector<std::uint64_t> none;
+  read_key_trace(write("small.txt", "a\nb\na\n"), TraceFormat::kLines, TraceCompression::kAuto,
+                 nullptr, &none);
+  EXPECT_EQ(none, (std::vector<std::uint64_t>{0, 0}));
 }
 
 TEST(TraceFormats, OracleRecordsAreLittleEndianWithTheIdAsKey) {
