@@ -47,9 +47,11 @@ constexpr std::uint64_t kTraceRoundBytes = std::uint64_t{4} << 20;
 // sends each rank its chunk as soon as it is cut, with the chunk's offset and
 // first line number in the decompressed trace; every rank parses its chunk
 // and the round goes on as above, with decompressed offsets in place of file
-// offsets. Rank 0 holds its own chunk, the one being sent and zstd's window;
+// offsets. Rank 0 holds its own chunk, the one being sent, what it has
+// decompressed and not cut yet (each about round_bytes) and zstd's window;
 // every other rank one chunk: memory per rank does not grow with the trace
-// or the rank count. The rounds stop at the end of the trace or after the
+// or the rank count. Decompression is one stream, so it runs at one core's
+// speed whatever the rank count. The rounds stop at the end of the trace or after the
 // first round in which a rank met a problem, and the problem reported is the
 // first in the trace (a corrupt or truncated frame: rank 0's, at the
 // compressed byte where decoding failed).
