@@ -9,6 +9,7 @@ packages=(
   libhdf5-openmpi-dev hdf5-tools
   libgtest-dev libbenchmark-dev
   libtomlplusplus-dev libxxhash-dev libcli11-dev nlohmann-json3-dev
+  libzstd-dev zstd  # compressed key traces; zstd: scripts/make-traces.py
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-pytest python3-scipy
   python3-jsonschema
   lmod  # the installed modulefile (share/modulefiles) and its test

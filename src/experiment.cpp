@@ -307,13 +307,37 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
   if (auto n = root.get("keys")) {
     const auto& t = r.table(*n, "keys");
     r.only(t, "keys.",
-           {"count", "seed", "distribution", "file", "zipf_exponent", "key_bytes", "value_bytes"});
+           {"count", "seed", "distribution", "file", "format", "compression", "zipf_exponent",
+            "key_bytes", "value_bytes"});
     if (auto c = t.get("zipf_exponent")) {
       e.keys.zipf_exponent = r.real(*c, "keys.zipf_exponent");
       if (!(e.keys.zipf_exponent > 0) || e.keys.zipf_exponent > 10)
         r.fail(c, "keys.zipf_exponent", "must be > 0 and <= 10");
     }
     if (auto c = t.get("file")) e.keys.file = r.str(*c, "keys.file");
+    if (auto c = t.get("format")) {
+      const auto f = r.str(*c, "keys.format");
+      if (f == "lines")
+        e.keys.format = TraceFormat::kLines;
+      else if (f == "twitter")
+        e.keys.format = TraceFormat::kTwitter;
+      else if (f == "oracle")
+        e.keys.format = TraceFormat::kOracle;
+      else
+        r.fail(c, "keys.format", "must be \"lines\", \"twitter\" or \"oracle\", got \"" + f + "\"");
+    }
+    if (auto c = t.get("compression")) {
+      const auto z = r.str(*c, "keys.compression");
+      if (z == "auto")
+        e.keys.compression = TraceCompression::kAuto;
+      else if (z == "none")
+        e.keys.compression = TraceCompression::kNone;
+      else if (z == "zstd")
+        e.keys.compression = TraceCompression::kZstd;
+      else
+        r.fail(c, "keys.compression",
+               "must be \"auto\" (zstd for a .zst file), \"none\" or \"zstd\", got \"" + z + "\"");
+    }
     if (auto c = t.get("count")) e.keys.count = r.uint(*c, "keys.count", 1, 1ULL << 40);
     if (auto c = t.get("seed")) e.keys.seed = r.uint(*c, "keys.seed", 0, INT64_MAX);
     if (auto c = t.get("distribution")) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "error.hpp"
@@ -207,20 +208,142 @@ bool TraceReader::next(std::uint64_t limit, std::uint64_t& offset, std::string_v
   return false;
 }
 
-std::vector<std::uint64_t> read_key_trace(const std::string& path) {
-  TraceReader reader(path, 0);
-  std::vector<std::uint64_t> keys;
-  std::unordered_set<std::uint64_t> seen;
-  std::uint64_t offset = 0;
-  std::string_view line;
-  while (reader.next(UINT64_MAX, offset, line)) {
-    const std::uint64_t k = trace_line_key(line);
-    if (seen.insert(k).second) keys.push_back(k);
+TraceRangeReader::TraceRangeReader(const std::string& path, TraceFormat format, std::uint64_t begin)
+    : path_(path), format_(format) {
+  if (format != TraceFormat::kOracle) {
+    lines_ = std::make_unique<TraceReader>(path, begin);
+    size_ = lines_->size();
+    return;
   }
-  if (reader.too_long()) throw Error(trace_line_too_long(path, reader.lines() + 1));
-  if (!reader.problem().empty())
-    throw Error("keys.file: cannot read " + path + ": " + reader.problem());
-  if (keys.empty()) throw Error("keys.file: " + path + " holds no key (one key per line)");
+  if (const std::string problem = read_problem(path); !problem.empty())
+    throw Error("keys.file: " + problem);
+  errno = 0;
+  f_ = std::fopen(path.c_str(), "rb");
+  if (!f_) throw Error("keys.file: cannot read " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(::fileno(f_), &st) != 0 || st.st_size < 0) {
+    problem_ = "cannot read " + path + ": " + std::strerror(errno ? errno : EIO);
+    return;
+  }
+  size_ = static_cast<std::uint64_t>(st.st_size);
+  // The record that holds byte begin - 1 is someone else's.
+  next_ =
+      std::min(size_, (begin + kOracleRecordBytes - 1) / kOracleRecordBytes * kOracleRecordBytes);
+  if (next_ > 0 && ::fseeko(f_, static_cast<off_t>(next_), SEEK_SET) != 0)
+    problem_ = "cannot read " + path + ": " + std::strerror(errno ? errno : EIO);
+  buf_.resize(kOracleRecordBytes * 43690);  // about 1 MiB
+}
+
+TraceRangeReader::~TraceRangeReader() {
+  if (f_) std::fclose(f_);
+}
+
+std::uint64_t TraceRangeReader::lines() const { return lines_ ? lines_->lines() : 0; }
+
+bool TraceRangeReader::next(std::uint64_t limit, std::uint64_t& offset, TraceRecord& record) {
+  if (!problem_.empty()) return false;
+  if (lines_) {
+    std::string_view line;
+    if (!lines_->next(limit, offset, line)) return false;
+    if (std::string why = parse_trace_line(format_, line, record); !why.empty()) {
+      problem_ = std::move(why);
+      problem_line_ = lines_->lines();
+      return false;
+    }
+    return true;
+  }
+  if (next_ >= limit || next_ >= size_) return false;
+  if (size_ - next_ < kOracleRecordBytes) {
+    problem_ = oracle_truncated(next_, size_ - next_, "byte offset");
+    return false;
+  }
+  if (len_ - pos_ < kOracleRecordBytes) {
+    const std::size_t keep = len_ - pos_;  // 0: reads start on record boundaries
+    pos_ = 0;
+    len_ = keep + std::fread(buf_.data(), 1, buf_.size(), f_);
+    if (len_ < kOracleRecordBytes) {
+      problem_ = "cannot read " + path_ + ": " +
+                 (std::ferror(f_) ? std::strerror(errno ? errno : EIO) : "the file got shorter");
+      return false;
+    }
+  }
+  record = parse_oracle_record(buf_.data() + pos_);
+  offset = next_;
+  pos_ += kOracleRecordBytes;
+  next_ += kOracleRecordBytes;
+  return true;
+}
+
+std::string TraceRangeReader::problem(std::uint64_t lines_before) const {
+  if (lines_ && lines_->too_long())
+    return "keys.file: " + path_ + ": " +
+           trace_line_too_long_problem(format_, lines_before + lines() + 1);
+  if (lines_ && !lines_->problem().empty())
+    return "keys.file: cannot read " + path_ + ": " + lines_->problem();
+  if (problem_.empty()) return "";
+  if (problem_.rfind("cannot read ", 0) == 0) return "keys.file: " + problem_;
+  if (problem_line_ > 0)
+    return "keys.file: " + path_ + ": line " + std::to_string(lines_before + problem_line_) + ": " +
+           problem_;
+  return "keys.file: " + path_ + ": " + problem_;
+}
+
+namespace {
+const char* no_key_hint(TraceFormat f) {
+  switch (f) {
+    case TraceFormat::kLines:
+      return " (one key per line)";
+    case TraceFormat::kTwitter:
+      return " (Twitter cache-trace CSV)";
+    case TraceFormat::kOracle:
+      return " (oracleGeneral records)";
+  }
+  return "";
+}
+}  // namespace
+
+std::string trace_holds_no_key(const std::string& path, TraceFormat format) {
+  return "keys.file: " + path + " holds no key" + no_key_hint(format);
+}
+
+std::vector<std::uint64_t> read_key_trace(const std::string& path) {
+  return read_key_trace(path, TraceFormat::kLines, TraceCompression::kNone);
+}
+
+std::vector<std::uint64_t> read_key_trace(const std::string& path, TraceFormat format,
+                                          TraceCompression compression, TraceStats* stats,
+                                          std::vector<std::uint64_t>* value_bytes) {
+  std::vector<std::uint64_t> keys;
+  std::unordered_map<std::uint64_t, std::size_t> seen;  // key -> its index
+  TraceStats st;
+  if (value_bytes) value_bytes->clear();
+  const auto take = [&](std::uint64_t, const TraceRecord& r) {
+    st.add(r);
+    const auto [at, fresh] = seen.emplace(r.key, keys.size());
+    if (fresh) keys.push_back(r.key);
+    if (!value_bytes) return;
+    if (fresh) value_bytes->push_back(0);
+    if (r.sized) (*value_bytes)[at->second] = std::max((*value_bytes)[at->second], r.value_bytes);
+  };
+  if (trace_is_zstd(path, compression)) {
+    if (const std::string problem = read_problem(path); !problem.empty())
+      throw Error("keys.file: " + problem);
+    ZstdTraceChunks chunks(path, format);
+    TraceChunk c;
+    while (chunks.next(std::size_t{1} << 20, c)) {
+      const std::string problem = parse_trace_chunk(format, c, take);
+      if (!problem.empty()) throw Error("keys.file: " + path + ": " + problem);
+    }
+    if (!chunks.problem().empty()) throw Error(chunks.problem());
+  } else {
+    TraceRangeReader reader(path, format, 0);
+    std::uint64_t offset = 0;
+    TraceRecord r;
+    while (reader.next(UINT64_MAX, offset, r)) take(offset, r);
+    if (reader.failed()) throw Error(reader.problem(0));
+  }
+  if (keys.empty()) throw Error(trace_holds_no_key(path, format));
+  if (stats) *stats = st;
   return keys;
 }
 
@@ -230,7 +353,7 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source) {
   const std::string path = ks.path.empty() ? ks.file : ks.path;
   std::vector<std::uint64_t> keys;
   try {
-    keys = read_key_trace(path);
+    keys = read_key_trace(path, ks.format, ks.compression, &ks.trace_stats);
   } catch (const Error& err) {
     throw Error(source + ": " + err.what());
   }

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "workload/trace_format.hpp"
+
 namespace ringsim {
 
 // How keys are made and how often each is requested. kZipf keys are the
@@ -24,15 +26,21 @@ struct KeySpace {
   std::uint64_t seed = 1;
   KeyDistribution distribution = KeyDistribution::kUniform;
   std::size_t value_bytes = 8;
-  std::string file;            // kFile: the trace, one key per line, as written
-  std::string path;            // kFile: `file` resolved against the experiment's folder
-  double zipf_exponent = 1.1;  // kZipf: s
+  std::string file;  // kFile: the trace, as written
+  std::string path;  // kFile: `file` resolved against the experiment's folder
+  TraceFormat format = TraceFormat::kLines;                // kFile: keys.format
+  TraceCompression compression = TraceCompression::kAuto;  // kFile: keys.compression
+  double zipf_exponent = 1.1;                              // kZipf: s
   // kFile: the trace's distinct keys in order of first appearance, those with
   // indices [listed_first, listed_first + listed->size()). The serial
   // load_key_trace() keeps all of them (listed_first = 0); the collective one
   // (engine/key_trace.hpp) keeps this rank's share only.
   std::shared_ptr<const std::vector<std::uint64_t>> listed;
   std::uint64_t listed_first = 0;
+  // kFile, once loaded: what the whole trace says beyond its keys (requests,
+  // reads and other operations, value sizes), the same on every rank. Not
+  // used by the run yet: kept for per-key value sizes and request streams.
+  TraceStats trace_stats;
 
   // The key with index i. Uniform keys are a bijection of the index, so no two
   // indices share a key; sequential keys are the index itself; file keys are
@@ -55,11 +63,11 @@ struct KeySpace {
 
 const char* to_string(KeyDistribution d);
 
-// A key trace has one key per line ('\n' ends a line, a '\r' before it is
-// dropped, empty lines are skipped); a line of decimal digits that fits in 64
-// bits is that number, any other line is a string key hashed to 64 bits. A
-// line may hold at most kMaxTraceLineBytes bytes.
-constexpr std::size_t kMaxTraceLineBytes = std::size_t{1} << 20;
+// A key trace of the lines format has one key per line ('\n' ends a line, a
+// '\r' before it is dropped, empty lines are skipped); a line of decimal
+// digits that fits in 64 bits is that number, any other line is a string key
+// hashed to 64 bits. A line may hold at most kMaxTraceLineBytes bytes
+// (workload/trace_format.hpp, which has the other formats).
 
 // The key a trace line (without its line end) names.
 std::uint64_t trace_line_key(std::string_view line);
@@ -107,10 +115,58 @@ class TraceReader {
 // line N is longer than ... bytes (one key per line)"; `line` counts from 1.
 std::string trace_line_too_long(const std::string& path, std::uint64_t line);
 
+// The records of a plain (uncompressed) trace of any format that start in a
+// byte range, in order, through a buffer of fixed size. Lines as TraceReader
+// gives them; oracle records from the first record boundary at or after
+// `begin`.
+class TraceRangeReader {
+ public:
+  // Throws ringsim::Error ("keys.file: cannot read ...").
+  TraceRangeReader(const std::string& path, TraceFormat format, std::uint64_t begin);
+  ~TraceRangeReader();
+  TraceRangeReader(const TraceRangeReader&) = delete;
+  TraceRangeReader& operator=(const TraceRangeReader&) = delete;
+
+  // The next record (its first byte's offset) that starts before `limit`;
+  // false when there is none or after a problem (failed()).
+  bool next(std::uint64_t limit, std::uint64_t& offset, TraceRecord& record);
+  bool failed() const { return !problem_.empty() || (lines_ && !lines_->problem().empty()); }
+  // The problem, "keys.file: PATH: ...", its line number counted on from
+  // `lines_before` lines before this reader's first line (0 for a whole trace).
+  std::string problem(std::uint64_t lines_before) const;
+  // Text formats: lines started so far (at a problem: those before its line).
+  std::uint64_t lines() const;
+  std::uint64_t size() const { return size_; }
+
+ private:
+  std::string path_;
+  TraceFormat format_;
+  std::unique_ptr<TraceReader> lines_;  // text formats
+  std::FILE* f_ = nullptr;              // kOracle
+  std::vector<unsigned char> buf_;
+  std::size_t pos_ = 0, len_ = 0;
+  std::uint64_t next_ = 0, size_ = 0;  // kOracle: the next record's offset
+  std::string problem_;                // a line's problem (without "line N: "), or the oracle's
+  std::uint64_t problem_line_ = 0;     // the line's number in this reader, from 1
+};
+
+// "keys.file: PATH holds no key (one key per line)", the hint naming the format.
+std::string trace_holds_no_key(const std::string& path, TraceFormat format);
+
 // Reads a key trace and returns its distinct keys in order of first
 // appearance. Throws ringsim::Error naming the file if it cannot be read,
 // holds no key or has a line that is too long.
 std::vector<std::uint64_t> read_key_trace(const std::string& path);
+// The same for a trace of any format, plain or zstd-compressed; `stats` (if
+// given) gets what the trace says beyond its keys, and `value_bytes` (if
+// given) the value size of each key returned, the largest any request of the
+// trace gives it (0 for a format without sizes). A malformed line or record
+// throws ringsim::Error naming the file, the line (or record byte offset) and
+// the problem. (The collective load in engine/key_trace.hpp keeps the
+// statistics but not yet the per-key sizes.)
+std::vector<std::uint64_t> read_key_trace(const std::string& path, TraceFormat format,
+                                          TraceCompression compression, TraceStats* stats = nullptr,
+                                          std::vector<std::uint64_t>* value_bytes = nullptr);
 
 // For a kFile key space without its keys yet: reads the trace and keeps its
 // first keys.count distinct keys (all of them when `count_given` is false,

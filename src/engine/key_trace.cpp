@@ -61,18 +61,53 @@ int part_of(std::uint64_t total, std::uint64_t i, int n) {
   return lo;
 }
 
-// Collective: the problem of the first rank that has one, on every rank,
-// prefixed "rank R: " unless R is 0; "" if no rank has one.
-std::string agree(const std::string& mine, MPI_Comm comm) {
+// Collective: `mine` of rank `who` on every rank, prefixed "rank R: " unless
+// R is 0; "" if who is the rank count (no rank has a problem).
+std::string share_problem(const std::string& mine, int who, MPI_Comm comm) {
   const int rank = comm_rank(comm), ranks = comm_size(comm);
-  int first = mine.empty() ? ranks : rank, who = ranks;
-  MPI_Allreduce(&first, &who, 1, MPI_INT, MPI_MIN, comm);
   if (who == ranks) return "";
   unsigned long long len = rank == who ? mine.size() : 0;
   MPI_Bcast(&len, 1, MPI_UNSIGNED_LONG_LONG, who, comm);
   std::string msg = rank == who ? mine : std::string(len, ' ');
   MPI_Bcast(msg.data(), static_cast<int>(len), MPI_CHAR, who, comm);
   return who == 0 ? msg : "rank " + std::to_string(who) + ": " + msg;
+}
+
+// Collective: the problem of the first rank that has one, on every rank,
+// prefixed "rank R: " unless R is 0; "" if no rank has one.
+std::string agree(const std::string& mine, MPI_Comm comm) {
+  const int rank = comm_rank(comm), ranks = comm_size(comm);
+  int first = mine.empty() ? ranks : rank, who = ranks;
+  MPI_Allreduce(&first, &who, 1, MPI_INT, MPI_MIN, comm);
+  return share_problem(mine, who, comm);
+}
+
+// Collective: as agree(), but the problem that comes first in the trace:
+// the one of smallest `position`, the lowest rank among equals.
+std::string agree_first(const std::string& mine, std::uint64_t position, MPI_Comm comm) {
+  const int rank = comm_rank(comm), ranks = comm_size(comm);
+  std::uint64_t at = mine.empty() ? UINT64_MAX : position, first = UINT64_MAX;
+  MPI_Allreduce(&at, &first, 1, MPI_UINT64_T, MPI_MIN, comm);
+  int me = !mine.empty() && at == first ? rank : ranks, who = ranks;
+  MPI_Allreduce(&me, &who, 1, MPI_INT, MPI_MIN, comm);
+  return share_problem(mine, who, comm);
+}
+
+// Collective: the trace statistics summed (the maximum: the largest) over
+// the ranks.
+TraceStats sum_stats(const TraceStats& s, MPI_Comm comm) {
+  std::uint64_t sums[5] = {s.requests, s.reads, s.other_ops, s.sized, s.value_bytes_sum};
+  std::uint64_t most = s.value_bytes_max;
+  MPI_Allreduce(MPI_IN_PLACE, sums, 5, MPI_UINT64_T, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &most, 1, MPI_UINT64_T, MPI_MAX, comm);
+  TraceStats t;
+  t.requests = sums[0];
+  t.reads = sums[1];
+  t.other_ops = sums[2];
+  t.sized = sums[3];
+  t.value_bytes_sum = sums[4];
+  t.value_bytes_max = most;
+  return t;
 }
 
 int as_count(std::uint64_t n) {
@@ -291,34 +326,15 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
               std::to_string(size0) + " bytes on rank 0 (every rank must read the same trace)";
   fail(problem);
 
-  // Read: the lines that start in this rank's byte range, in rounds of the
-  // same count on every rank; each round's distinct keys (with their first
-  // offset) go to the rank hash(key) mod P.
   const PairType pair;
-  const std::uint64_t begin = part_begin(size, rank, ranks),
-                      end = part_begin(size, rank + 1, ranks);
-  const std::uint64_t widest =
-      (size + static_cast<std::uint64_t>(ranks) - 1) / static_cast<std::uint64_t>(ranks);
-  round_bytes = std::max<std::uint64_t>(1, round_bytes);
-  const std::uint64_t rounds = std::max<std::uint64_t>(1, (widest + round_bytes - 1) / round_bytes);
-  std::optional<TraceReader> reader;
-  try {
-    reader.emplace(path, begin);
-  } catch (const Error& err) {
-    problem = err.what();
-  }
-  fail(problem);
   const auto owner_of = [ranks](std::uint64_t key) {
     return static_cast<std::size_t>(mix64(key ^ kOwnerSalt) % static_cast<std::uint64_t>(ranks));
   };
   FirstSeen owned, round_keys;
-  for (std::uint64_t k = 0; k < rounds; ++k) {
-    const std::uint64_t limit =
-        k + 1 == rounds ? end : std::min(end, begin + (k + 1) * round_bytes);
-    round_keys.clear();
-    std::uint64_t offset = 0;
-    std::string_view line;
-    while (reader->next(limit, offset, line)) round_keys.insert(trace_line_key(line), offset);
+  TraceStats stats;
+  // Each round's distinct keys (with their first offset) go to the rank
+  // hash(key) mod P, which keeps the smallest offset per key.
+  const auto send_round = [&] {
     Outbox sends;
     std::vector<std::size_t> at(static_cast<std::size_t>(ranks), 0);
     round_keys.for_each([&](std::uint64_t key, std::uint64_t) { ++at[owner_of(key)]; });
@@ -327,20 +343,119 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
       sends.items[at[owner_of(key)]++] = {key, off};
     });
     for (const Pair& p : exchange(std::move(sends), pair.type, comm)) owned.insert(p.a, p.b);
+    round_keys.clear();
+  };
+  round_bytes = std::max<std::uint64_t>(1, round_bytes);
+  const TraceFormat format = ks.format;
+  if (!trace_is_zstd(path, ks.compression)) {
+    // Read: the records that start in this rank's byte range, in rounds of
+    // the same count on every rank.
+    const std::uint64_t begin = part_begin(size, rank, ranks),
+                        end = part_begin(size, rank + 1, ranks);
+    const std::uint64_t widest =
+        (size + static_cast<std::uint64_t>(ranks) - 1) / static_cast<std::uint64_t>(ranks);
+    const std::uint64_t rounds =
+        std::max<std::uint64_t>(1, (widest + round_bytes - 1) / round_bytes);
+    std::optional<TraceRangeReader> reader;
+    try {
+      reader.emplace(path, format, begin);
+    } catch (const Error& err) {
+      problem = err.what();
+    }
+    fail(problem);
+    for (std::uint64_t k = 0; k < rounds; ++k) {
+      const std::uint64_t limit =
+          k + 1 == rounds ? end : std::min(end, begin + (k + 1) * round_bytes);
+      std::uint64_t offset = 0;
+      TraceRecord rec;
+      while (reader->next(limit, offset, rec)) {
+        round_keys.insert(rec.key, offset);
+        stats.add(rec);
+      }
+      send_round();
+    }
+    // A problem while reading, with its line number counted over the ranks.
+    const std::uint64_t lines = reader->lines();
+    std::uint64_t before = 0;
+    MPI_Exscan(&lines, &before, 1, MPI_UINT64_T, MPI_SUM, comm);
+    if (rank == 0) before = 0;
+    if (reader->failed()) problem = reader->problem(before);
+    reader.reset();
+    round_keys = FirstSeen{};
+    give_back_free_memory();
+    fail(problem);
+  } else {
+    // A compressed trace cannot be split by byte range: rank 0 decompresses
+    // it in rounds, each a chunk of about round_bytes for every rank in rank
+    // order (sent as it is cut, so rank 0 holds two chunks at most), and
+    // every rank parses its own. Offsets and line numbers are those of the
+    // decompressed trace, so the order of first appearance is the same as
+    // for the plain file.
+    std::optional<ZstdTraceChunks> chunks;
+    if (rank == 0) {
+      try {
+        chunks.emplace(path, format);
+      } catch (const Error& err) {
+        problem = err.what();
+      }
+    }
+    fail(problem);
+    std::uint64_t problem_at = 0;
+    TraceChunk mine;
+    for (bool more = true; more;) {
+      if (rank == 0) {
+        for (int d = 0; d < ranks; ++d) {
+          TraceChunk c;
+          const bool got = problem.empty() && chunks->next(round_bytes, c);
+          if (!got) c.offset = chunks->offset();
+          if (d == 0) {
+            mine = std::move(c);
+            continue;
+          }
+          std::uint64_t head[3] = {c.offset, c.first_line, c.bytes.size()};
+          MPI_Send(head, 3, MPI_UINT64_T, d, 0, comm);
+          MPI_Send(c.bytes.data(), as_count(c.bytes.size()), MPI_CHAR, d, 1, comm);
+        }
+        if (!chunks->problem().empty() && problem.empty()) {
+          problem = chunks->problem();
+          problem_at = chunks->offset();
+        }
+      } else {
+        std::uint64_t head[3] = {0, 0, 0};
+        MPI_Recv(head, 3, MPI_UINT64_T, 0, 0, comm, MPI_STATUS_IGNORE);
+        mine.offset = head[0];
+        mine.first_line = head[1];
+        mine.bytes.resize(head[2]);
+        MPI_Recv(mine.bytes.data(), as_count(head[2]), MPI_CHAR, 0, 1, comm, MPI_STATUS_IGNORE);
+      }
+      std::string parsed =
+          parse_trace_chunk(format, mine, [&](std::uint64_t off, const TraceRecord& r) {
+            round_keys.insert(r.key, off);
+            stats.add(r);
+          });
+      if (!parsed.empty() && (problem.empty() || mine.offset < problem_at)) {
+        problem = "keys.file: " + path + ": " + parsed;
+        problem_at = mine.offset;
+      }
+      send_round();
+      // Another round while the trace goes on and no rank has a problem.
+      int go[2] = {rank == 0 && !chunks->done() && chunks->problem().empty() ? 1 : 0,
+                   problem.empty() ? 0 : 1};
+      MPI_Bcast(&go[0], 1, MPI_INT, 0, comm);
+      MPI_Allreduce(MPI_IN_PLACE, &go[1], 1, MPI_INT, MPI_MAX, comm);
+      more = go[0] == 1 && go[1] == 0;
+    }
+    if (rank == 0) size = chunks->offset();
+    MPI_Bcast(&size, 1, MPI_UINT64_T, 0, comm);
+    chunks.reset();
+    mine = {};
+    round_keys = FirstSeen{};
+    give_back_free_memory();
+    const std::string first =
+        agree_first(problem.empty() ? "" : source + ": " + problem, problem_at, comm);
+    if (!first.empty()) throw Error(first);
   }
-  round_keys = FirstSeen{};
-  give_back_free_memory();
-  // A problem while reading, with its line number counted over the ranks.
-  const std::uint64_t lines = reader->lines();
-  std::uint64_t before = 0;
-  MPI_Exscan(&lines, &before, 1, MPI_UINT64_T, MPI_SUM, comm);
-  if (rank == 0) before = 0;
-  if (reader->too_long())
-    problem = trace_line_too_long(path, before + lines + 1);
-  else if (!reader->problem().empty())
-    problem = "keys.file: cannot read " + path + ": " + reader->problem();
-  reader.reset();
-  fail(problem);
+  ks.trace_stats = sum_stats(stats, comm);
 
   // Count the first offsets in fixed byte bins: a bin's first key index is
   // the number of distinct keys in the bins before it.
@@ -357,7 +472,7 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
     b = total;
     total += n;
   }
-  if (total == 0) throw Error(source + ": keys.file: " + path + " holds no key (one key per line)");
+  if (total == 0) throw Error(source + ": " + trace_holds_no_key(path, format));
   if (count_given && ks.count > total)
     throw Error(source + ": keys.count = " + std::to_string(ks.count) + " but " + path +
                 " holds only " + std::to_string(total) + " distinct keys");

@@ -73,6 +73,22 @@ void print_header(std::ostream& os, const Experiment& e, int ranks) {
             ranks, e.nodes, e.initial, static_cast<unsigned long long>(e.keys.count),
             e.keys.value_bytes, e.replicas, static_cast<unsigned long long>(e.keys.seed),
             to_string(e.keys.distribution), e.verify ? "on" : "off");
+  if (e.keys.distribution == KeyDistribution::kFile && e.keys.trace_stats.requests > 0) {
+    const TraceStats& t = e.keys.trace_stats;
+    os << fmt("trace: %s format%s, %llu requests", to_string(e.keys.format),
+              trace_is_zstd(e.keys.path.empty() ? e.keys.file : e.keys.path, e.keys.compression)
+                  ? ", zstd"
+                  : "",
+              static_cast<unsigned long long>(t.requests));
+    if (t.reads + t.other_ops > 0)
+      os << fmt(" (%llu get/gets, %llu other operations)", static_cast<unsigned long long>(t.reads),
+                static_cast<unsigned long long>(t.other_ops));
+    if (t.sized > 0)
+      os << fmt(", value sizes mean %.0f B, max %llu B (not used: every value is %zu bytes)",
+                t.value_bytes_mean(), static_cast<unsigned long long>(t.value_bytes_max),
+                e.keys.value_bytes);
+    os << "\n";
+  }
   for (const auto& o : e.overrides) os << "override: " << o << "\n";
 }
 

@@ -39,7 +39,7 @@ CMAKE_TO_SPACK = {
     "GTest": "googletest",
     "benchmark": "benchmark",
 }
-PKGCONFIG_TO_SPACK = {"libxxhash": "xxhash"}
+PKGCONFIG_TO_SPACK = {"libxxhash": "xxhash", "libzstd": "zstd"}
 
 # Build-system folders whose dependencies the recipe must make conditional.
 CONDITION_OF_FOLDER = {"tests/bench": "+benchmarks", "tests": "+tests"}

@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -357,6 +359,144 @@ TEST(KeyTrace, ProcessingOnATraceFindsEveryKeyItDraws) {
   for (const auto& ev : sink.strategies[0].events) {
     EXPECT_EQ(ev.updates_missed, 0u);
     EXPECT_EQ(ev.updates + ev.update_reads, 300u * static_cast<std::uint64_t>(world_size()));
+  }
+}
+
+// --- trace formats, plain and zstd-compressed --------------------------------
+
+const std::string kData = std::string(RINGSIM_SOURCE_DIR) + "/experiments/data/";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string zstd(const std::string& plain) {
+  std::string out(ZSTD_compressBound(plain.size()), '\0');
+  const std::size_t n = ZSTD_compress(out.data(), out.size(), plain.data(), plain.size(), 3);
+  out.resize(ZSTD_isError(n) ? 0 : n);
+  return out;
+}
+
+KeySpace format_keys(const std::string& path, TraceFormat f) {
+  KeySpace k = file_keys(path);
+  k.format = f;
+  return k;
+}
+
+std::string serial_error(const std::string& path, TraceFormat f) {
+  try {
+    read_key_trace(path, f, TraceCompression::kAuto);
+  } catch (const Error& err) {
+    return err.what();
+  }
+  return "";
+}
+
+// `what` is "exp.toml: " + serial, or that after "rank R: ".
+void expect_serial_message(const std::string& what, const std::string& serial) {
+  const std::string tail = "exp.toml: " + serial;
+  ASSERT_FALSE(serial.empty());
+  ASSERT_GE(what.size(), tail.size()) << what;
+  EXPECT_EQ(what.substr(what.size() - tail.size()), tail) << what;
+  const std::string head = what.substr(0, what.size() - tail.size());
+  EXPECT_TRUE(head.empty() || (head.rfind("rank ", 0) == 0 && head.ends_with(": "))) << what;
+}
+
+struct Sample {
+  const char* file;
+  TraceFormat format;
+};
+const Sample kSamples[] = {
+    {"sample-lines.txt", TraceFormat::kLines},
+    {"sample-lines.txt.zst", TraceFormat::kLines},
+    {"sample-twitter.csv", TraceFormat::kTwitter},
+    {"sample-twitter.csv.zst", TraceFormat::kTwitter},
+    {"sample-oracle.bin", TraceFormat::kOracle},
+    {"sample-oracle.bin.zst", TraceFormat::kOracle},
+};
+
+// Each generated sample, collectively: the generator's keys in its order,
+// the trace's statistics as the serial read finds them, for round sizes that
+// cut records anywhere (and, compressed, many rounds of chunks).
+TEST(KeyTraceFormats, EverySampleGivesTheGeneratorsKeysWhateverTheRoundSize) {
+  for (const Sample& s : kSamples) {
+    std::string base = s.file;
+    if (base.ends_with(".zst")) base.resize(base.size() - 4);
+    const std::vector<std::uint64_t> expected = read_key_trace(kData + base + ".keys");
+    TraceStats serial;
+    read_key_trace(kData + s.file, s.format, TraceCompression::kAuto, &serial);
+    for (std::uint64_t round : {std::uint64_t{100}, std::uint64_t{4099}, kTraceRoundBytes}) {
+      KeySpace k = format_keys(kData + s.file, s.format);
+      load_key_trace(k, false, "exp.toml", MPI_COMM_WORLD, round);
+      EXPECT_EQ(k.count, expected.size()) << s.file << " round " << round;
+      expect_share(k);
+      EXPECT_EQ(gather_listed(k), expected) << s.file << " round " << round;
+      EXPECT_EQ(k.trace_stats, serial) << s.file << " round " << round;
+    }
+  }
+}
+
+TEST(KeyTraceFormats, MalformedInputsAreReportedOnEveryRankAsTheSerialReadReportsThem) {
+  // A bad Twitter line far into the trace (line 3001), plain and compressed.
+  const std::string csv = slurp(kData + "sample-twitter.csv");
+  std::string text;
+  std::size_t at = 0;
+  for (int i = 0; i < 3000; ++i) at = csv.find('\n', at) + 1;
+  text = csv.substr(0, at) + "1585699300,nz:u:bad,7,notanumber,3,get,0\n" + csv.substr(at);
+  for (const std::string& name : {std::string("bad.csv"), std::string("bad.csv.zst")}) {
+    const std::string path = write_trace(name, name.ends_with(".zst") ? zstd(text) : text);
+    const std::string serial = serial_error(path, TraceFormat::kTwitter);
+    EXPECT_NE(serial.find(": line 3001: value size \"notanumber\" is not a non-negative integer"),
+              std::string::npos)
+        << serial;
+    for (std::uint64_t round : {std::uint64_t{500}, kTraceRoundBytes}) {
+      KeySpace k = format_keys(path, TraceFormat::kTwitter);
+      std::string what;
+      try {
+        load_key_trace(k, false, "exp.toml", MPI_COMM_WORLD, round);
+      } catch (const Error& err) {
+        what = err.what();
+      }
+      int threw = what.empty() ? 0 : 1, all = 0;
+      MPI_Allreduce(&threw, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+      EXPECT_EQ(all, 1) << name;
+      expect_serial_message(what, serial);
+    }
+  }
+  // A truncated oracle record at the end, plain and compressed.
+  const std::string bin = slurp(kData + "sample-oracle.bin") + std::string(5, '\0');
+  for (const std::string& name : {std::string("cut.bin"), std::string("cut.bin.zst")}) {
+    const std::string path = write_trace(name, name.ends_with(".zst") ? zstd(bin) : bin);
+    const std::string serial = serial_error(path, TraceFormat::kOracle);
+    EXPECT_NE(serial.find("offset 240000 (5 of 24 bytes)"), std::string::npos) << serial;
+    KeySpace k = format_keys(path, TraceFormat::kOracle);
+    expect_serial_message(load_error(k, false), serial);
+  }
+  // A corrupt frame: rank 0 reads it and names the compressed byte.
+  std::string z = zstd(csv);
+  for (std::size_t i = z.size() / 2; i < z.size() / 2 + 64; ++i) z[i] = static_cast<char>(~z[i]);
+  const std::string corrupt = write_trace("corrupt.csv.zst", z);
+  const std::string serial = serial_error(corrupt, TraceFormat::kTwitter);
+  EXPECT_NE(serial.find("corrupt zstd frame at compressed byte"), std::string::npos) << serial;
+  KeySpace k = format_keys(corrupt, TraceFormat::kTwitter);
+  EXPECT_EQ(load_error(k, false), "exp.toml: " + serial);
+  // A bad line before a corrupt frame: the line comes first in the trace, so
+  // it is the one reported, whichever rank parsed it.
+  const std::string early = write_trace("early.csv.zst", zstd(text) + std::string(64, '\x55'));
+  const std::string early_serial = serial_error(early, TraceFormat::kTwitter);
+  EXPECT_NE(early_serial.find(": line 3001: "), std::string::npos) << early_serial;
+  for (std::uint64_t round : {std::uint64_t{700}, kTraceRoundBytes}) {
+    KeySpace e = format_keys(early, TraceFormat::kTwitter);
+    std::string what;
+    try {
+      load_key_trace(e, false, "exp.toml", MPI_COMM_WORLD, round);
+    } catch (const Error& err) {
+      what = err.what();
+    }
+    expect_serial_message(what, early_serial);
   }
 }
 

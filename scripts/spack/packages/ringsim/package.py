@@ -58,6 +58,7 @@ class Ringsim(CMakePackage):
     depends_on("cli11@2:")
     depends_on("nlohmann-json@3:")  # header-only: the --json summaries
     depends_on("xxhash")
+    depends_on("zstd")  # compressed key traces
 
     depends_on("googletest", when="+tests")
     depends_on("benchmark", when="+benchmarks")
