@@ -533,6 +533,8 @@ bool wait_for_at_least(Words& words, int rank, int i, std::int64_t value) {
   const double t0 = MPI_Wtime();
   while (words.fetch_add(rank, i, 0) < value) {
     if (MPI_Wtime() - t0 > 60) return false;
+    int flag = 0;  // drives MPI progress (incoming RMA on the lock windows too)
+    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
     std::this_thread::yield();
   }
   return true;
