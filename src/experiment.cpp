@@ -460,9 +460,9 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
     if (auto c = t.get("hot_keys"))
       p.hot_keys = static_cast<std::uint32_t>(r.uint(*c, "processing.hot_keys", 1, 1u << 30));
     if (auto c = t.get("ranks_per_host"))
-      p.ranks_per_host = static_cast<int>(r.uint(*c, "processing.ranks_per_host", 0, 1u << 24));
+      p.ranks_per_host = static_cast<int>(r.uint(*c, "processing.ranks_per_host", 0, 1u << 20));
     if (auto c = t.get("cohort_handoffs"))
-      p.cohort_handoffs = static_cast<int>(r.uint(*c, "processing.cohort_handoffs", 1, 1u << 24));
+      p.cohort_handoffs = static_cast<int>(r.uint(*c, "processing.cohort_handoffs", 1, 1u << 20));
     auto one_of = [&](const char* field, std::string& out,
                       std::initializer_list<const char*> allowed) {
       auto* c = t.get(field);

@@ -418,26 +418,23 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
       for (std::uint32_t j = 0; j < R; ++j) holder[j] = m.rank_of(nodes[j]);
       // The slots this operation touches (the table's shape is fixed for
       // the round, so they are found outside the lock): a read, the one
-      // replica it reads (held in slots[0]); a write, the primary and
-      // every other replica.
+      // replica it reads (in slots[0]); a write, every replica. A key's
+      // replicas are lost together or not at all (redistribution re-creates
+      // those of surviving keys), so a missing first slot is a lost key.
       const std::uint32_t read_replica = c.replica_draw % R;
-      const std::int64_t primary = store->find(holder[0], key, hash, 0);
-      if (primary < 0) {
+      const std::uint32_t first = c.read ? read_replica : 0;
+      slots[0] = store->find(holder[first], key, hash, first);
+      if (slots[0] < 0) {
         ++local[2];  // lost with every replica in a failure
         continue;
       }
-      slots[0] = primary;
-      const std::uint32_t touched = c.read ? 1 : R;
-      if (c.read && read_replica != 0)
-        slots[0] = store->find(holder[read_replica], key, hash, read_replica);
-      for (std::uint32_t j = 1; j < touched; ++j) slots[j] = store->find(holder[j], key, hash, j);
-      for (std::uint32_t j = 0; j < touched; ++j)
-        if (slots[j] < 0) {
-          const std::uint32_t which = c.read ? read_replica : j;
-          throw Error("processing: key " + std::to_string(key) + " has its primary on rank " +
-                      std::to_string(holder[0]) + " but no replica " + std::to_string(which) +
-                      " on rank " + std::to_string(holder[which]));
-        }
+      for (std::uint32_t j = 1; j < (c.read ? 1 : R); ++j) {
+        slots[j] = store->find(holder[j], key, hash, j);
+        if (slots[j] < 0)
+          throw Error("processing: key " + std::to_string(key) + " has replica 0 on rank " +
+                      std::to_string(holder[0]) + " but no replica " + std::to_string(j) +
+                      " on rank " + std::to_string(holder[j]));
+      }
       const int stripe = static_cast<int>(hash % static_cast<std::uint64_t>(cfg.stripes));
       // A write's first update by this rank: the test hooks' target.
       const bool first_write = !c.read && local[0] == 0;

@@ -145,6 +145,8 @@ printf '[processing]\nupdates = 10\nstripes = 0\n[[strategies]]\nname = "ring"\n
 expect_error "zero stripes" 2 "processing.stripes: must be in [1," results/zerostripes.h5 run zerostripes.toml
 printf '[processing]\nupdates = -5\n[[strategies]]\nname = "ring"\n' >negupdates.toml
 expect_error "negative update count" 2 "processing.updates: must be in [0," results/negupdates.h5 run negupdates.toml
+printf '[processing]\nupdates = 10\ncohort_handoffs = 0\n[[strategies]]\nname = "ring"\n' >zerohandoffs.toml
+expect_error "zero cohort hand-offs" 2 "processing.cohort_handoffs: must be in [1," results/zerohandoffs.h5 run zerohandoffs.toml
 
 # --- --force replaces atomically; help and list ----------------------------------
 run 2 run --set keys.count=10000 --out exists.h5 --force

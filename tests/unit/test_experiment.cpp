@@ -301,9 +301,9 @@ TEST(Experiment, ProcessingLockOptionsAndReplicasAreChecked) {
     EXPECT_EQ(e.processing.cohort_handoffs, 1);
   }
   EXPECT_EQ(error_of(base + "cohort_handoffs = 0\n"),
-            "exp.toml:10: processing.cohort_handoffs: must be in [1, 16777216], got 0");
+            "exp.toml:10: processing.cohort_handoffs: must be in [1, 1048576], got 0");
   EXPECT_EQ(error_of(base + "ranks_per_host = -1\n"),
-            "exp.toml:10: processing.ranks_per_host: must be in [0, 16777216], got -1");
+            "exp.toml:10: processing.ranks_per_host: must be in [0, 1048576], got -1");
   EXPECT_NE(error_of(base + "ranks_per_host = \"two\"\n")
                 .find("processing.ranks_per_host: must be a number, got a string"),
             std::string::npos);
