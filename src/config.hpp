@@ -9,11 +9,20 @@ namespace ringsim {
 
 // [processing]: updates under the distributed locks between events.
 struct ProcessingConfig {
-  std::uint64_t updates = 0;            // per rank per round; 0: no processing stage
-  std::string lock = "mcs";             // one of lock_algorithms(), or none (lock-free increments)
-  int stripes = 64;                     // lock words per rank
-  std::string keys = "uniform";         // uniform, zipf or hot
+  std::uint64_t updates = 0;  // per rank per round; 0: no processing stage
+  std::string lock = "mcs";   // one of lock_algorithms(), or none (lock-free increments)
+  int stripes = 64;           // lock words per rank
+  // Which keys the operations name (src/workload/request_dist.hpp):
+  // uniform; zipf (exact Zipf over the key indices, index 0 hottest);
+  // zipfian (YCSB's: exact Zipf of constant zipfian_constant, scrambled over
+  // the key space); latest (zipfian over recency, the last indices hottest);
+  // hotspot (hot_set_fraction of the keys get hot_opn_fraction of the
+  // operations); hot (the first hot_keys keys, uniformly).
+  std::string keys = "uniform";
   double zipf_exponent = 1.1;           // keys = "zipf"
+  double zipfian_constant = 0.99;       // keys = "zipfian" or "latest"
+  double hot_set_fraction = 0.2;        // keys = "hotspot"
+  double hot_opn_fraction = 0.8;        // keys = "hotspot"
   std::uint32_t hot_keys = 8;           // keys = "hot"
   double reads = 0.0;                   // share of updates that only read the value
   std::string transform = "increment";  // increment or double

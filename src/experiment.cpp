@@ -451,7 +451,8 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
   if (auto n = root.get("processing")) {
     const auto& t = r.table(*n, "processing");
     r.only(t, "processing.",
-           {"updates", "lock", "stripes", "keys", "zipf_exponent", "hot_keys", "reads", "transform",
+           {"updates", "lock", "stripes", "keys", "zipf_exponent", "zipfian_constant",
+            "hot_set_fraction", "hot_opn_fraction", "hot_keys", "reads", "transform",
             "work_inside_us", "work_outside_us", "timeout", "ranks_per_host", "cohort_handoffs"});
     ProcessingConfig& p = e.processing;
     if (auto c = t.get("updates")) p.updates = r.uint(*c, "processing.updates", 0, 1ULL << 32);
@@ -487,7 +488,7 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
         r.fail(c, "processing.lock", "must be one of " + list + ", got \"" + p.lock + "\"");
       }
     }
-    one_of("keys", p.keys, {"uniform", "zipf", "hot"});
+    one_of("keys", p.keys, {"uniform", "zipf", "zipfian", "latest", "hotspot", "hot"});
     one_of("transform", p.transform, {"increment", "double"});
     auto real_in = [&](const char* field, double& out, double lo, double hi) {
       auto* c = t.get(field);
@@ -498,6 +499,9 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
                "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     };
     real_in("zipf_exponent", p.zipf_exponent, 0.01, 10);
+    real_in("zipfian_constant", p.zipfian_constant, 0.01, 10);
+    real_in("hot_set_fraction", p.hot_set_fraction, 1e-9, 1);
+    real_in("hot_opn_fraction", p.hot_opn_fraction, 0, 1);
     real_in("reads", p.reads, 0, 1);
     real_in("work_inside_us", p.work_inside_us, 0, 1e6);
     real_in("work_outside_us", p.work_outside_us, 0, 1e6);

@@ -19,6 +19,7 @@
 #include "error.hpp"
 #include "hash.hpp"
 #include "locks/rma_lock.hpp"
+#include "workload/request_dist.hpp"
 
 namespace ringsim {
 namespace {
@@ -72,29 +73,39 @@ struct Choice {
   std::uint32_t replica_draw;
 };
 
-Choice choose(const ProcessingConfig& cfg, const KeySpace& keys, std::uint64_t round, int rank,
-              std::uint64_t j) {
+// The request distribution of a round's operations (O(1) to make).
+RequestDistribution request_distribution(const ProcessingConfig& cfg, const KeySpace& keys) {
+  RequestDistParams p;
+  p.name = cfg.keys;
+  if (cfg.keys == "zipf") {
+    // Exact Zipf over the key indices in their order: index 0 the hottest.
+    p.name = "zipfian";
+    p.zipfian_constant = cfg.zipf_exponent;
+    p.scrambled = false;
+  } else if (cfg.keys == "zipfian" || cfg.keys == "latest") {
+    p.zipfian_constant = cfg.zipfian_constant;
+    p.scramble_seed = keys.seed ^ kChoiceSalt;
+  } else if (cfg.keys == "hotspot") {
+    p.hot_set_fraction = cfg.hot_set_fraction;
+    p.hot_opn_fraction = cfg.hot_opn_fraction;
+  } else {
+    p.name = "uniform";  // "hot" draws by itself (choose)
+  }
+  return make_request_distribution(p, keys.count);
+}
+
+Choice choose(const ProcessingConfig& cfg, const KeySpace& keys, const RequestDistribution& dist,
+              std::uint64_t round, int rank, std::uint64_t j) {
   const std::uint64_t stream =
       hash_pair(round, static_cast<std::uint64_t>(rank), keys.seed ^ kChoiceSalt);
   const std::uint64_t u = hash_pair(stream, j, kChoiceSalt);
   const std::uint64_t w = mix64(u + 1);
   const double unit = (static_cast<double>(w >> 11) + 0.5) * 0x1p-53;  // in (0, 1)
   Choice c{0, unit < cfg.reads, static_cast<std::uint32_t>(mix64(u ^ kReplicaSalt) >> 32)};
-  const std::uint64_t n = keys.count;
-  if (cfg.keys == "hot") {
-    c.index = u % std::min<std::uint64_t>(cfg.hot_keys, n);
-  } else if (cfg.keys == "zipf") {
-    // Inverse of the continuous Zipf(s) CDF on [1, n + 1): index i drawn with
-    // probability close to 1 / (i + 1)^s.
-    const double x = (static_cast<double>(u >> 11) + 0.5) * 0x1p-53;
-    const double s = cfg.zipf_exponent, N = static_cast<double>(n) + 1;
-    const double r = std::abs(s - 1) < 1e-9
-                         ? std::pow(N, x)
-                         : std::pow((std::pow(N, 1 - s) - 1) * x + 1, 1 / (1 - s));
-    c.index = std::min<std::uint64_t>(static_cast<std::uint64_t>(r) - 1, n - 1);
-  } else {
-    c.index = u % n;
-  }
+  if (cfg.keys == "hot")
+    c.index = u % std::min<std::uint64_t>(cfg.hot_keys, keys.count);
+  else
+    c.index = dist.sample(u);
   return c;
 }
 
@@ -123,8 +134,9 @@ Batch draw_batch(const ProcessingConfig& cfg, const KeySpace& keys, std::uint64_
   b.choices.reserve(last - first);
   std::vector<std::uint64_t> indices;
   indices.reserve(last - first);
+  const RequestDistribution dist = request_distribution(cfg, keys);
   for (std::uint64_t j = first; j < last; ++j) {
-    b.choices.push_back(choose(cfg, keys, round, rank, j));
+    b.choices.push_back(choose(cfg, keys, dist, round, rank, j));
     indices.push_back(b.choices.back().index);
   }
   b.keys = keys_of(keys, indices, comm);

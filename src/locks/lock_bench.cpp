@@ -188,7 +188,7 @@ LockBenchResult run_lock_benchmark(const LockBenchConfig& cfg, MPI_Comm comm) {
 void print_lock_table(std::ostream& os, const std::vector<LockBenchResult>& results) {
   std::ostringstream out;
   bool any_over = false;
-  out << std::left << std::setw(9) << "lock" << std::setw(15) << "workload" << std::setw(7)
+  out << std::left << std::setw(10) << "lock" << std::setw(15) << "workload" << std::setw(7)
       << "target" << std::right << std::setw(6) << "ranks" << std::setw(6) << "reads"
       << std::setw(10) << "acq" << std::setw(8) << "seconds" << std::setw(11) << "acq/s"
       << std::setw(9) << "p50 us" << std::setw(9) << "p90 us" << std::setw(9) << "p99 us"
@@ -196,7 +196,7 @@ void print_lock_table(std::ostream& os, const std::vector<LockBenchResult>& resu
       << "\n";
   for (const auto& r : results) {
     any_over = any_over || r.oversubscribed;
-    out << std::left << std::setw(9) << r.algorithm << std::setw(15) << r.workload << std::setw(7)
+    out << std::left << std::setw(10) << r.algorithm << std::setw(15) << r.workload << std::setw(7)
         << r.target << std::right << std::setw(5) << r.ranks << (r.oversubscribed ? "*" : " ")
         << std::fixed << std::setprecision(2) << std::setw(6) << r.reads << std::setw(10)
         << r.acquisitions << std::setprecision(3) << std::setw(8) << r.seconds

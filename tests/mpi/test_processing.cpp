@@ -190,6 +190,28 @@ TEST_P(LostUpdate, IsCaughtAtManyUpdatesPerHotKeyAndACorrectRunPasses) {
 INSTANTIATE_TEST_SUITE_P(All, LostUpdate, ::testing::ValuesIn(lock_cases()),
                          [](const auto& param_info) { return case_name(param_info.param); });
 
+// Every request distribution of [processing] keys: a clean round verifies,
+// with as many operations as were asked, and a lost update is caught.
+class RequestKeys : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RequestKeys, RoundVerifiesAndALostUpdateIsCaught) {
+  const std::vector<std::string> sets = {"processing.keys=" + GetParam(), "processing.reads=0.2"};
+  {
+    World w(kHotKeys, sets);
+    ProcessingStats s;
+    ASSERT_NO_THROW(s = w.round(1));
+    EXPECT_EQ(s.updates + s.reads + s.missed, 2000u * std::uint64_t(world_size()));
+    EXPECT_GT(s.updates, 0u);
+    EXPECT_GT(s.reads, 0u);
+  }
+  World w(kHotKeys, sets);
+  EXPECT_THROW(w.round(1, world_rank() == 0), VerificationError);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, RequestKeys,
+                         ::testing::Values("uniform", "zipf", "zipfian", "latest", "hotspot",
+                                           "hot"));
+
 TEST(LostUpdate, LockFreeDoubleIsRejectedAsInput) {
   EXPECT_THROW(
       {

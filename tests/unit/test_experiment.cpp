@@ -283,6 +283,41 @@ TEST(Experiment, WeightsNeedAWeightedStrategy) {
             std::string::npos);
 }
 
+// [processing] keys: the YCSB request distributions and their parameters.
+TEST(Experiment, ProcessingRequestDistributionsAreParsedAndChecked) {
+  const std::string base = kMinimal + "[cluster]\nnodes = 4\n[processing]\nupdates = 10\n";
+  {
+    Experiment e = parse_experiment(base, "exp.toml");
+    EXPECT_EQ(e.processing.keys, "uniform");
+    EXPECT_DOUBLE_EQ(e.processing.zipfian_constant, 0.99);
+    EXPECT_DOUBLE_EQ(e.processing.hot_set_fraction, 0.2);
+    EXPECT_DOUBLE_EQ(e.processing.hot_opn_fraction, 0.8);
+  }
+  {
+    Experiment e = parse_experiment(
+        base + "keys = \"hotspot\"\nhot_set_fraction = 0.1\nhot_opn_fraction = 0.9\n", "exp.toml");
+    EXPECT_EQ(e.processing.keys, "hotspot");
+    EXPECT_DOUBLE_EQ(e.processing.hot_set_fraction, 0.1);
+    EXPECT_DOUBLE_EQ(e.processing.hot_opn_fraction, 0.9);
+  }
+  for (const char* k : {"zipfian", "latest"}) {
+    Experiment e =
+        parse_experiment(base + "keys = \"" + k + "\"\nzipfian_constant = 1.2\n", "exp.toml");
+    EXPECT_DOUBLE_EQ(e.processing.zipfian_constant, 1.2);
+  }
+  EXPECT_NE(
+      error_of(base + "keys = \"pareto\"\n")
+          .find("processing.keys: must be one of uniform, zipf, zipfian, latest, hotspot, hot, "
+                "got \"pareto\""),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(base + "zipfian_constant = 0\n").find("processing.zipfian_constant: must be in"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(base + "hot_opn_fraction = 1.5\n").find("processing.hot_opn_fraction: must be in"),
+      std::string::npos);
+}
+
 // [processing]: the lock is any algorithm make_lock_set knows or "none";
 // the cohort options have defaults, ranges and one-line errors; replicated
 // keys are processed (write-all, read-one), also lock-free.
