@@ -1081,8 +1081,7 @@ def draw_lock_rw_mix(c: Comparison, oversub: bool = False) -> Drawn:
     handles += _oversub_handles(locks) if any_over else []
     _legend(axes[0, -1], handles=handles, title="lock algorithm")
     warning = OVERSUBSCRIBED if (oversub or any_over) else ""
-    _title(fig, "Do readers share? Lock throughput and p99 acquire latency against the read fraction, at the "
-           "largest rank count", warning)
+    _title(fig, "Do readers share? Throughput and p99 acquire latency vs the read fraction", warning)
     n_max = int(max(int(w.n.max()) for _, _, w in panels))
     caption = ("Per workload with several read fractions (columns), at its largest rank count: acquisitions per "
                "second over all ranks (top) and the p99 time of one acquire (bottom, the stored per-row "
