@@ -359,9 +359,11 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
           << close_seconds << " s)" << std::endl;
   }
   if (result.partial) {
+    const std::string lock_rows =
+        e.has_locks ? " and " + std::to_string(locks.size()) + " lock configuration(s)" : "";
     print_error(rank, std::string("stopped by ") + stop_signal_name() + " after " +
-                          std::to_string(result.events_completed) +
-                          " completed event(s); partial results in " + stream.path() +
+                          std::to_string(result.events_completed) + " completed event(s)" +
+                          lock_rows + "; partial results in " + stream.path() +
                           " (continue it with: ringsim run --resume " + stream.path() + ")");
     return kExitStopped;
   }

@@ -286,16 +286,17 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
     // slots of 16 + value bytes (8-aligned), all written at once. The
     // verification: each rank counts its own updates per key (about 64 bytes
     // a distinct key) and receives its keys' counts from their senders
-    // (about 84 bytes a pair); latencies go into a fixed histogram; the lock
-    // window is 8 bytes a stripe and 256 bytes of MCS queue nodes. Nothing
-    // here grows with the rank count.
+    // (about 84 bytes a pair, one pair per replica holder); latencies go into
+    // a fixed histogram; the lock window is at most 48 bytes a stripe and
+    // 512 bytes of queue nodes (cohort, the largest). Nothing here grows with
+    // the rank count.
     double cap = 16;
     while (cap < 2 * largest * kHeadroom) cap *= 2;
     const double slot = std::ceil((16 + vb) / 8) * 8;
     ph.processing = cap * slot + 8 * largest * kHeadroom +
-                    (64.0 + 84.0) * static_cast<double>(e.processing.updates) +
+                    (64.0 + 84.0 * r) * static_cast<double>(e.processing.updates) +
                     static_cast<double>(kHistogramBytes) +
-                    8.0 * static_cast<double>(e.processing.stripes) + 256;
+                    48.0 * static_cast<double>(e.processing.stripes) + 512;
   }
 
   // The per-event arrays go to the result file as they are made: an event's

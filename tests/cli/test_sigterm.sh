@@ -6,6 +6,8 @@
 #  2. SIGTERM to mpirun during a 5 s event: the job ends within seconds and the
 #     partial holds every event that finished before it.
 #  3. A second signal stops at once (exit 4), the partial still readable.
+#  4. A lock benchmark stopped by SIGTERM: exit 4, the message counts the lock
+#     configurations that finished, and the partial holds exactly those rows.
 # Usage: test_sigterm.sh RINGSIM MPIEXEC EXPERIMENT WORKDIR
 set -u
 ringsim=$(realpath "$1")
@@ -136,6 +138,39 @@ if "$py" -c 'import h5py,sys; h5py.File(sys.argv[1], "r").close()' twice.partial
   ok "second signal: the partial file opens"
 else
   bad "second signal: twice.partial.h5 does not open"
+fi
+
+# ---- 4. a lock benchmark stopped between configurations ------------------------------
+rm -f lk*.h5
+cat >locks.toml <<'TOML'
+description = "sigterm during the lock benchmark"
+[locks]
+algorithms = ["winlock", "mcs"]
+workloads = ["empty", "work"]
+ranks = [2]
+duration = 1.0
+acquisitions = 0
+[keys]
+count = 100
+TOML
+"$mpiexec" -q -n 2 --oversubscribe "$ringsim" run locks.toml --out lk.h5 >lk.out 2>lk.err &
+launcher=$!
+for _ in $(seq 600); do # the stream exists: the suite has started
+  [ -e lk.partial.h5 ] && break
+  sleep 0.1
+done
+sleep 1.5 # inside the second of four 1 s configurations
+ranks=$(pgrep -P "$launcher")
+[ -n "$ranks" ] && kill -TERM $ranks
+wait "$launcher"
+rc=$?
+stored=$("$py" -c 'import h5py,sys; f=h5py.File(sys.argv[1], "r"); print(len(f["locks/results/algorithm"]))' lk.partial.h5 2>/dev/null)
+said=$(grep -o "and [0-9]* lock configuration(s)" lk.err | grep -o "[0-9]*")
+if [ "$rc" -eq 4 ] && [ ! -e lk.h5 ] && [ -n "$said" ] && [ "$said" = "$stored" ] && [ "$said" -ge 1 ] &&
+  [ "$said" -lt 4 ]; then
+  ok "lock benchmark stopped: exit 4, $said of 4 configurations reported and kept"
+else
+  bad "lock benchmark stop: exit $rc, said '${said:-}', stored '${stored:-}': $(cat lk.err)"
 fi
 
 echo "$passed passed, $failed failed"
