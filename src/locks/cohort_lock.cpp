@@ -75,24 +75,9 @@ class CohortLockSet final : public RmaLockSet {
   // Collective, but never while an exception unwinds (see rma_lock.hpp).
   ~CohortLockSet() override {
     if (std::uncaught_exceptions() > 0) return;
-    if (abandoned_ > 0) {
-      Deadline deadline(timeout_seconds());
-      try {
-        while (abandoned_ > 0 && !deadline.expired()) {
-          drain_granted();
-          w_.poke();
-        }
-      } catch (const Error& e) {
-        std::fprintf(stderr, "ringsim: warning: %s\n", e.what());
-      }
-      if (abandoned_ > 0)
-        std::fprintf(stderr,
-                     "ringsim: warning: cohort lock set: rank %d still queued for %d lock(s)\n",
-                     rank(), abandoned_);
-    }
-    MPI_Win_unlock_all(win_);
-    MPI_Win_free(&win_);
-    MPI_Comm_free(&comm_);
+    drain_then_free(
+        algorithm(), rank(), timeout_seconds(), abandoned_, [this] { drain_granted(); },
+        [this] { w_.poke(); }, win_, comm_);
   }
 
  protected:

@@ -5,10 +5,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string_view>
 #include <thread>
 
+#include "error.hpp"
 #include "locks/rma_lock.hpp"
 
 namespace ringsim::lock_detail {
@@ -25,6 +27,34 @@ class Deadline {
  private:
   std::chrono::steady_clock::time_point end_;
 };
+
+// The end of a queue lock set's life (mcs, rw-writer, rw-reader, cohort),
+// collective and never while an exception unwinds: every rank hands on its
+// timed-out requests that are granted meanwhile (`drain`, then `poke` for
+// progress), so that chains of them resolve, for at most `timeout_seconds`,
+// and warns about any left; then frees the window and the set's
+// communicator.
+template <class Drain, class Poke>
+void drain_then_free(std::string_view algorithm, int rank, double timeout_seconds,
+                     const int& abandoned, Drain drain, Poke poke, MPI_Win& win, MPI_Comm& comm) {
+  if (abandoned > 0) {
+    Deadline deadline(timeout_seconds);
+    try {
+      while (abandoned > 0 && !deadline.expired()) {
+        drain();
+        poke();
+      }
+    } catch (const Error& e) {
+      std::fprintf(stderr, "ringsim: warning: %s\n", e.what());
+    }
+    if (abandoned > 0)
+      std::fprintf(stderr, "ringsim: warning: %.*s lock set: rank %d still queued for %d lock(s)\n",
+                   static_cast<int>(algorithm.size()), algorithm.data(), rank, abandoned);
+  }
+  MPI_Win_unlock_all(win);
+  MPI_Win_free(&win);
+  MPI_Comm_free(&comm);
+}
 
 // One round of a spin loop on local window memory: make the window's public
 // and private copies agree, let MPI progress (so that incoming accumulates

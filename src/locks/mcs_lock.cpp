@@ -40,26 +40,9 @@ class McsLockSet final : public RmaLockSet {
   // then it neither drains nor frees.
   ~McsLockSet() override {
     if (std::uncaught_exceptions() > 0) return;
-    // Hand on requests that timed out and were granted since; every rank does
-    // this here, so chains of such requests resolve.
-    if (abandoned_count_ > 0) {
-      Deadline deadline(timeout_seconds());
-      try {
-        while (abandoned_count_ > 0 && !deadline.expired()) {
-          drain_granted();
-          poke_progress(win_, comm_);
-        }
-      } catch (const Error& e) {
-        std::fprintf(stderr, "ringsim: warning: %s\n", e.what());
-      }
-      if (abandoned_count_ > 0)
-        std::fprintf(stderr,
-                     "ringsim: warning: mcs lock set: rank %d still queued for %d lock(s)\n",
-                     rank(), abandoned_count_);
-    }
-    MPI_Win_unlock_all(win_);
-    MPI_Win_free(&win_);
-    MPI_Comm_free(&comm_);
+    drain_then_free(
+        algorithm(), rank(), timeout_seconds(), abandoned_count_, [this] { drain_granted(); },
+        [this] { poke_progress(win_, comm_); }, win_, comm_);
   }
 
  protected:
