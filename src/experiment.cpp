@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -228,6 +229,128 @@ class Reader {
   std::string source_;
 };
 
+// A byte count: a whole number, or a string of one with a unit B, KB, KiB,
+// MB or MiB ("4KiB", "1.5 MB" is refused: whole numbers of the unit only).
+std::uint64_t byte_count(const Reader& r, const toml::node& n, const std::string& field,
+                         std::uint64_t max) {
+  if (!n.as_string()) return r.uint(n, field, 0, max);
+  const std::string text = n.as_string()->get();
+  std::size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  std::string unit = text.substr(i);
+  unit.erase(0, unit.find_first_not_of(' '));
+  const std::pair<const char*, std::uint64_t> units[] = {
+      {"", 1}, {"B", 1}, {"KB", 1000}, {"KiB", 1024}, {"MB", 1000000}, {"MiB", 1u << 20}};
+  std::uint64_t scale = 0;
+  for (const auto& [name, s] : units)
+    if (unit == name) scale = s;
+  if (i == 0 || i > 12 || scale == 0)
+    r.fail(&n, field,
+           "must be a number of bytes, e.g. 512 or \"4KiB\" (units B, KB, KiB, MB, MiB), got \"" +
+               text + "\"");
+  const std::uint64_t v = std::stoull(text.substr(0, i)) * scale;
+  if (v > max) r.fail(&n, field, "must be at most " + std::to_string(max) + " bytes, got " + text);
+  return v;
+}
+
+// keys.value_size = { distribution = ..., parameters }.
+void parse_value_size(const Reader& r, const toml::node& node, Experiment& e) {
+  const auto& t = r.table(node, "keys.value_size");
+  r.only(t, "keys.value_size.", {"distribution", "bytes", "min", "max", "mean", "sigma", "alpha"});
+  ValueSizeSpec& v = e.keys.value_size;
+  const auto* d = t.get("distribution");
+  if (!d)
+    r.fail(&node, "keys.value_size.distribution",
+           "missing (fixed, uniform, lognormal, pareto or trace)");
+  const std::string name = r.str(*d, "keys.value_size.distribution");
+  const std::pair<const char*, ValueSizeDistribution> names[] = {
+      {"fixed", ValueSizeDistribution::kFixed},
+      {"uniform", ValueSizeDistribution::kUniform},
+      {"lognormal", ValueSizeDistribution::kLognormal},
+      {"pareto", ValueSizeDistribution::kPareto},
+      {"trace", ValueSizeDistribution::kTrace}};
+  bool known = false;
+  for (const auto& [n, dist] : names)
+    if (name == n) {
+      v.distribution = dist;
+      known = true;
+    }
+  if (!known)
+    r.fail(d, "keys.value_size.distribution",
+           "must be \"fixed\", \"uniform\", \"lognormal\", \"pareto\" or \"trace\", got \"" + name +
+               "\"");
+  // Which parameters each distribution takes.
+  const auto allow = [&](std::initializer_list<const char*> ok) {
+    for (auto&& [k, val] : t) {
+      const std::string key(k.str());
+      if (key == "distribution") continue;
+      if (std::none_of(ok.begin(), ok.end(), [&](const char* s) { return key == s; }))
+        r.fail(&val, "keys.value_size." + key,
+               "is not a parameter of distribution \"" + name + "\"");
+    }
+  };
+  const auto need = [&](const char* key) -> const toml::node& {
+    const auto* n = t.get(key);
+    if (!n)
+      r.fail(&node, std::string("keys.value_size.") + key,
+             "missing: distribution \"" + name + "\" needs it");
+    return *n;
+  };
+  const auto bytes = [&](const char* key) {
+    return byte_count(r, need(key), std::string("keys.value_size.") + key, kMaxValueBytes);
+  };
+  const auto clamp_range = [&] {
+    if (t.get("min")) v.min = bytes("min");
+    if (t.get("max")) v.max = bytes("max");
+    if (v.min > v.max)
+      r.fail(t.get("max"), "keys.value_size.max",
+             "must be >= min (" + std::to_string(v.min) + "), got " + std::to_string(v.max));
+  };
+  const auto mean = [&] {
+    const double m = static_cast<double>(bytes("mean"));
+    if (!(m >= 1)) r.fail(t.get("mean"), "keys.value_size.mean", "must be at least 1 byte");
+    v.mean = m;
+  };
+  switch (v.distribution) {
+    case ValueSizeDistribution::kFixed:
+      allow({"bytes"});
+      e.keys.value_bytes = byte_count(r, need("bytes"), "keys.value_size.bytes", kMaxValueBytes);
+      if (e.keys.value_bytes < 8)
+        r.fail(t.get("bytes"), "keys.value_size.bytes",
+               "must be at least 8 for fixed sizes (use uniform with min = max for smaller)");
+      break;
+    case ValueSizeDistribution::kUniform:
+      allow({"min", "max"});
+      need("min");
+      need("max");
+      clamp_range();
+      break;
+    case ValueSizeDistribution::kLognormal:
+      allow({"mean", "sigma", "min", "max"});
+      mean();
+      v.sigma = r.real(need("sigma"), "keys.value_size.sigma");
+      if (!(v.sigma > 0) || v.sigma > 5)
+        r.fail(t.get("sigma"), "keys.value_size.sigma", "must be > 0 and <= 5");
+      clamp_range();
+      break;
+    case ValueSizeDistribution::kPareto:
+      allow({"mean", "alpha", "min", "max"});
+      mean();
+      v.alpha = r.real(need("alpha"), "keys.value_size.alpha");
+      if (!(v.alpha > 1) || v.alpha > 100)
+        r.fail(t.get("alpha"), "keys.value_size.alpha", "must be > 1 (a finite mean) and <= 100");
+      clamp_range();
+      break;
+    case ValueSizeDistribution::kTrace:
+      allow({});
+      if (e.keys.distribution != KeyDistribution::kFile || e.keys.format == TraceFormat::kLines)
+        r.fail(d, "keys.value_size.distribution",
+               "\"trace\" needs keys.distribution = \"file\" with format \"twitter\" or \"oracle\" "
+               "(a trace that gives value sizes)");
+      break;
+  }
+}
+
 // `--set a.b.c=value`: the value is read as TOML, and a bare word that is not
 // valid TOML is taken as a string, so that --set keys.distribution=sequential works.
 void apply_override(toml::table& root, const std::string& arg) {
@@ -308,7 +431,7 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
     const auto& t = r.table(*n, "keys");
     r.only(t, "keys.",
            {"count", "seed", "distribution", "file", "format", "compression", "zipf_exponent",
-            "key_bytes", "value_bytes"});
+            "key_bytes", "value_bytes", "value_size"});
     if (auto c = t.get("zipf_exponent")) {
       e.keys.zipf_exponent = r.real(*c, "keys.zipf_exponent");
       if (!(e.keys.zipf_exponent > 0) || e.keys.zipf_exponent > 10)
@@ -359,6 +482,13 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
     }
     if (auto c = t.get("key_bytes")) r.uint(*c, "keys.key_bytes", 8, 8);
     if (auto c = t.get("value_bytes")) e.keys.value_bytes = r.uint(*c, "keys.value_bytes", 8, 4096);
+    if (auto c = t.get("value_size")) {
+      if (t.get("value_bytes"))
+        r.fail(c, "keys.value_size",
+               "give keys.value_bytes or keys.value_size, not both (value_size = { distribution = "
+               "\"fixed\", bytes = N } is value_bytes = N)");
+      parse_value_size(r, *c, e);
+    }
   }
 
   if (auto n = root.get("cluster")) {

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <boost/math/special_functions/erf.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -21,6 +23,7 @@ namespace {
 constexpr std::uint64_t kKeySalt = 0x6b6579736b657973ULL;    // "keyskeys"
 constexpr std::uint64_t kHashSalt = 0x686173686b657973ULL;   // "hashkeys"
 constexpr std::uint64_t kValueSalt = 0x76616c7565736565ULL;  // "valuesee"
+constexpr std::uint64_t kSizeSalt = 0x76616c756573697aULL;   // "valuesiz"
 }  // namespace
 
 std::uint64_t KeySpace::key(std::uint64_t index) const {
@@ -58,6 +61,55 @@ void KeySpace::fill_value(std::uint64_t k, std::span<std::byte> out) const {
     std::memcpy(out.data() + off, &word, n);
     word = mix64(word + 1);
   }
+}
+
+std::uint32_t KeySpace::value_size_of(std::uint64_t index, std::uint64_t k) const {
+  const ValueSizeSpec& v = value_size;
+  const auto clamp = [&](double x) {
+    const double lo = static_cast<double>(v.min), hi = static_cast<double>(v.max);
+    return static_cast<std::uint32_t>(std::llround(std::clamp(x, lo, hi)));
+  };
+  // A uniform draw in (0, 1) from (seed, key): the same on every rank.
+  const std::uint64_t w = hash_u64(k, seed ^ kSizeSalt);
+  const double u = (static_cast<double>(w >> 11) + 0.5) * 0x1p-53;
+  switch (v.distribution) {
+    case ValueSizeDistribution::kFixed:
+      return static_cast<std::uint32_t>(value_bytes);
+    case ValueSizeDistribution::kUniform:
+      return static_cast<std::uint32_t>(v.min + (w >> 11) % (v.max - v.min + 1));
+    case ValueSizeDistribution::kLognormal: {
+      // The normal quantile of u: -sqrt(2) erfc^-1(2u).
+      const double z = -std::sqrt(2.0) * boost::math::erfc_inv(2.0 * u);
+      const double mu = std::log(v.mean) - v.sigma * v.sigma / 2;
+      return clamp(std::exp(mu + v.sigma * z));
+    }
+    case ValueSizeDistribution::kPareto: {
+      const double scale = v.mean * (v.alpha - 1) / v.alpha;
+      return clamp(scale * std::pow(u, -1.0 / v.alpha));
+    }
+    case ValueSizeDistribution::kTrace:
+      if (!listed_sizes || !holds(index))
+        throw Error("key index " + std::to_string(index) +
+                    ": its trace value size is not held here");
+      return (*listed_sizes)[index - listed_first];
+  }
+  return 0;
+}
+
+const char* to_string(ValueSizeDistribution d) {
+  switch (d) {
+    case ValueSizeDistribution::kFixed:
+      return "fixed";
+    case ValueSizeDistribution::kUniform:
+      return "uniform";
+    case ValueSizeDistribution::kLognormal:
+      return "lognormal";
+    case ValueSizeDistribution::kPareto:
+      return "pareto";
+    case ValueSizeDistribution::kTrace:
+      return "trace";
+  }
+  return "?";
 }
 
 std::uint64_t KeySpace::share_begin(int rank, int ranks) const {
@@ -351,9 +403,11 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source) {
   if (ks.distribution != KeyDistribution::kFile || ks.listed) return;
   // parse_experiment() resolved it against the experiment file's folder.
   const std::string path = ks.path.empty() ? ks.file : ks.path;
-  std::vector<std::uint64_t> keys;
+  std::vector<std::uint64_t> keys, sizes;
+  const bool want_sizes = ks.value_size.distribution == ValueSizeDistribution::kTrace;
   try {
-    keys = read_key_trace(path, ks.format, ks.compression, &ks.trace_stats);
+    keys = read_key_trace(path, ks.format, ks.compression, &ks.trace_stats,
+                          want_sizes ? &sizes : nullptr);
   } catch (const Error& err) {
     throw Error(source + ": " + err.what());
   }
@@ -363,6 +417,12 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source) {
   if (!count_given) ks.count = keys.size();
   keys.resize(ks.count);
   keys.shrink_to_fit();
+  if (want_sizes) {
+    std::vector<std::uint32_t> held(ks.count);
+    for (std::size_t i = 0; i < held.size(); ++i)
+      held[i] = static_cast<std::uint32_t>(std::min(sizes[i], kMaxValueBytes));
+    ks.listed_sizes = std::make_shared<const std::vector<std::uint32_t>>(std::move(held));
+  }
   ks.listed = std::make_shared<const std::vector<std::uint64_t>>(std::move(keys));
   ks.listed_first = 0;
 }

@@ -21,13 +21,41 @@ namespace ringsim {
 // node (hot keys) differs.
 enum class KeyDistribution { kUniform, kSequential, kFile, kZipf };
 
+// keys.value_size: how many bytes each key's value holds. kFixed is
+// keys.value_bytes for every key (the shard's fixed-size layout); the others
+// give every key its own size in [0, kMaxValueBytes], a function of
+// (seed, key) alone, so every rank and every strategy sees the same sizes:
+//   uniform    min .. max bytes, each equally likely;
+//   lognormal  exp(N(mu, sigma^2)) with mu = ln(mean) - sigma^2 / 2, so that
+//              the mean before clamping is `mean`; rounded, clamped to
+//              [min, max];
+//   pareto     Pareto of shape alpha > 1 and scale mean (alpha - 1) / alpha
+//              (mean `mean` before clamping), rounded, clamped to [min, max];
+//   trace      the largest value size the key's requests in the trace give
+//              (formats twitter and oracle), clamped to kMaxValueBytes.
+// Clamping to max lowers the mean of the heavy-tailed ones: the run reports
+// the sizes it made (value_bytes_total in the result file).
+enum class ValueSizeDistribution { kFixed, kUniform, kLognormal, kPareto, kTrace };
+inline constexpr std::uint64_t kMaxValueBytes = std::uint64_t{1} << 20;  // 1 MiB
+
+struct ValueSizeSpec {
+  ValueSizeDistribution distribution = ValueSizeDistribution::kFixed;
+  std::uint64_t min = 0, max = kMaxValueBytes;  // uniform, lognormal, pareto
+  double mean = 1024;                           // lognormal, pareto: bytes
+  double sigma = 1.0;                           // lognormal
+  double alpha = 1.5;                           // pareto
+};
+
+const char* to_string(ValueSizeDistribution d);
+
 struct KeySpace {
   std::uint64_t count = 1'000'000;
   std::uint64_t seed = 1;
   KeyDistribution distribution = KeyDistribution::kUniform;
-  std::size_t value_bytes = 8;
-  std::string file;  // kFile: the trace, as written
-  std::string path;  // kFile: `file` resolved against the experiment's folder
+  std::size_t value_bytes = 8;  // kFixed value sizes: every value's bytes
+  ValueSizeSpec value_size;     // keys.value_size
+  std::string file;             // kFile: the trace, as written
+  std::string path;             // kFile: `file` resolved against the experiment's folder
   TraceFormat format = TraceFormat::kLines;                // kFile: keys.format
   TraceCompression compression = TraceCompression::kAuto;  // kFile: keys.compression
   double zipf_exponent = 1.1;                              // kZipf: s
@@ -37,6 +65,9 @@ struct KeySpace {
   // (engine/key_trace.hpp) keeps this rank's share only.
   std::shared_ptr<const std::vector<std::uint64_t>> listed;
   std::uint64_t listed_first = 0;
+  // kFile with value_size = trace: the value size of each listed key, in the
+  // same order.
+  std::shared_ptr<const std::vector<std::uint32_t>> listed_sizes;
   // kFile, once loaded: what the whole trace says beyond its keys (requests,
   // reads and other operations, value sizes), the same on every rank. Not
   // used by the run yet: kept for per-key value sizes and request streams.
@@ -54,6 +85,12 @@ struct KeySpace {
   double popularity(std::uint64_t key) const;
   // The 64-bit hash that placement strategies see.
   std::uint64_t key_hash(std::uint64_t key) const;
+  // Whether values differ in size (keys.value_size other than fixed).
+  bool variable_values() const { return value_size.distribution != ValueSizeDistribution::kFixed; }
+  // The value size of the key with index `index` (its key `key`): value_bytes
+  // for fixed sizes, else as ValueSizeSpec says; trace sizes need the index
+  // held here (holds(index)).
+  std::uint32_t value_size_of(std::uint64_t index, std::uint64_t key) const;
   // Fills a value derived from the key alone, so any rank can check it.
   void fill_value(std::uint64_t key, std::span<std::byte> out) const;
 
@@ -162,8 +199,8 @@ std::vector<std::uint64_t> read_key_trace(const std::string& path);
 // given) the value size of each key returned, the largest any request of the
 // trace gives it (0 for a format without sizes). A malformed line or record
 // throws ringsim::Error naming the file, the line (or record byte offset) and
-// the problem. (The collective load in engine/key_trace.hpp keeps the
-// statistics but not yet the per-key sizes.)
+// the problem. (The collective load in engine/key_trace.hpp keeps the same
+// per-key sizes, clamped to kMaxValueBytes, when keys.value_size is trace.)
 std::vector<std::uint64_t> read_key_trace(const std::string& path, TraceFormat format,
                                           TraceCompression compression, TraceStats* stats = nullptr,
                                           std::vector<std::uint64_t>* value_bytes = nullptr);

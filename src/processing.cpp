@@ -193,8 +193,10 @@ class WindowStore {
  public:
   WindowStore(const Shard& shard, const KeySpace& keys, MPI_Comm comm)
       : comm_(comm),
-        value_bytes_(shard.value_bytes),
-        slot_bytes_((16 + shard.value_bytes + 7) / 8 * 8) {
+        // Values of variable size: the slot holds the value's first word
+        // only (zero-padded), the one word the transforms change.
+        value_bytes_(shard.variable_sizes ? 8 : shard.value_bytes),
+        slot_bytes_((16 + value_bytes_ + 7) / 8 * 8) {
     MPI_Comm_size(comm_, &ranks_);
     std::uint64_t cap = 16;
     while (cap < 2 * shard.size()) cap *= 2;
@@ -210,7 +212,8 @@ class WindowStore {
       const std::uint64_t tag = std::uint64_t{shard.replica_of(i)} + 1;
       std::memcpy(slot, &shard.keys[i], 8);
       std::memcpy(slot + 8, &tag, 8);
-      std::memcpy(slot + 16, shard.values.data() + i * value_bytes_, value_bytes_);
+      const auto v = shard.value(i);
+      std::memcpy(slot + 16, v.data(), std::min(v.size(), value_bytes_));
       slot_of_record_[i] = s;
     }
     capacities_.resize(static_cast<std::size_t>(ranks_));
@@ -563,13 +566,17 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   // values into the shard; the checksum delta covers every replica changed.
   std::uint64_t wrong = 0, delta = 0;
   for (std::size_t i = 0; i < shard.size(); ++i) {
-    std::byte* value = shard.values.data() + i * shard.value_bytes;
+    const std::span<std::byte> value = shard.value(i);
     const std::byte* now = store->local_value(i);
     const std::uint64_t times = expected_updates.get(shard.keys[i]);
-    if (first_word(now) != apply_transform_n(cfg.transform, first_word(value), times)) ++wrong;
+    // A value shorter than 8 bytes (variable sizes) keeps its first bytes
+    // of the word: the transforms run on the word, zero-padded.
+    std::uint64_t before = 0;
+    std::memcpy(&before, value.data(), std::min<std::size_t>(value.size(), 8));
+    if (first_word(now) != apply_transform_n(cfg.transform, before, times)) ++wrong;
     if (times) {
       delta -= record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
-      std::memcpy(value, now, 8);
+      std::memcpy(value.data(), now, std::min<std::size_t>(value.size(), 8));
       delta += record_digest(shard.keys[i], shard.replica_of(i), shard.value(i));
     }
   }

@@ -88,7 +88,7 @@ class StrategyRun {
         comm_(comm),
         keys_(e.keys),
         cluster_(e, spec, ranks_of(comm)),
-        shard_(e.keys.value_bytes, e.replicas > 1, cluster_.load_aware()),
+        shard_(e.keys.value_bytes, e.replicas > 1, cluster_.load_aware(), e.keys.variable_values()),
         redist_(comm, keys_, e.replicas),
         verifier_(keys_, e.replicas, rank_of(comm), comm),
         random_peak_(random_peak) {
@@ -177,7 +177,7 @@ class StrategyRun {
     if (e_.processing.updates) process(ei, rec, stop);
 
     const std::vector<TrafficRow> rank_rows =
-        rank_traffic_rows(st.records_to_rank, rank_, redist_.record_bytes());
+        rank_traffic_rows(st.records_to_rank, rank_, st.bytes_to_rank);
     sr_.events.push_back(std::move(rec));
     const double tw = MPI_Wtime();
     sink.event({&spec_.label, &sr_.events.back(), &loads_, &rank_rows, &node_rows});
@@ -243,13 +243,11 @@ class StrategyRun {
     mine.t_verify = MPI_Wtime() - tv;
 
     // This rank's bounds.
-    const double rb = static_cast<double>(redist_.record_bytes());
-    const double sent = static_cast<double>(st.records_sent) * rb;
-    const double received = static_cast<double>(st.records_received) * rb;
+    const double sent = static_cast<double>(st.bytes_sent);
+    const double received = static_cast<double>(st.bytes_received);
     const bool inter = cal_.hosts > 1;
     mine.exchange_model =
-        model_exchange_seconds(cal_, st.records_sent * redist_.record_bytes(),
-                               st.records_received * redist_.record_bytes(), st.peer_ranks, inter);
+        model_exchange_seconds(cal_, st.bytes_sent, st.bytes_received, st.peer_ranks, inter);
     if (cal_.memcpy_bytes_per_s > 0) {
       // Bytes each phase must touch, in memcpy terms (a copied byte is read
       // once and written once): pack reads every local record's new owner
@@ -274,9 +272,12 @@ class StrategyRun {
     rec.keys_moved = all.keys_moved + all.replicas_created;
     rec.keys_moved_by_load = all.keys_moved_by_load;
     rec.replicas_created = all.replicas_created;
-    rec.bytes_moved = rec.keys_moved * redist_.record_bytes();
-    rec.bytes_exchanged = all.records_sent * redist_.record_bytes();
-    rec.bytes_rereplicated = all.replicas_created * redist_.record_bytes();
+    // Exact for values of any size: each rank's sums of its records' bytes.
+    std::uint64_t bytes[3] = {st.bytes_moved + st.bytes_copied, st.bytes_sent, st.bytes_copied};
+    MPI_Allreduce(MPI_IN_PLACE, bytes, 3, MPI_UINT64_T, MPI_SUM, comm_);
+    rec.bytes_moved = bytes[0];
+    rec.bytes_exchanged = bytes[1];
+    rec.bytes_rereplicated = bytes[2];
     rec.t_update = all.t_update;
     rec.t_verify = all.t_verify;
     const PhaseSpan* spans[kPhases] = {&phases[Phase::kPlan], &phases[Phase::kCounts],
@@ -309,8 +310,9 @@ class StrategyRun {
   std::vector<TrafficRow> project(EventRecord& rec, LocalMoveStats& st) {
     const ProjectionNetwork net = projection_network(e_, cal_);
     std::vector<TrafficRow> rows;
-    const NodeTraffic traffic = node_traffic(st.node_pairs, redist_.record_bytes(), e_.nodes,
-                                             net.bandwidth, net.latency, comm_, &rows);
+    const NodeTraffic traffic =
+        node_traffic(st.node_pairs, redist_.record_bytes(), e_.nodes, net.bandwidth, net.latency,
+                     comm_, &rows, &st.node_pair_bytes);
     rec.t_projected = traffic.projected_seconds;
     std::vector<std::uint64_t>().swap(st.node_pairs);
     return rows;
@@ -500,6 +502,16 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
   }
   start.calibration = calibrate(comm);
   start.order = strategy_orders(e);
+  if (e.keys.variable_values()) {
+    // Every key's size, summed over the ranks' shares.
+    std::uint64_t mine = 0;
+    for (std::uint64_t i = e.keys.share_begin(rank, ranks); i < e.keys.share_begin(rank + 1, ranks);
+         ++i)
+      mine += e.keys.value_size_of(i, e.keys.key(i));
+    MPI_Allreduce(&mine, &start.value_bytes_total, 1, MPI_UINT64_T, MPI_SUM, comm);
+  } else {
+    start.value_bytes_total = e.keys.count * e.keys.value_bytes;
+  }
   sink.begin_run(start);
 
   RunResult result;

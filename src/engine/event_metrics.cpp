@@ -81,12 +81,13 @@ std::uint64_t min_moves(const std::vector<std::uint64_t>& before,
 }
 
 std::vector<TrafficRow> rank_traffic_rows(const std::vector<std::uint64_t>& records_to_rank,
-                                          int rank, std::uint64_t record_bytes) {
+                                          int rank,
+                                          const std::vector<std::uint64_t>& bytes_to_rank) {
   std::vector<TrafficRow> rows;
   for (std::size_t r = 0; r < records_to_rank.size(); ++r)
     if (records_to_rank[r] > 0)
       rows.push_back({static_cast<std::uint32_t>(rank), static_cast<std::uint32_t>(r),
-                      records_to_rank[r], records_to_rank[r] * record_bytes});
+                      records_to_rank[r], bytes_to_rank[r]});
   return rows;
 }
 
@@ -105,9 +106,24 @@ ProjectionNetwork projection_network(const Experiment& e, const Calibration& c) 
 
 NodeTraffic node_traffic(std::vector<std::uint64_t>& pairs, std::uint64_t record_bytes,
                          std::uint32_t nodes, double bandwidth, double latency, MPI_Comm comm,
-                         std::vector<TrafficRow>* rows) {
+                         std::vector<TrafficRow>* rows, std::vector<std::uint64_t>* pair_bytes) {
   // Sorted, equal pairs are adjacent: one pass gives records per (from, to).
-  std::sort(pairs.begin(), pairs.end());
+  const bool sized = pair_bytes && !pair_bytes->empty();
+  if (sized) {
+    std::vector<std::size_t> order(pairs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t x, std::size_t y) { return pairs[x] < pairs[y]; });
+    std::vector<std::uint64_t> p(pairs.size()), b(pairs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      p[i] = pairs[order[i]];
+      b[i] = (*pair_bytes)[order[i]];
+    }
+    pairs.swap(p);
+    pair_bytes->swap(b);
+  } else {
+    std::sort(pairs.begin(), pairs.end());
+  }
   // [0, nodes): bytes out; [nodes, 2 nodes): bytes in; then peers out, peers in.
   std::vector<std::uint64_t> local(4 * std::size_t{nodes}, 0), global(local.size(), 0);
   if (rows) rows->clear();
@@ -117,11 +133,16 @@ NodeTraffic node_traffic(std::vector<std::uint64_t>& pairs, std::uint64_t record
     const auto from = static_cast<NodeId>(pairs[i] >> 32);
     const auto to = static_cast<NodeId>(pairs[i] & 0xffffffffu);
     const std::uint64_t records = j - i;
-    local[from] += records * record_bytes;
-    local[nodes + to] += records * record_bytes;
+    std::uint64_t bytes = records * record_bytes;
+    if (sized) {
+      bytes = 0;
+      for (std::size_t k = i; k < j; ++k) bytes += (*pair_bytes)[k];
+    }
+    local[from] += bytes;
+    local[nodes + to] += bytes;
     ++local[2 * std::size_t{nodes} + from];
     ++local[3 * std::size_t{nodes} + to];
-    if (rows) rows->push_back({from, to, records, records * record_bytes});
+    if (rows) rows->push_back({from, to, records, bytes});
     i = j;
   }
   // A node's outgoing traffic is counted on the one rank that hosts it, its

@@ -78,13 +78,17 @@ struct TrafficRow {
 // `rows` (optional): this rank's entries of the node-to-node table, one per
 // (from, to) pair with records > 0, ascending; `from` is always a node this
 // rank hosts, so the ranks' rows are disjoint and together the whole table.
+// `pair_bytes` (values of variable size): the bytes of each pair's record,
+// parallel to `pairs`; empty: every record is `record_bytes`.
 NodeTraffic node_traffic(std::vector<std::uint64_t>& pairs, std::uint64_t record_bytes,
                          std::uint32_t nodes, double bandwidth, double latency, MPI_Comm comm,
-                         std::vector<TrafficRow>* rows = nullptr);
+                         std::vector<TrafficRow>* rows = nullptr,
+                         std::vector<std::uint64_t>* pair_bytes = nullptr);
 
-// This rank's entries of the rank-to-rank table from its records sent to
-// each rank: one per destination with records > 0.
+// This rank's entries of the rank-to-rank table from its records and bytes
+// sent to each rank: one per destination with records > 0.
 std::vector<TrafficRow> rank_traffic_rows(const std::vector<std::uint64_t>& records_to_rank,
-                                          int rank, std::uint64_t record_bytes);
+                                          int rank,
+                                          const std::vector<std::uint64_t>& bytes_to_rank);
 
 }  // namespace ringsim

@@ -12,16 +12,19 @@ KeySource::KeySource(const KeySpace& keys, std::uint32_t replicas, int rank, int
       rounds_(keys.count >= (1u << 20) ? 8 : 1) {}
 
 Shard KeySource::round(std::uint64_t round, bool track_primary) {
-  Shard batch(keys_.value_bytes, replicas_ > 1, track_primary);
+  const bool variable = keys_.variable_values();
+  Shard batch(keys_.value_bytes, replicas_ > 1, track_primary, variable);
   const std::uint64_t b0 = first_ + (last_ - first_) * round / rounds_;
   const std::uint64_t b1 = first_ + (last_ - first_) * (round + 1) / rounds_;
   batch.reserve((b1 - b0) * replicas_);
-  std::vector<std::byte> value(keys_.value_bytes);
+  std::vector<std::byte> buffer(variable ? kMaxValueBytes : keys_.value_bytes);
   for (std::uint64_t i = b0; i < b1; ++i) {
     const std::uint64_t k = keys_.key(i);
+    const std::span<std::byte> value(buffer.data(),
+                                     variable ? keys_.value_size_of(i, k) : keys_.value_bytes);
     keys_.fill_value(k, value);
     for (std::uint32_t j = 0; j < replicas_; ++j) {
-      batch.push(k, kNoNode, value.data(), static_cast<std::uint8_t>(j));
+      batch.push(k, kNoNode, std::span<const std::byte>(value), static_cast<std::uint8_t>(j));
       digest_ += record_digest(k, j, value);
     }
     records_ += replicas_;

@@ -29,6 +29,23 @@ struct Pair {
   std::uint64_t a, b;
 };
 
+// A key's first appearance as one word: the offset of its first request in
+// the high bits, the largest value size its requests give (clamped to
+// kMaxValueBytes) in the low kSizeBits, so that the smallest word of a key
+// is its first offset. Offsets stop at 2^43 (8 TiB of trace).
+constexpr int kSizeBits = 21;
+constexpr std::uint64_t kSizeMask = (std::uint64_t{1} << kSizeBits) - 1;
+constexpr std::uint64_t kMaxOffset = std::uint64_t{1} << (64 - kSizeBits);
+std::uint64_t seen_word(std::uint64_t offset, const TraceRecord& r) {
+  const std::uint64_t size = r.sized ? std::min(r.value_bytes, kMaxValueBytes) : 0;
+  return std::min(offset, kMaxOffset - 1) << kSizeBits | size;
+}
+std::uint64_t offset_of(std::uint64_t word) { return word >> kSizeBits; }
+// Two sightings of one key: the earlier offset, the larger size.
+std::uint64_t merge_seen(std::uint64_t x, std::uint64_t y) {
+  return std::min(x & ~kSizeMask, y & ~kSizeMask) | std::max(x & kSizeMask, y & kSizeMask);
+}
+
 int comm_rank(MPI_Comm comm) {
   int r = 0;
   MPI_Comm_rank(comm, &r);
@@ -263,8 +280,8 @@ class FirstSeen {
       if (slots[s].b == kEmpty) {
         slots[s] = {key, offset};
         ++size;
-      } else if (offset < slots[s].b) {
-        slots[s].b = offset;
+      } else {
+        slots[s].b = merge_seen(slots[s].b, offset);
       }
     }
     void grow() {
@@ -369,7 +386,7 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
       std::uint64_t offset = 0;
       TraceRecord rec;
       while (reader->next(limit, offset, rec)) {
-        round_keys.insert(rec.key, offset);
+        round_keys.insert(rec.key, seen_word(offset, rec));
         stats.add(rec);
       }
       send_round();
@@ -430,7 +447,7 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
       }
       std::string parsed =
           parse_trace_chunk(format, mine, [&](std::uint64_t off, const TraceRecord& r) {
-            round_keys.insert(r.key, off);
+            round_keys.insert(r.key, seen_word(off, r));
             stats.add(r);
           });
       if (!parsed.empty() && (problem.empty() || mine.offset < problem_at)) {
@@ -464,7 +481,8 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
   const std::uint64_t width = std::max<std::uint64_t>(1, (size + most - 1) / most);
   const std::uint64_t bins = std::max<std::uint64_t>(1, (size + width - 1) / width);
   std::vector<std::uint64_t> first_index(bins, 0);
-  owned.for_each([&](std::uint64_t, std::uint64_t off) { ++first_index[off / width]; });
+  owned.for_each(
+      [&](std::uint64_t, std::uint64_t word) { ++first_index[offset_of(word) / width]; });
   MPI_Allreduce(MPI_IN_PLACE, first_index.data(), as_count(bins), MPI_UINT64_T, MPI_SUM, comm);
   std::uint64_t total = 0;
   for (std::uint64_t& b : first_index) {
@@ -481,8 +499,8 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
   // Each key to the rank that numbers its bin: bins in order, so that each
   // rank numbers about total / P keys (bins past the count are dropped). The
   // tables are freed as the send buffer fills.
-  const auto numberer = [&](std::uint64_t off) -> int {
-    const std::uint64_t at = first_index[off / width];
+  const auto numberer = [&](std::uint64_t word) -> int {
+    const std::uint64_t at = first_index[offset_of(word) / width];
     return at >= count ? -1 : part_of(total, at, ranks);
   };
   Outbox out;
@@ -499,7 +517,7 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
   }
   std::vector<Pair> mine = exchange(std::move(out), pair.type, comm);
   std::sort(mine.begin(), mine.end(), [](const Pair& x, const Pair& y) { return x.a < y.a; });
-  const std::uint64_t base = mine.empty() ? 0 : first_index[mine.front().a / width];
+  const std::uint64_t base = mine.empty() ? 0 : first_index[offset_of(mine.front().a) / width];
   first_index = {};
 
   // Then each key to the rank whose share holds its index. The indices are
@@ -521,6 +539,9 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
   as_count(mine.size());
   as_count(arriving);
   std::vector<std::uint64_t> listed(last - first);
+  // With value_size = trace, each key's size travels the same way.
+  const bool sizes = ks.value_size.distribution == ValueSizeDistribution::kTrace;
+  std::vector<std::uint32_t> listed_sizes(sizes ? last - first : 0);
   {
     MPI_Datatype key_field = MPI_DATATYPE_NULL;
     MPI_Type_create_resized(MPI_UINT64_T, 0, static_cast<MPI_Aint>(sizeof(Pair)), &key_field);
@@ -533,11 +554,20 @@ void load_key_trace(KeySpace& ks, bool count_given, const std::string& source, M
     MPI_Alltoallv(mine.empty() ? nullptr : &mine.front().b, scounts.data(), sdispl.data(),
                   key_field, listed.data(), rcounts.data(), rdispl.data(), MPI_UINT64_T, comm);
     MPI_Type_free(&key_field);
+    if (sizes) {
+      std::vector<std::uint32_t> sent(mine.size());
+      for (std::size_t j = 0; j < mine.size(); ++j)
+        sent[j] = static_cast<std::uint32_t>(mine[j].a & kSizeMask);
+      MPI_Alltoallv(sent.data(), scounts.data(), sdispl.data(), MPI_UINT32_T, listed_sizes.data(),
+                    rcounts.data(), rdispl.data(), MPI_UINT32_T, comm);
+    }
   }
   mine = {};
   give_back_free_memory();
   ks.listed = std::make_shared<const std::vector<std::uint64_t>>(std::move(listed));
   ks.listed_first = first;
+  if (sizes)
+    ks.listed_sizes = std::make_shared<const std::vector<std::uint32_t>>(std::move(listed_sizes));
 }
 
 std::vector<std::uint64_t> resolve_trace_keys(const KeySpace& keys,

@@ -34,21 +34,22 @@ const char* to_string(ExchangeMethod m) {
 }
 
 void check_exchange_limits(int rank, std::span<const std::uint64_t> counts, bool sending,
-                           ExchangeMethod method, std::uint64_t limit) {
+                           ExchangeMethod method, std::uint64_t limit, const char* unit) {
+  const std::string units = std::string(" ") + unit;
   const std::string me = "rank " + std::to_string(rank) + " would ";
   const std::string verb = sending ? "send " : "receive ";
   std::uint64_t displacement = 0;
   for (std::size_t r = 0; r < counts.size(); ++r) {
     const std::uint64_t c = counts[r];
     if (c > limit)
-      throw Error(me + verb + std::to_string(c) + " records " + (sending ? "to" : "from") +
-                  " rank " + std::to_string(r) + ", more than the limit of " +
-                  std::to_string(limit) + " records in one MPI message; use more ranks");
+      throw Error(me + verb + std::to_string(c) + units + (sending ? " to" : " from") + " rank " +
+                  std::to_string(r) + ", more than the limit of " + std::to_string(limit) + units +
+                  " in one MPI message; use more ranks");
     if (method == ExchangeMethod::kAlltoallv && c > 0 && displacement > limit) {
       const std::uint64_t total = std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
-      throw Error(me + verb + std::to_string(total) +
-                  " records in one MPI_Alltoallv, whose displacements stop at " +
-                  std::to_string(limit) + " records; use more ranks or run.exchange = \"sparse\"");
+      throw Error(me + verb + std::to_string(total) + units +
+                  " in one MPI_Alltoallv, whose displacements stop at " + std::to_string(limit) +
+                  units + "; use more ranks or run.exchange = \"sparse\"");
     }
     displacement += c;
   }
@@ -59,7 +60,11 @@ Redistributor::Redistributor(MPI_Comm comm, const KeySpace& keys, std::uint32_t 
       keys_(keys),
       replicas_(replicas),
       // key, value, and with replication one byte for the replica index
-      record_bytes_(sizeof(std::uint64_t) + keys.value_bytes + (replicas > 1 ? 1 : 0)) {
+      record_bytes_(keys.variable_values()
+                        ? 1
+                        : sizeof(std::uint64_t) + keys.value_bytes + (replicas > 1 ? 1 : 0)),
+      variable_(keys.variable_values()),
+      header_bytes_(sizeof(std::uint64_t) + sizeof(std::uint32_t) + (replicas > 1 ? 1 : 0)) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &ranks_);
   // Counts and displacements are in records, so a rank pair can exchange up
@@ -72,6 +77,7 @@ Redistributor::Redistributor(MPI_Comm comm, const KeySpace& keys, std::uint32_t 
   send_displs_.resize(p);
   recv_displs_.resize(p);
   cursor_.resize(p);
+  bytes_to_.resize(p);
 }
 
 Redistributor::~Redistributor() {
@@ -140,6 +146,12 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   LocalMoveStats st;
   const std::size_t n = shard.size();
   const std::size_t vb = keys_.value_bytes;
+  // A record's bytes (key, value, replica index) and, variable sizes, on the wire.
+  const std::uint64_t fixed_record = sizeof(std::uint64_t) + vb + (replicas_ > 1 ? 1 : 0);
+  const auto payload = [&](std::size_t i) -> std::uint64_t {
+    return variable_ ? sizeof(std::uint64_t) + shard.sizes[i] + (replicas_ > 1 ? 1 : 0)
+                     : fixed_record;
+  };
   const std::uint8_t all = static_cast<std::uint8_t>((1u << replicas_) - 1);
   const bool after_failure = survivors_.size() == n && n > 0;
   NodeId owners[kMaxReplicas];
@@ -161,6 +173,7 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   node_rank_.resize(m.nodes());
   for (NodeId v = 0; v < m.nodes(); ++v) node_rank_[v] = m.rank_of(v);
   std::fill(wide_.begin(), wide_.end(), 0);
+  std::fill(bytes_to_.begin(), bytes_to_.end(), 0);
   new_owner_.resize(n);
   const bool load_aware = placement.traits().load_aware;
   if (load_aware) new_primary_.resize(n);
@@ -186,8 +199,12 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
     for (std::size_t j = 0; j < len; ++j) {
       const std::size_t i = b + j;
       ++wide_[node_rank_[out[j]]];
+      if (variable_) bytes_to_[node_rank_[out[j]]] += header_bytes_ + shard.sizes[i];
       if (out[j] == shard.owners[i]) continue;
       ++st.keys_moved;
+      st.bytes_moved += payload(i);
+      if (variable_ && opt.node_pairs && shard.owners[i] != kNoNode)
+        st.node_pair_bytes.push_back(payload(i));
       if (opt.node_pairs && shard.owners[i] != kNoNode) note_pair(shard.owners[i], out[j]);
       if (load_aware)
         st.keys_moved_by_load +=
@@ -201,19 +218,37 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
       for (std::uint32_t j = 0; j < replicas_; ++j)
         if (!(survivors_[i] & (1u << j))) {
           copies.push_back({i, static_cast<std::uint8_t>(j), owners[j]});
+          st.bytes_copied += payload(i);
           if (opt.node_pairs) note_pair(shard.owners[i], owners[j]);
+          if (variable_ && opt.node_pairs) st.node_pair_bytes.push_back(payload(i));
         }
     }
   }
   survivors_.clear();
   st.replicas_created = copies.size();
-  for (const Copy& c : copies) ++wide_[node_rank_[c.owner]];
+  for (const Copy& c : copies) {
+    ++wide_[node_rank_[c.owner]];
+    if (variable_) bytes_to_[node_rank_[c.owner]] += header_bytes_ + shard.sizes[c.source];
+  }
   const auto me = static_cast<std::size_t>(rank_);
   wide_[me] = 0;
+  bytes_to_[me] = 0;
   st.records_sent = std::accumulate(wide_.begin(), wide_.end(), std::uint64_t{0});
+  st.records_to_rank.assign(wide_.begin(), wide_.end());
+  if (variable_) {
+    // From here on the exchange counts bytes: wide_ holds them.
+    st.bytes_to_rank.assign(bytes_to_.begin(), bytes_to_.end());
+    std::swap(wide_, bytes_to_);
+  } else {
+    st.bytes_to_rank.resize(wide_.size());
+    for (std::size_t r = 0; r < wide_.size(); ++r) st.bytes_to_rank[r] = wide_[r] * fixed_record;
+  }
+  const std::uint64_t units_sent = std::accumulate(wide_.begin(), wide_.end(), std::uint64_t{0});
+  st.bytes_sent = variable_ ? units_sent : units_sent * fixed_record;
+  const char* unit = variable_ ? "bytes" : "records";
   // Before any collective: a rank over the limit throws alone, and the
   // terminate handler ends the job.
-  check_exchange_limits(rank_, wide_, true, opt.exchange, opt.count_limit);
+  check_exchange_limits(rank_, wide_, true, opt.exchange, opt.count_limit, unit);
   timer.stop(Phase::kPlan);
 
   // counts: how many records this rank will receive from each rank.
@@ -230,12 +265,13 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   // The receive side's limits: one rank may see them alone, after the
   // counts; it throws before the exchange, which the others then wait in
   // until the terminate handler ends the job.
-  check_exchange_limits(rank_, recv_counts_, false, opt.exchange, opt.count_limit);
+  check_exchange_limits(rank_, recv_counts_, false, opt.exchange, opt.count_limit, unit);
   const std::uint64_t incoming =
       std::accumulate(recv_counts_.begin(), recv_counts_.end(), std::uint64_t{0});
   for (std::size_t r = 0; r < wide_.size(); ++r)
     st.peer_ranks += r != me && (wide_[r] > 0 || recv_counts_[r] > 0);
-  st.records_received = incoming;
+  st.records_received = incoming;  // variable sizes: counted in apply
+  st.bytes_received = variable_ ? incoming : incoming * fixed_record;
   std::exclusive_scan(wide_.begin(), wide_.end(), send_displs_.begin(), std::uint64_t{0});
   std::exclusive_scan(recv_counts_.begin(), recv_counts_.end(), recv_displs_.begin(),
                       std::uint64_t{0});
@@ -251,9 +287,19 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
       int_recv_displs_[r] = recv_counts_[r] ? static_cast<int>(recv_displs_[r]) : 0;
     }
   }
-  send_buf_.ensure(st.records_sent * record_bytes_, false);
+  send_buf_.ensure(units_sent * record_bytes_, false);
   std::copy(send_displs_.begin(), send_displs_.end(), cursor_.begin());
   auto pack_record = [&](std::size_t i, std::uint8_t replica, int r) {
+    if (variable_) {
+      std::byte* rec = send_buf_.data() + cursor_[static_cast<std::size_t>(r)];
+      const std::uint32_t size = shard.sizes[i];
+      std::memcpy(rec, &shard.keys[i], sizeof(std::uint64_t));
+      std::memcpy(rec + sizeof(std::uint64_t), &size, sizeof size);
+      if (replicas_ > 1) std::memcpy(rec + sizeof(std::uint64_t) + sizeof size, &replica, 1);
+      if (size) std::memcpy(rec + header_bytes_, shard.value(i).data(), size);
+      cursor_[static_cast<std::size_t>(r)] += header_bytes_ + size;
+      return;
+    }
     std::byte* rec = send_buf_.data() + cursor_[static_cast<std::size_t>(r)]++ * record_bytes_;
     std::memcpy(rec, &shard.keys[i], sizeof(std::uint64_t));
     std::memcpy(rec + sizeof(std::uint64_t), shard.values.data() + i * vb, vb);
@@ -270,7 +316,6 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
       ++st.copies_sent;
     }
   }
-  st.records_to_rank.assign(wide_.begin(), wide_.end());
   recv_buf_.ensure(incoming * record_bytes_, true);
   timer.stop(Phase::kPack);
 
@@ -293,13 +338,29 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
   // first; holes left over are filled from the end. Only moved records are
   // touched, not the whole shard.
   timer.start(Phase::kApply);
-  std::vector<std::byte> value(vb);
+  std::vector<std::byte> value(variable_ ? 0 : vb);
   for (const Copy& c : copies) {
     if (node_rank_[c.owner] != rank_) continue;
-    // Copy the value out first: push() may reallocate the storage it points into.
-    std::memcpy(value.data(), shard.values.data() + c.source * vb, vb);
-    shard.push(shard.keys[c.source], c.owner, value.data(), c.replica);
+    if (variable_) {
+      // The arena's chunks never move, so the source's value stays in place.
+      shard.push(shard.keys[c.source], c.owner, shard.value(c.source), c.replica);
+    } else {
+      // Copy the value out first: push() may reallocate the storage it points into.
+      std::memcpy(value.data(), shard.values.data() + c.source * vb, vb);
+      shard.push(shard.keys[c.source], c.owner, value.data(), c.replica);
+    }
     new_owner_.push_back(c.owner);
+  }
+  if (variable_) {
+    // The records in the receive buffer: they follow each other, each its
+    // header then its value.
+    std::uint64_t records = 0;
+    for (std::uint64_t at = 0; at < incoming; ++records) {
+      std::uint32_t size = 0;
+      std::memcpy(&size, recv_buf_.data() + at + sizeof(std::uint64_t), sizeof size);
+      at += header_bytes_ + size;
+    }
+    st.records_received = records;
   }
   const std::size_t total = shard.size();
   holes_.clear();
@@ -313,15 +374,27 @@ LocalMoveStats Redistributor::redistribute(Shard& shard, const Placement& placem
       shard.set_primary(i,
                         i < n ? new_primary_[i] : placement.primary(keys_.key_hash(shard.keys[i])));
   }
-  const std::size_t filled = std::min<std::size_t>(holes_.size(), incoming);
-  if (incoming > holes_.size()) shard.resize(total + (incoming - holes_.size()));
-  for (std::uint64_t j = 0; j < incoming; ++j) {
-    const std::byte* rec = recv_buf_.data() + j * record_bytes_;
+  const std::uint64_t arriving = st.records_received;
+  const std::size_t filled = std::min<std::size_t>(holes_.size(), arriving);
+  if (arriving > holes_.size()) shard.resize(total + (arriving - holes_.size()));
+  const std::byte* next = recv_buf_.data();
+  for (std::uint64_t j = 0; j < arriving; ++j) {
+    const std::byte* rec = next;
     const std::size_t slot = j < filled ? holes_[j] : total + (j - filled);
     std::memcpy(&shard.keys[slot], rec, sizeof(std::uint64_t));
-    std::memcpy(shard.values.data() + slot * vb, rec + sizeof(std::uint64_t), vb);
     std::uint8_t replica = 0;
-    if (replicas_ > 1) std::memcpy(&replica, rec + sizeof(std::uint64_t) + vb, 1);
+    if (variable_) {
+      // set_value frees the value of the record that left this slot.
+      std::uint32_t size = 0;
+      std::memcpy(&size, rec + sizeof(std::uint64_t), sizeof size);
+      if (replicas_ > 1) std::memcpy(&replica, rec + sizeof(std::uint64_t) + sizeof size, 1);
+      shard.set_value(slot, {rec + header_bytes_, size});
+      next += header_bytes_ + size;
+    } else {
+      std::memcpy(shard.values.data() + slot * vb, rec + sizeof(std::uint64_t), vb);
+      if (replicas_ > 1) std::memcpy(&replica, rec + sizeof(std::uint64_t) + vb, 1);
+      next += record_bytes_;
+    }
     if (shard.track_replicas) shard.replica[slot] = replica;
     const std::uint64_t hash = keys_.key_hash(shard.keys[slot]);
     shard.owners[slot] = owner_of(placement, m, hash, replica, owners);

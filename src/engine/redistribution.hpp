@@ -65,8 +65,11 @@ inline constexpr std::uint64_t kMpiCountLimit = INT_MAX;
 // (`rank`) sends to rank r (sending) or receives from it (!sending). Counts
 // above the limit per peer fail for either method, displacements (the records
 // for lower ranks) only for kAlltoallv. Local: no MPI call.
+// `unit` names what the counts count ("records", or "bytes" for values of
+// variable size, whose exchange counts bytes).
 void check_exchange_limits(int rank, std::span<const std::uint64_t> counts, bool sending,
-                           ExchangeMethod method, std::uint64_t limit = kMpiCountLimit);
+                           ExchangeMethod method, std::uint64_t limit = kMpiCountLimit,
+                           const char* unit = "records");
 
 struct RedistributeOptions {
   // The same on every rank.
@@ -94,6 +97,15 @@ struct LocalMoveStats {
   std::uint64_t replicas_created = 0;          // copies made for replicas lost in a failure
   std::uint64_t copies_sent = 0;               // of those, sent to another rank
   std::vector<std::uint64_t> records_to_rank;  // records this rank sent to each rank
+  // Bytes, exact for values of any size. A record's bytes are its key (8),
+  // its value, and with replication one byte for the replica index; on the
+  // wire a record of variable size also carries its size (4 bytes).
+  std::uint64_t bytes_moved = 0;                     // of the keys_moved records
+  std::uint64_t bytes_copied = 0;                    // of the replicas_created records
+  std::uint64_t bytes_sent = 0, bytes_received = 0;  // on the wire
+  std::vector<std::uint64_t> bytes_to_rank;          // on the wire, to each rank
+  // Values of variable size, with node_pairs: the bytes of each pair's record.
+  std::vector<std::uint64_t> node_pair_bytes;
   // With node_pairs: (from << 32 | to) for every record that changed node,
   // re-created replicas included (from = the node of the surviving copy).
   std::vector<std::uint64_t> node_pairs;
@@ -132,6 +144,8 @@ class Redistributor {
   LocalMoveStats redistribute(Shard& shard, const Placement& placement, const Membership& m,
                               PhaseTimer& timer, const RedistributeOptions& opt = {});
 
+  // Fixed value sizes: the bytes of one record (key, value, replica index).
+  // Variable sizes: 1, the exchange's unit being the byte.
   std::size_t record_bytes() const { return record_bytes_; }
   // Frees the exchange buffers (they keep the largest size seen otherwise).
   void release_buffers();
@@ -159,6 +173,11 @@ class Redistributor {
   std::uint32_t replicas_;
   int rank_ = 0, ranks_ = 1;
   std::size_t record_bytes_;
+  // Values of variable size: records go as [key][u32 size][replica index if
+  // replicated][value], header_bytes_ before the value, counted in bytes.
+  bool variable_;
+  std::size_t header_bytes_;
+  std::vector<std::uint64_t> bytes_to_;
   MPI_Datatype record_type_ = MPI_DATATYPE_NULL;
   // Per record after drop_failed: bit j set if replica j of its key survived.
   std::vector<std::uint8_t> survivors_;

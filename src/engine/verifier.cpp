@@ -54,7 +54,13 @@ void inject_fault(Fault f, Shard& shard, const Membership& m) {
       shard.resize(shard.size() - 1);
       break;
     case Fault::kCorruptValue:
-      shard.value(0)[0] ^= std::byte{1};
+      // The first record with a value (values of variable size may be empty).
+      for (std::size_t i = 0; i < shard.size(); ++i)
+        if (!shard.value(i).empty()) {
+          shard.value(i)[0] ^= std::byte{1};
+          return;
+        }
+      shard.resize(shard.size() - 1);  // no value to alter: drop a record instead
       break;
     case Fault::kMisplaceKey:
       // Retag the first key to another active node: count and checksum hold,

@@ -967,9 +967,30 @@ void H5Stream::begin_run(const RunStart& start) {
   attr_string(f, "exchange", e.exchange);
   attr_scalar(f, "keys_count", H5T_NATIVE_UINT64, e.keys.count);
   attr_scalar(f, "key_bytes", H5T_NATIVE_UINT64, std::uint64_t{8});
-  attr_scalar(f, "value_bytes", H5T_NATIVE_UINT64, static_cast<std::uint64_t>(e.keys.value_bytes));
+  attr_scalar(
+      f, "value_bytes", H5T_NATIVE_UINT64,
+      e.keys.variable_values() ? std::uint64_t{0} : static_cast<std::uint64_t>(e.keys.value_bytes));
+  // Values of variable size: record_bytes is 0 (records differ), value_bytes
+  // is 0 and value_bytes_total is the sum of every key's size.
+  const bool variable = e.keys.variable_values();
+  const ValueSizeSpec& vs = e.keys.value_size;
   attr_scalar(f, "record_bytes", H5T_NATIVE_UINT64,
-              static_cast<std::uint64_t>(8 + e.keys.value_bytes + (e.replicas > 1 ? 1 : 0)));
+              variable
+                  ? std::uint64_t{0}
+                  : static_cast<std::uint64_t>(8 + e.keys.value_bytes + (e.replicas > 1 ? 1 : 0)));
+  attr_string(f, "value_size_distribution", to_string(vs.distribution));
+  attr_scalar(f, "value_size_min", H5T_NATIVE_UINT64, variable ? vs.min : std::uint64_t{0});
+  attr_scalar(f, "value_size_max", H5T_NATIVE_UINT64, variable ? vs.max : std::uint64_t{0});
+  attr_scalar(f, "value_size_mean", H5T_NATIVE_DOUBLE,
+              vs.distribution == ValueSizeDistribution::kLognormal ||
+                      vs.distribution == ValueSizeDistribution::kPareto
+                  ? vs.mean
+                  : 0.0);
+  attr_scalar(f, "value_size_sigma", H5T_NATIVE_DOUBLE,
+              vs.distribution == ValueSizeDistribution::kLognormal ? vs.sigma : 0.0);
+  attr_scalar(f, "value_size_alpha", H5T_NATIVE_DOUBLE,
+              vs.distribution == ValueSizeDistribution::kPareto ? vs.alpha : 0.0);
+  attr_scalar(f, "value_bytes_total", H5T_NATIVE_UINT64, start.value_bytes_total);
   attr_scalar(f, "seed", H5T_NATIVE_UINT64, e.keys.seed);
   attr_string(f, "key_distribution", to_string(e.keys.distribution));
   attr_string(f, "key_file", e.keys.file);

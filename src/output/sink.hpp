@@ -35,6 +35,9 @@ struct RunStart {
   HostInfo host;
   // [repetition][k]: index into experiment->strategies of the k-th to run.
   std::vector<std::vector<std::uint32_t>> order;
+  // The value bytes of all keys (one copy each): value_bytes x keys.count
+  // for fixed sizes, else the sum of every key's size.
+  std::uint64_t value_bytes_total = 0;
 };
 
 // After a strategy's initial placement.
