@@ -36,18 +36,27 @@ namespace {
 using test::world_rank;
 using test::world_size;
 
-Experiment make_experiment(const std::string& strategy, std::uint32_t replicas) {
-  const std::string text = R"(
+Experiment make_experiment(const std::string& strategy, std::uint32_t replicas,
+                           bool variable = false) {
+  const std::string text =
+      R"(
 [keys]
 count = 12000
 seed = 7
+)" +
+      std::string(variable
+                      ? "value_size = { distribution = \"lognormal\", mean = 300, sigma = 1.5 }\n"
+                      : "") +
+      R"(
 [cluster]
 nodes = 12
 initial = 9
-replicas = )" + std::to_string(replicas) +
-                           R"(
+replicas = )" +
+      std::to_string(replicas) +
+      R"(
 [[strategies]]
-name = ")" + strategy + R"("
+name = ")" +
+      strategy + R"("
 [[events]]
 kind = "add"
 count = 1
@@ -81,7 +90,7 @@ struct Sim {
   Sim(Experiment exp, ExchangeMethod m)
       : e(std::move(exp)),
         cluster(e, e.strategies[0], world_size()),
-        shard(e.keys.value_bytes, e.replicas > 1, cluster.load_aware()),
+        shard(e.keys.value_bytes, e.replicas > 1, cluster.load_aware(), e.keys.variable_values()),
         redist(MPI_COMM_WORLD, e.keys, e.replicas),
         method(m) {}
 
@@ -164,6 +173,12 @@ void expect_same_stats(const LocalMoveStats& a, const LocalMoveStats& b, const s
   EXPECT_EQ(a.copies_sent, b.copies_sent) << where;
   EXPECT_EQ(a.records_to_rank, b.records_to_rank) << where;
   EXPECT_EQ(a.node_pairs, b.node_pairs) << where;
+  EXPECT_EQ(a.node_pair_bytes, b.node_pair_bytes) << where;
+  EXPECT_EQ(a.bytes_moved, b.bytes_moved) << where;
+  EXPECT_EQ(a.bytes_copied, b.bytes_copied) << where;
+  EXPECT_EQ(a.bytes_sent, b.bytes_sent) << where;
+  EXPECT_EQ(a.bytes_received, b.bytes_received) << where;
+  EXPECT_EQ(a.bytes_to_rank, b.bytes_to_rank) << where;
   EXPECT_EQ(a.floor_seconds.size(), b.floor_seconds.size()) << where;
 }
 
@@ -173,13 +188,14 @@ std::uint64_t global_sum(std::uint64_t v) {
   return out;
 }
 
-using Case = std::tuple<std::string, std::uint32_t>;
+// (strategy, replicas, values of variable size)
+using Case = std::tuple<std::string, std::uint32_t, bool>;
 class ExchangeMethods : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ExchangeMethods, SparseMatchesAlltoallvForEveryEvent) {
-  const auto& [strategy, replicas] = GetParam();
-  Sim dense(make_experiment(strategy, replicas), ExchangeMethod::kAlltoallv);
-  Sim sparse(make_experiment(strategy, replicas), ExchangeMethod::kSparse);
+  const auto& [strategy, replicas, variable] = GetParam();
+  Sim dense(make_experiment(strategy, replicas, variable), ExchangeMethod::kAlltoallv);
+  Sim sparse(make_experiment(strategy, replicas, variable), ExchangeMethod::kSparse);
 
   const auto pd = dense.place(), ps = sparse.place();
   ASSERT_EQ(pd.size(), ps.size());
@@ -192,6 +208,8 @@ TEST_P(ExchangeMethods, SparseMatchesAlltoallvForEveryEvent) {
   const auto& timeline = dense.e.timeline;
   ASSERT_EQ(timeline.size(), 5u);
   std::uint64_t moved = 0, crossed = 0;
+  // Bytes on the wire: what left one rank arrived at another.
+  std::uint64_t sent_bytes = 0, received_bytes = 0;
   for (std::size_t k = 0; k < timeline.size(); ++k) {
     const std::string where = "event " + std::to_string(k) + " (" + timeline[k].describe() + ")";
     const LocalMoveStats a = dense.event(timeline[k]);
@@ -202,6 +220,11 @@ TEST_P(ExchangeMethods, SparseMatchesAlltoallvForEveryEvent) {
     expect_placed(sparse, where);
     moved += b.keys_moved;
     crossed += b.records_sent;
+    sent_bytes += b.bytes_sent;
+    received_bytes += b.bytes_received;
+    if (!variable) {
+      EXPECT_EQ(b.bytes_moved, b.keys_moved * (8 + dense.e.keys.value_bytes + (replicas > 1)));
+    }
     if (timeline[k].kind != EventKind::kFail) {
       // Nothing is lost without a failure: every record of the keys alive.
       EXPECT_EQ(global_sum(sparse.shard.size()), global_sum(dense.shard.size())) << where;
@@ -209,21 +232,28 @@ TEST_P(ExchangeMethods, SparseMatchesAlltoallvForEveryEvent) {
   }
   // The events did move records, across ranks (else the comparison is empty).
   EXPECT_GT(global_sum(moved), 0u);
+  EXPECT_EQ(global_sum(sent_bytes), global_sum(received_bytes));
   if (world_size() > 1) {
     EXPECT_GT(global_sum(crossed), 0u);
   }
 }
 
 auto case_name = [](const ::testing::TestParamInfo<Case>& p) {
-  return std::get<0>(p.param) + "_r" + std::to_string(std::get<1>(p.param));
+  return std::get<0>(p.param) + "_r" + std::to_string(std::get<1>(p.param)) +
+         (std::get<2>(p.param) ? "_variable" : "");
 };
 INSTANTIATE_TEST_SUITE_P(Strategies, ExchangeMethods,
                          ::testing::Combine(::testing::Values("modulo", "ring", "anchor",
                                                               "rendezvous", "memento"),
-                                            ::testing::Values(1u, 2u)),
+                                            ::testing::Values(1u, 2u), ::testing::Values(false)),
+                         case_name);
+// Values of variable size (records counted in bytes on the wire).
+INSTANTIATE_TEST_SUITE_P(VariableValues, ExchangeMethods,
+                         ::testing::Combine(::testing::Values("modulo", "ring", "memento"),
+                                            ::testing::Values(1u, 2u), ::testing::Values(true)),
                          case_name);
 // A load-aware strategy (its moves by load are counted apart); replicas 1 only.
-INSTANTIATE_TEST_SUITE_P(LoadAware, ExchangeMethods, ::testing::Values(Case{"bounded", 1u}),
+INSTANTIATE_TEST_SUITE_P(LoadAware, ExchangeMethods, ::testing::Values(Case{"bounded", 1u, false}),
                          case_name);
 
 // Fresh records (no owner yet) made on `sender` alone: the keys whose owner

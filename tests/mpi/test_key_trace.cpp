@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -338,6 +339,54 @@ TEST(KeyTrace, ARunMovesTheSameKeysWhateverTheRankCount) {
   }
 }
 
+// value_size = "trace" on the Twitter sample: the same bytes moved on the
+// whole world as on groups of 1 and 2 ranks (each loading the trace and its
+// sizes over its own ranks), values' bytes included (that each key gets its
+// own size is TraceValueSizesMatchTheSerialRead).
+TEST(KeyTrace, TraceValueSizesMoveTheSameBytesWhateverTheRankCount) {
+  const std::string path =
+      std::string(RINGSIM_SOURCE_DIR) + "/experiments/data/sample-twitter.csv.zst";
+  const std::string text = "[keys]\ndistribution = \"file\"\nfile = \"" + path +
+                           "\"\nformat = \"twitter\"\nvalue_size = { distribution = \"trace\" }\n"
+                           "[cluster]\nnodes = 7\ninitial = 4\n[[strategies]]\nname = "
+                           "\"ring\"\n[[strategies]]\nname = \"modulo\"\n[[events]]\nkind = "
+                           "\"add\"\ncount = 2\n[[events]]\nkind = \"fail\"\n";
+  const auto run = [&](MPI_Comm comm) {
+    int n = 1;
+    MPI_Comm_size(comm, &n);
+    Experiment e = parse_experiment(text, "trace.toml", {});
+    load_key_trace(e.keys, e.keys_count_given, e.source, comm);
+    validate_experiment(e, n);
+    RunOptions opt;
+    opt.warmup = false;
+    MemorySink sink;
+    run_experiment(e, opt, comm, sink);
+    return sink.strategies;
+  };
+  const std::vector<CollectedStrategy> whole = run(MPI_COMM_WORLD);
+  ASSERT_EQ(whole.size(), 2u);
+  for (const auto& sr : whole) {
+    // The joins move keys (the failure only loses the failed node's keys).
+    const EventRecord& join = sr.events.at(0);
+    ASSERT_GT(join.keys_moved, 1u);
+    EXPECT_GT(join.bytes_moved, 8 * join.keys_moved) << "the values' bytes count";
+  }
+  for (int group : {1, 2}) {
+    if (world_size() % group != 0 || group == world_size()) continue;
+    MPI_Comm sub;
+    MPI_Comm_split(MPI_COMM_WORLD, world_rank() / group, world_rank(), &sub);
+    const std::vector<CollectedStrategy> part = run(sub);
+    MPI_Comm_free(&sub);
+    ASSERT_EQ(part.size(), whole.size());
+    for (std::size_t s = 0; s < whole.size(); ++s)
+      for (std::size_t ev = 0; ev < whole[s].events.size(); ++ev) {
+        EXPECT_EQ(part[s].events[ev].keys_moved, whole[s].events[ev].keys_moved);
+        EXPECT_EQ(part[s].events[ev].bytes_moved, whole[s].events[ev].bytes_moved)
+            << group << " ranks, event " << ev;
+      }
+  }
+}
+
 // The processing stage draws key indices over the whole trace and asks the
 // holding ranks for their keys: its verification passes, with no key missed.
 TEST(KeyTrace, ProcessingOnATraceFindsEveryKeyItDraws) {
@@ -435,6 +484,32 @@ TEST(KeyTraceFormats, EverySampleGivesTheGeneratorsKeysWhateverTheRoundSize) {
       expect_share(k);
       EXPECT_EQ(gather_listed(k), expected) << s.file << " round " << round;
       EXPECT_EQ(k.trace_stats, serial) << s.file << " round " << round;
+    }
+  }
+}
+
+// value_size = "trace": each rank's keys come with the largest value size
+// the trace gives them, as the serial read finds it, plain or compressed,
+// whatever the round size; the sizes do differ from key to key.
+TEST(KeyTraceFormats, TraceValueSizesMatchTheSerialRead) {
+  for (const Sample& s : kSamples) {
+    if (s.format == TraceFormat::kLines) continue;
+    std::vector<std::uint64_t> serial;
+    read_key_trace(kData + s.file, s.format, TraceCompression::kAuto, nullptr, &serial);
+    for (std::uint64_t& v : serial) v = std::min(v, kMaxValueBytes);
+    ASSERT_LT(*std::min_element(serial.begin(), serial.end()),
+              *std::max_element(serial.begin(), serial.end()));
+    for (std::uint64_t round : {std::uint64_t{100}, kTraceRoundBytes}) {
+      KeySpace k = format_keys(kData + s.file, s.format);
+      k.value_size.distribution = ValueSizeDistribution::kTrace;
+      load_key_trace(k, false, "exp.toml", MPI_COMM_WORLD, round);
+      ASSERT_TRUE(k.listed_sizes) << s.file;
+      ASSERT_EQ(k.listed_sizes->size(), k.listed->size()) << s.file;
+      const std::uint64_t first = k.share_begin(world_rank(), world_size());
+      std::uint64_t wrong = 0;
+      for (std::uint64_t i = 0; i < k.listed->size(); ++i)
+        wrong += k.value_size_of(first + i, k.key(first + i)) != serial[first + i];
+      EXPECT_EQ(wrong, 0u) << s.file << " round " << round;
     }
   }
 }
