@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/membership.hpp"
+#include "engine/shard.hpp"
 
 namespace ringsim {
 namespace {
@@ -146,7 +147,28 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   }
   const double r = std::max<std::uint32_t>(1, e.replicas);
   const double R = static_cast<double>(e.keys.count) * r;  // records in all
-  const double vb = static_cast<double>(e.keys.value_bytes);
+  // Values of variable size: the mean size (the distribution's mean before
+  // clamping, which only lowers it; for a trace, the mean of its sized
+  // requests, or 1 KiB before it is read) with an eighth more for the size
+  // classes' rounding, and the size and slot columns (8 bytes a record).
+  const ValueSizeSpec& vs = e.keys.value_size;
+  double vb = static_cast<double>(e.keys.value_bytes);
+  switch (vs.distribution) {
+    case ValueSizeDistribution::kFixed:
+      break;
+    case ValueSizeDistribution::kUniform:
+      vb = (static_cast<double>(vs.min) + static_cast<double>(vs.max)) / 2;
+      break;
+    case ValueSizeDistribution::kLognormal:
+    case ValueSizeDistribution::kPareto:
+      vb = std::min(vs.mean, static_cast<double>(vs.max));
+      break;
+    case ValueSizeDistribution::kTrace:
+      vb = e.keys.trace_stats.sized ? e.keys.trace_stats.value_bytes_mean() : 1024;
+      break;
+  }
+  const double wire_vb = vb + (e.keys.variable_values() ? 4 : 0);  // a size on the wire
+  if (e.keys.variable_values()) vb = vb * 1.125 + 8;
 
   // How many records an event may move: modulo moves about every record;
   // the other strategies that are not minimally disruptive (Maglev, jump
@@ -166,7 +188,7 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   // the replica index.
   const double one_copy = 8 + 4 + (any_load_aware ? 4 : 0);
   const double shard_rec = one_copy + (r > 1 ? 1 : 0) + vb;
-  const double wire_rec = 8 + vb + (r > 1 ? 1 : 0);
+  const double wire_rec = 8 + wire_vb + (r > 1 ? 1 : 0);
 
   // The rank's share of the records at each step of the timeline, by weight.
   std::vector<double> weights = e.weights;
@@ -292,7 +314,8 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
     // the rank count.
     double cap = 16;
     while (cap < 2 * largest * kHeadroom) cap *= 2;
-    const double slot = std::ceil((16 + vb) / 8) * 8;
+    // Values of variable size: the window holds each value's first word.
+    const double slot = e.keys.variable_values() ? 24 : std::ceil((16 + vb) / 8) * 8;
     ph.processing = cap * slot + 8 * largest * kHeadroom +
                     (64.0 + 84.0 * r) * static_cast<double>(e.processing.updates) +
                     static_cast<double>(kHistogramBytes) +
@@ -333,6 +356,9 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   const double copies = largest / r;  // records of one copy of each key
   est.keys = bytes(copies * one_copy);
   est.values = bytes(copies * vb);
+  // Values of variable size: a partly used chunk per size class.
+  if (e.keys.variable_values())
+    est.values += static_cast<std::uint64_t>(ValueArena::kClasses * ValueArena::kChunkBytes);
   est.replicas = bytes((largest - copies) * (one_copy + vb) + (r > 1 ? largest : 0));
   const double shard = static_cast<double>(est.keys + est.values + est.replicas);
   est.shard_headroom = bytes(shard * (kHeadroom - 1));
