@@ -691,7 +691,7 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
                 MPI_UINT64_T, MPI_SUM, comm);
   std::uint64_t ops_total = 0;
   for (std::uint64_t x : ops_per_node) ops_total += x;
-  if (ops_total > 0)
+  if (ops_total > 0 && m.active_count() > 0)
     std::tie(stats.ops_peak_to_mean, stats.ops_cv) =
         load_shape(ops_per_node, m, static_cast<double>(ops_total));
 
