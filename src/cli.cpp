@@ -245,9 +245,11 @@ int do_run(RunArgs a, const std::string& command_line, MPI_Comm comm) {
       verdict = err.what();
     }
     if (verdict.empty() && (a.fault == "lost-update" || a.fault == "lock-timeout") &&
-        (e.processing.updates == 0 || (a.fault == "lock-timeout" && e.processing.lock == "none")))
+        (!e.processing.enabled() || (a.fault == "lock-timeout" && e.processing.lock == "none")))
       verdict = "--inject-fault " + a.fault +
-                " needs a processing stage with a lock ([processing] updates > 0, lock not none)";
+                " needs a processing stage with a lock ([processing] updates > 0 or keys = "
+                "\"trace\", lock "
+                "not none)";
     verdict = first_problem(verdict, comm);
     if (!verdict.empty()) return print_error(rank, verdict), kExitBadInput;
     if (a.dry_run) {

@@ -618,7 +618,12 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
         r.fail(c, "processing.lock", "must be one of " + list + ", got \"" + p.lock + "\"");
       }
     }
-    one_of("keys", p.keys, {"uniform", "zipf", "zipfian", "latest", "hotspot", "hot"});
+    one_of("keys", p.keys, {"uniform", "zipf", "zipfian", "latest", "hotspot", "hot", "trace"});
+    if (p.keys == "trace" && e.keys.distribution != KeyDistribution::kFile)
+      r.fail(t.get("keys"), "processing.keys",
+             std::string("\"trace\" replays a key trace's requests and needs keys.distribution = "
+                         "\"file\", not \"") +
+                 to_string(e.keys.distribution) + "\"");
     one_of("transform", p.transform, {"increment", "double"});
     auto real_in = [&](const char* field, double& out, double lo, double hi) {
       auto* c = t.get(field);
@@ -636,6 +641,10 @@ Experiment parse_experiment(std::string_view text, const std::string& source,
     real_in("work_inside_us", p.work_inside_us, 0, 1e6);
     real_in("work_outside_us", p.work_outside_us, 0, 1e6);
     real_in("timeout", p.timeout_seconds, 0.001, 86400);
+    if (p.keys == "trace" && p.reads > 0 && e.keys.format == TraceFormat::kTwitter)
+      r.fail(t.get("reads"), "processing.reads",
+             "must be 0 with keys = \"trace\" on a twitter trace (its operations say which "
+             "requests read)");
     if (p.lock == "none" && p.transform == "double")
       r.fail(t.get("transform"), "processing.transform",
              "\"double\" needs a lock (lock = \"none\" applies increments as atomic accumulates)");

@@ -6,12 +6,15 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "checksum.hpp"
+#include "engine/event_metrics.hpp"
 #include "engine/histogram.hpp"
 #include "engine/key_trace.hpp"
 #include "engine/replicas.hpp"
@@ -20,6 +23,7 @@
 #include "hash.hpp"
 #include "locks/rma_lock.hpp"
 #include "workload/request_dist.hpp"
+#include "workload/trace_requests.hpp"
 
 namespace ringsim {
 namespace {
@@ -94,14 +98,26 @@ RequestDistribution request_distribution(const ProcessingConfig& cfg, const KeyS
   return make_request_distribution(p, keys.count);
 }
 
-Choice choose(const ProcessingConfig& cfg, const KeySpace& keys, const RequestDistribution& dist,
-              std::uint64_t round, int rank, std::uint64_t j) {
+// Operation j's draw: the index, whether it reads (unit < reads) and the
+// replica a read reads come from it.
+std::uint64_t stream_draw(const KeySpace& keys, std::uint64_t round, int rank, std::uint64_t j) {
   const std::uint64_t stream =
       hash_pair(round, static_cast<std::uint64_t>(rank), keys.seed ^ kChoiceSalt);
-  const std::uint64_t u = hash_pair(stream, j, kChoiceSalt);
+  return hash_pair(stream, j, kChoiceSalt);
+}
+
+// The choice of draw u without its key index: the read by `reads`, the
+// replica drawn.
+Choice read_and_replica(const ProcessingConfig& cfg, std::uint64_t u) {
   const std::uint64_t w = mix64(u + 1);
   const double unit = (static_cast<double>(w >> 11) + 0.5) * 0x1p-53;  // in (0, 1)
-  Choice c{0, unit < cfg.reads, static_cast<std::uint32_t>(mix64(u ^ kReplicaSalt) >> 32)};
+  return Choice{0, unit < cfg.reads, static_cast<std::uint32_t>(mix64(u ^ kReplicaSalt) >> 32)};
+}
+
+Choice choose(const ProcessingConfig& cfg, const KeySpace& keys, const RequestDistribution& dist,
+              std::uint64_t round, int rank, std::uint64_t j) {
+  const std::uint64_t u = stream_draw(keys, round, rank, j);
+  Choice c = read_and_replica(cfg, u);
   if (cfg.keys == "hot")
     c.index = u % std::min<std::uint64_t>(cfg.hot_keys, keys.count);
   else
@@ -140,6 +156,28 @@ Batch draw_batch(const ProcessingConfig& cfg, const KeySpace& keys, std::uint64_
     indices.push_back(b.choices.back().index);
   }
   b.keys = keys_of(keys, indices, comm);
+  return b;
+}
+
+// keys = "trace": the next requests of this rank's share of the trace, at
+// most n, as operations j = first, first + 1, ...: the trace's key, a read
+// if the trace says get or gets (for a format without operations, drawn by
+// `reads` as the other distributions do), the replica a read reads drawn as
+// theirs.
+Batch replay_batch(TraceRequests& trace, std::uint64_t n, const ProcessingConfig& cfg,
+                   const KeySpace& keys, std::uint64_t round, int rank, std::uint64_t first) {
+  std::vector<TraceRecord> records;
+  records.reserve(n);
+  trace.next(n, records);
+  Batch b;
+  b.choices.reserve(records.size());
+  b.keys.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    Choice c = read_and_replica(cfg, stream_draw(keys, round, rank, first + i));
+    if (records[i].has_operation) c.read = records[i].read;
+    b.choices.push_back(c);
+    b.keys.push_back(records[i].key);
+  }
   return b;
 }
 
@@ -386,6 +424,25 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
     throw Error("processing: " + std::to_string(replicas) +
                 " replicas, but the shard keeps no replica indices");
   const std::uint32_t R = replicas;
+  const bool replay = cfg.keys == "trace";
+  if (replay && keys.distribution != KeyDistribution::kFile)
+    throw Error(std::string("processing.keys = \"trace\" needs a key trace (keys.distribution = "
+                            "\"file\"), not keys.distribution = \"") +
+                to_string(keys.distribution) + "\"");
+  // keys = "trace": this rank's share of the trace's requests, opened by
+  // every rank before any other collective; a trace one rank cannot open
+  // stops every rank with that rank's problem.
+  std::optional<TraceRequests> trace;
+  if (replay) {
+    std::string problem;
+    try {
+      trace.emplace(keys, rank, ranks);
+    } catch (const Error& err) {
+      problem = err.what();
+    }
+    if (const std::string first = first_rank_problem(problem, comm); !first.empty())
+      throw Error("processing: " + first);
+  }
   ProcessingStats stats;
   auto store = std::make_unique<WindowStore>(shard, keys, comm);
   std::unique_ptr<RmaLockSet> locks;
@@ -412,16 +469,42 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
 
   std::uint64_t local[3] = {0, 0, 0};  // updates, reads, missed
   LatencyHistogram latency;
+  // Operations per node (the key's primary, replica 0), every operation
+  // issued, missed ones too: the request load each node would serve.
+  std::vector<std::uint64_t> ops_per_node(m.nodes(), 0);
+  // keys = "trace": the updates issued per key, counted as they are issued
+  // (the trace is not read again for verification).
+  KeyCounts issued;
+  std::uint64_t replayed = 0;  // requests of this rank's share replayed
+  bool replay_failed = false;  // a rank met a problem reading its share
   // Batches of `batch` operations (the last one may be shorter); the same
-  // count on every rank, so the stop checks between them line up.
+  // count on every rank, so the stop checks between them line up. A replay
+  // reads each rank's share batch by batch and goes on while any rank has
+  // requests left (cfg.updates, if not 0, caps each rank's replay).
   const std::uint64_t batch = processing_batch(cfg);
-  const std::uint64_t batches = (cfg.updates + batch - 1) / batch;
-  std::uint64_t ran = cfg.updates;  // operations per rank actually run
+  const std::uint64_t batches = replay ? 0 : (cfg.updates + batch - 1) / batch;
+  std::uint64_t ran = cfg.updates;  // operations per rank actually run (drawn streams)
   MPI_Barrier(comm);
   const double t0 = MPI_Wtime();
-  for (std::uint64_t b = 0; b < batches; ++b) {
-    const std::uint64_t end = std::min(cfg.updates, (b + 1) * batch);
-    const Batch ops = draw_batch(cfg, keys, round, rank, b * batch, end, comm);
+  bool more = replay || batches > 0;
+  for (std::uint64_t b = 0; more; ++b) {
+    std::uint64_t end = 0;
+    Batch ops;
+    if (replay) {
+      const std::uint64_t want = cfg.updates ? std::min(batch, cfg.updates - replayed) : batch;
+      ops = replay_batch(*trace, want, cfg, keys, round, rank, replayed);
+      replayed += ops.choices.size();
+      int flags[2] = {!trace->done() && (cfg.updates == 0 || replayed < cfg.updates) ? 1 : 0,
+                      trace->problem().empty() ? 0 : 1};
+      MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, comm);
+      replay_failed = flags[1] != 0;
+      more = flags[0] != 0 && !replay_failed;
+      if (replay_failed) break;  // every rank, at the same batch
+    } else {
+      end = std::min(cfg.updates, (b + 1) * batch);
+      ops = draw_batch(cfg, keys, round, rank, b * batch, end, comm);
+      more = b + 1 < batches;
+    }
     for (std::size_t o = 0; o < ops.choices.size(); ++o) {
       const Choice c = ops.choices[o];
       const std::uint64_t key = ops.keys[o];
@@ -430,6 +513,7 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
         nodes[0] = placement.lookup(hash);
       else
         replica_owners(placement, m, hash, R, nodes);
+      ++ops_per_node[nodes[0]];
       for (std::uint32_t j = 0; j < R; ++j) holder[j] = m.rank_of(nodes[j]);
       // The slots this operation touches (the table's shape is fixed for
       // the round, so they are found outside the lock): a read, the one
@@ -505,11 +589,12 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
       }
       latency.add((MPI_Wtime() - start) * 1e6);
       ++local[c.read ? 1 : 0];
+      if (replay && !c.read) issued.add(key, 1);
       busy_wait(cfg.work_outside_us);
     }
     ++stats.batches;
     // A safe point: no lock held, every operation of the batch flushed.
-    if (stop && b + 1 < batches && stop->requested()) {
+    if (stop && more && stop->requested()) {
       ran = end;
       stats.stopped = true;
       break;
@@ -518,6 +603,12 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   const double mine = MPI_Wtime() - t0;
   store->finish_round();
   locks.reset();  // collective
+  if (replay_failed) {
+    const std::string first = first_rank_problem(trace->problem(), comm);
+    store.reset();  // collective: every rank stops here
+    throw Error("processing: " + first);
+  }
+  trace.reset();
 
   // Count the updates of this rank's stream (as far as it ran) per key, and
   // send (key, count) to every rank holding a replica of the key (once per
@@ -527,8 +618,9 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   KeyCounts expected_updates;
   {
     KeyCounts mine_per_key;
+    if (replay) mine_per_key = std::move(issued);
     // The same batches as the round (ran is the same on every rank).
-    for (std::uint64_t first = 0; first < ran; first += batch) {
+    for (std::uint64_t first = 0; !replay && first < ran; first += batch) {
       const Batch ops =
           draw_batch(cfg, keys, round, rank, first, std::min(ran, first + batch), comm);
       for (std::size_t o = 0; o < ops.choices.size(); ++o)
@@ -600,6 +692,15 @@ ProcessingStats run_processing_round(Shard& shard, const KeySpace& keys, const P
   stats.latency_p50_us = pct[0];
   stats.latency_p99_us = pct[1];
   stats.latency_max_us = pct[2];
+
+  // The request load's shape over the active nodes (0 without operations).
+  MPI_Allreduce(MPI_IN_PLACE, ops_per_node.data(), static_cast<int>(ops_per_node.size()),
+                MPI_UINT64_T, MPI_SUM, comm);
+  std::uint64_t ops_total = 0;
+  for (std::uint64_t x : ops_per_node) ops_total += x;
+  if (ops_total > 0 && m.active_count() > 0)
+    std::tie(stats.ops_peak_to_mean, stats.ops_cv) =
+        load_shape(ops_per_node, m, static_cast<double>(ops_total));
 
   if (sums[3])
     throw VerificationError("processing after event " + std::to_string(round) + ": " +

@@ -16,8 +16,9 @@
 // slot on its holder with MPI_Get of slot headers. The table's shape does not
 // change during a round, only values do.
 //
-// An operation picks a key (uniform, zipf or a few hot keys, from the run's
-// seed) and is a read with probability `reads`. The key's replicas
+// An operation picks a key (from a request distribution and the run's seed)
+// and is a read with probability `reads`; with keys = "trace" the operations
+// are the key trace's own requests instead (below). The key's replicas
 // (engine/replicas.hpp; one with cluster.replicas = 1) sit on their nodes'
 // ranks; replica 0's holder, the primary, owns the key's lock, stripe key
 // hash mod stripes. Write-all, read-one:
@@ -53,6 +54,19 @@
 // always shows, as does any count of them a round can reach. The expected value after t updates is
 // exact: s + t, or r * 2^t mod p by fast exponentiation (t = 0: s unchanged).
 //
+// Trace replay (keys = "trace", a kFile key space): each rank replays its
+// share of the trace's requests (workload/trace_requests.hpp) in trace order,
+// every round from the share's start, at most `updates` of them per round
+// (0: the whole share). A get or gets is a read, every other Twitter
+// operation an update; a format without operations (lines, oracle) gives
+// updates, or reads with probability `reads`. A request for a key outside
+// the key set (keys.count below the trace's distinct keys) finds no record
+// and counts as missed. The ranks' shares differ in length, so after each
+// batch one allreduce says whether any rank has requests left; a problem
+// reading a share (the trace changed since it was loaded) ends the round on
+// every rank at the same batch and throws ringsim::Error on every rank,
+// naming the first rank that met it.
+//
 // Batches and stops: every rank runs the same number of updates per round, in
 // batches of processing_batch(cfg) (below); between batches the round asks
 // the StopToken (one small allreduce, collective, so batch boundaries match on
@@ -62,18 +76,21 @@
 //
 // Verification: every update stream is a function of (seed, event, rank,
 // index). After the round each rank draws its own stream again (as far as it
-// ran), counts its updates per key, and sends (key, count) to the rank hosting
-// every rank hosting a replica of the key, once per rank
-// (exchange_key_counts: MPI_Alltoall of counts, then MPI_Alltoallv); each
-// holder sums the counts it receives and checks that every record it holds,
-// every replica, equals its value before the round transformed that many
-// times. A lost update, or one replica's lost write, is thus caught replica
-// by replica (a replica write lost on a key updated again later is healed by
-// that write, which copies the primary's value); the checksum delta covers
-// every replica changed. No rank regenerates another rank's stream, so the
-// work per rank is O(replicas x updates per rank) plus O(ranks) for the
-// counts. Key indices become keys through one helper (keys_of in
-// processing.cpp), called once per batch on every rank.
+// ran; a trace replay instead counts its updates per key as it issues them,
+// so the trace is read once a round), counts its updates per key, and sends (key, count) to the
+// rank hosting every rank hosting a replica of the key, once per rank (exchange_key_counts:
+// MPI_Alltoall of counts, then MPI_Alltoallv); each holder sums the counts it receives and checks
+// that every record it holds, every replica, equals its value before the round transformed that
+// many times. A lost update, or one replica's lost write, is thus caught replica by replica (a
+// replica write lost on a key updated again later is healed by that write, which copies the
+// primary's value); the checksum delta covers every replica changed. No rank regenerates another
+// rank's stream, so the work per rank is O(replicas x updates per rank) plus O(ranks) for the
+// counts.
+//
+// The request load: every operation issued (missed ones too) is counted on
+// its key's primary node (replica 0); the counts, summed over the ranks, give
+// the round's ops_peak_to_mean and ops_cv (ProcessingStats). Key indices become keys through one
+// helper (keys_of in processing.cpp), called once per batch on every rank.
 #pragma once
 
 #include <mpi.h>
@@ -124,8 +141,14 @@ struct ProcessingStats {
   double verify_seconds = 0;  // counting, exchanging and checking after the round, max over ranks
   std::uint64_t checked = 0;  // records whose value was checked
   std::uint64_t checksum_delta = 0;  // change of the (key, value) checksum, all ranks
-  std::uint64_t batches = 0;         // batches run (the same on every rank)
-  bool stopped = false;              // a stop request ended the round early (every rank)
+  // The request load: operations per node (the key's primary, replica 0),
+  // every operation issued (missed ones too), all ranks; their peak-to-mean
+  // and coefficient of variation over the active nodes, relative to each
+  // node's fair share (engine/event_metrics.hpp, load_shape); 0 without
+  // operations.
+  double ops_peak_to_mean = 0, ops_cv = 0;
+  std::uint64_t batches = 0;  // batches run (the same on every rank)
+  bool stopped = false;       // a stop request ended the round early (every rank)
 };
 
 // Collective. Runs one round (number `round`, for the update streams) on the

@@ -174,7 +174,7 @@ class StrategyRun {
     MPI_Allreduce(MPI_IN_PLACE, t, 2, MPI_DOUBLE, MPI_MAX, comm_);
     rec.t_balance = t[0];
     rec.t_order = shadow_ ? t[1] : 0;
-    if (e_.processing.updates) process(ei, rec, stop);
+    if (e_.processing.enabled()) process(ei, rec, stop);
 
     const std::vector<TrafficRow> rank_rows =
         rank_traffic_rows(st.records_to_rank, rank_, st.bytes_to_rank);
@@ -437,6 +437,8 @@ class StrategyRun {
     rec.update_p99_us = ps.latency_p99_us;
     rec.update_max_us = ps.latency_max_us;
     rec.t_process_verify = ps.verify_seconds;
+    rec.ops_peak_to_mean = ps.ops_peak_to_mean;
+    rec.ops_cv = ps.ops_cv;
   }
 
   static int ranks_of(MPI_Comm c) {
@@ -528,7 +530,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& opt, MPI_Comm co
     RunOptions quiet = opt;
     quiet.fault = Fault::kNone;
     Experiment w = e;
-    w.processing.updates = 0;
+    w.processing = ProcessingConfig{};  // no processing stage
     StrategyRun run(w, e.strategies[start.order[0][0]], 0, quiet, start.calibration, random_peak,
                     comm);
     if (run.place(stop, none)) run.event(0, stop, none);

@@ -96,6 +96,10 @@ struct EventRecord {
   std::uint64_t updates = 0, update_reads = 0, updates_missed = 0;
   double t_process = 0, update_p50_us = 0, update_p99_us = 0, update_max_us = 0;
   double t_process_verify = 0;  // counting, exchanging and checking after the round
+  // The round's measured request load: operations per node (the key's
+  // primary), peak-to-mean and coefficient of variation over the active
+  // nodes relative to their fair shares (0 without processing).
+  double ops_peak_to_mean = 0, ops_cv = 0;
 
   // Of all records (keys_total * replicas), the share that moved.
   double moved_fraction(std::uint32_t replicas = 1) const {

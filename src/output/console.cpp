@@ -189,11 +189,11 @@ void print_report(std::ostream& os, const Experiment& e, const RunResult& r) {
       if (ev.updates || ev.update_reads)
         processing +=
             fmt("\n  after event %u: %llu updates + %llu reads in %.1f ms (%.0f/s), p50 %.1f us, "
-                "p99 %.1f us",
+                "p99 %.1f us, ops per node peak/mean %.3f (cv %.3f)",
                 ev.event, static_cast<unsigned long long>(ev.updates),
                 static_cast<unsigned long long>(ev.update_reads), ms(ev.t_process),
                 ev.t_process > 0 ? double(ev.updates + ev.update_reads) / ev.t_process : 0.0,
-                ev.update_p50_us, ev.update_p99_us);
+                ev.update_p50_us, ev.update_p99_us, ev.ops_peak_to_mean, ev.ops_cv);
     if (!processing.empty())
       os << "processing with lock '" << e.processing.lock << "', every value checked:" << processing
          << "\n";

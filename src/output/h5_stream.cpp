@@ -225,6 +225,7 @@ struct EventRow {
   std::uint64_t state_bytes;
   std::uint64_t updates, update_reads, updates_missed;
   double t_process, update_p50_us, update_p99_us, update_max_us, t_process_verify;
+  double ops_peak_to_mean, ops_cv;
   double primary_peak_to_mean, load_chi2;
   std::uint32_t load_chi2_dof;
   double load_chi2_p, random_peak_to_mean, random_peak_to_mean_se;
@@ -301,6 +302,8 @@ std::vector<Field> event_fields() {
       EFIELD(update_p99_us, H5T_NATIVE_DOUBLE, "us"),
       EFIELD(update_max_us, H5T_NATIVE_DOUBLE, "us"),
       EFIELD(t_process_verify, H5T_NATIVE_DOUBLE, "s"),
+      EFIELD(ops_peak_to_mean, H5T_NATIVE_DOUBLE, "1"),
+      EFIELD(ops_cv, H5T_NATIVE_DOUBLE, "1"),
       EFIELD(primary_peak_to_mean, H5T_NATIVE_DOUBLE, "1"),
       EFIELD(load_chi2, H5T_NATIVE_DOUBLE, "1"),
       EFIELD(load_chi2_dof, H5T_NATIVE_UINT32, "1"),
@@ -370,6 +373,8 @@ EventRow to_row(const EventRecord& e) {
   r.update_p99_us = e.update_p99_us;
   r.update_max_us = e.update_max_us;
   r.t_process_verify = e.t_process_verify;
+  r.ops_peak_to_mean = e.ops_peak_to_mean;
+  r.ops_cv = e.ops_cv;
   r.primary_peak_to_mean = e.primary_peak_to_mean;
   r.load_chi2 = e.load_chi2;
   r.load_chi2_dof = e.load_chi2_dof;
@@ -1001,7 +1006,8 @@ void H5Stream::begin_run(const RunStart& start) {
   attr_scalar(f, "floor_repeats", H5T_NATIVE_UINT32, e.floor_repeats);
   attr_scalar(f, "order_dependence", H5T_NATIVE_INT32,
               static_cast<std::int32_t>(e.order_dependence));
-  attr_string(f, "processing_lock", e.processing.updates ? e.processing.lock : "");
+  attr_string(f, "processing_lock", e.processing.enabled() ? e.processing.lock : "");
+  attr_string(f, "processing_keys", e.processing.enabled() ? e.processing.keys : "");
   attr_scalar(f, "processing_updates", H5T_NATIVE_UINT64, e.processing.updates);
   attr_scalar(f, "partial", H5T_NATIVE_INT32, std::int32_t{1});
   attr_scalar(f, "events_completed", H5T_NATIVE_UINT64, std::uint64_t{0});

@@ -99,7 +99,9 @@ json event_json(const EventRecord& ev, std::uint32_t replicas) {
         {"missed", ev.updates_missed},
         {"p50_us", num(ev.update_p50_us)},
         {"p99_us", num(ev.update_p99_us)},
-        {"max_us", num(ev.update_max_us)}}},
+        {"max_us", num(ev.update_max_us)},
+        {"ops_peak_to_mean", num(ev.ops_peak_to_mean)},
+        {"ops_cv", num(ev.ops_cv)}}},
   };
 }
 

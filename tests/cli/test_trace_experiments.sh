@@ -3,7 +3,11 @@
 # (trace.toml: lines, trace-twitter.toml: Twitter CSV through zstd,
 # trace-oracle.toml: oracleGeneral binary), at 1, 2 and 4 ranks: each exits 0,
 # verifies after every event, names the trace's format and request counts in
-# its header, and moves the same keys whatever the rank count. Then a trace
+# its header, and moves the same keys whatever the rank count;
+# trace-twitter-ops.toml replays the trace's requests as the processing
+# stage's operations: every request in every round (7515 reads, 2485 updates
+# after the first event), the same request load per node whatever the rank
+# count, and an injected lost update is caught. Then a trace
 # with a malformed line stops the job with one line naming file, line and
 # problem (exit 2, no result file).
 # Usage: test_trace_experiments.sh RINGSIM MPIEXEC SOURCE_DIR WORKDIR
@@ -27,9 +31,11 @@ declare -A header=(
   [trace]="trace: lines format, 30000 requests"
   [trace-twitter]="trace: twitter format, zstd, 10000 requests (7515 get/gets, 2485 other operations)"
   [trace-oracle]="trace: oracle format, 10000 requests"
+  [trace-twitter-ops]="trace: twitter format, zstd, 10000 requests (7515 get/gets, 2485 other operations)"
 )
-for e in trace trace-twitter trace-oracle; do
+for e in trace trace-twitter trace-oracle trace-twitter-ops; do
   first=""
+  first_ops=""
   for np in 1 2 4; do
     out="$e-np$np.txt"
     timeout 300 "$mpiexec" --oversubscribe -n "$np" "$ringsim" run "$src/experiments/$e.toml" \
@@ -54,8 +60,34 @@ for e in trace trace-twitter trace-oracle; do
     else
       bad "$e at $np ranks moves other keys: $moved vs $first"
     fi
+    [ "$e" = trace-twitter-ops ] || continue
+    # The trace's requests, every one, after the first event of every strategy.
+    n=$(grep -c "after event 0: 2485 updates + 7515 reads in" "$out")
+    [ "$n" -eq 5 ] && ok "$e at $np ranks replays every request of the trace" ||
+      bad "$e at $np ranks: $n of 5 strategies replayed 2485 updates + 7515 reads"
+    ops=$(grep -o "ops per node peak/mean [0-9.]* (cv [0-9.]*)" "$out")
+    if [ -z "$first_ops" ]; then
+      first_ops=$ops
+      [ -n "$ops" ] && ok "$e: request load per node" || bad "$e: no 'ops per node' figures"
+    elif [ "$ops" = "$first_ops" ]; then
+      ok "$e at $np ranks: the same request load per node as at 1 rank"
+    else
+      bad "$e at $np ranks: request load $ops vs $first_ops"
+    fi
   done
 done
+
+# A lost update in the trace's replay is caught: exit 1 (verification failed), no
+# result file.
+timeout 120 "$mpiexec" --oversubscribe -n 2 "$ringsim" run "$src/experiments/trace-twitter-ops.toml" \
+  --set run.repetitions=1 --inject-fault lost-update -o "$work/lost.h5" >lost.txt 2>&1
+rc=$?
+[ $rc -eq 1 ] && ok "trace replay lost update: exit 1 (verification)" ||
+  bad "trace replay lost update: exit $rc"
+grep -qF "processing after event 0: 1 value(s) differ" lost.txt &&
+  ok "trace replay lost update: caught" || bad "trace replay lost update: $(grep error lost.txt)"
+[ ! -e lost.h5 ] && ok "trace replay lost update: no result file" ||
+  bad "trace replay lost update: lost.h5 written"
 
 # A malformed Twitter line, 3 lines in: exit 2, one line, no result file.
 {

@@ -308,8 +308,22 @@ TEST(Experiment, ProcessingRequestDistributionsAreParsedAndChecked) {
   EXPECT_NE(
       error_of(base + "keys = \"pareto\"\n")
           .find("processing.keys: must be one of uniform, zipf, zipfian, latest, hotspot, hot, "
-                "got \"pareto\""),
+                "trace, got \"pareto\""),
       std::string::npos);
+  // keys = "trace" replays a key trace: accepted with one, refused without.
+  {
+    Experiment e = parse_experiment(
+        "[keys]\ndistribution = \"file\"\nfile = \"t.csv\"\nformat = \"twitter\"\n"
+        "[processing]\nkeys = \"trace\"\n[[strategies]]\nname = \"ring\"\n",
+        "exp.toml");
+    EXPECT_EQ(e.processing.keys, "trace");
+    EXPECT_EQ(e.processing.updates, 0u);
+    EXPECT_TRUE(e.processing.enabled());  // updates = 0: every request of the trace
+  }
+  EXPECT_NE(error_of(base + "keys = \"trace\"\n")
+                .find("processing.keys: \"trace\" replays a key trace's requests and needs "
+                      "keys.distribution = \"file\", not \"uniform\""),
+            std::string::npos);
   EXPECT_NE(
       error_of(base + "zipfian_constant = 0\n").find("processing.zipfian_constant: must be in"),
       std::string::npos);
