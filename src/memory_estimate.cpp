@@ -303,7 +303,12 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   const double largest = R * share;  // records on the busiest rank at its fullest
   est.largest_share = bytes(largest);
 
-  if (e.processing.updates) {
+  if (e.processing.enabled()) {
+    // Operations per rank and round: `updates`, or with keys = "trace" and no
+    // cap each rank's share of the trace's requests.
+    const double ops = e.processing.updates
+                           ? static_cast<double>(e.processing.updates)
+                           : static_cast<double>(e.keys.trace_stats.requests) / P + 1;
     // The window store: a power-of-two table of at least twice the records,
     // slots of 16 + value bytes (8-aligned), all written at once. The
     // verification: each rank counts its own updates per key (about 64 bytes
@@ -316,8 +321,7 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
     while (cap < 2 * largest * kHeadroom) cap *= 2;
     // Values of variable size: the window holds each value's first word.
     const double slot = e.keys.variable_values() ? 24 : std::ceil((16 + vb) / 8) * 8;
-    ph.processing = cap * slot + 8 * largest * kHeadroom +
-                    (64.0 + 84.0 * r) * static_cast<double>(e.processing.updates) +
+    ph.processing = cap * slot + 8 * largest * kHeadroom + (64.0 + 84.0 * r) * ops +
                     static_cast<double>(kHistogramBytes) +
                     48.0 * static_cast<double>(e.processing.stripes) + 512;
   }
