@@ -67,11 +67,27 @@ std::vector<ComparisonRow> comparison_rows(const Experiment& e, const RunResult&
 }
 
 void print_header(std::ostream& os, const Experiment& e, int ranks) {
+  // The values: one size, or the distribution each key's size comes from.
+  const ValueSizeSpec& vs = e.keys.value_size;
+  std::string values = fmt("8 + %zu bytes", e.keys.value_bytes);
+  if (vs.distribution == ValueSizeDistribution::kUniform)
+    values = fmt("8 bytes and uniform values of %llu .. %llu B",
+                 static_cast<unsigned long long>(vs.min), static_cast<unsigned long long>(vs.max));
+  else if (vs.distribution == ValueSizeDistribution::kLognormal)
+    values = fmt("8 bytes and lognormal values (mean %.0f B, sigma %.2f, clamped to %llu .. %llu B)",
+                 vs.mean, vs.sigma, static_cast<unsigned long long>(vs.min),
+                 static_cast<unsigned long long>(vs.max));
+  else if (vs.distribution == ValueSizeDistribution::kPareto)
+    values = fmt("8 bytes and pareto values (mean %.0f B, alpha %.2f, clamped to %llu .. %llu B)",
+                 vs.mean, vs.alpha, static_cast<unsigned long long>(vs.min),
+                 static_cast<unsigned long long>(vs.max));
+  else if (vs.distribution == ValueSizeDistribution::kTrace)
+    values = "8 bytes and the trace's value sizes";
   os << "ringsim " << version() << " | experiment " << e.name << " (" << e.source << ")\n"
-     << fmt("%d MPI ranks, %u ring nodes (%u active at start), %llu keys of 8 + %zu bytes, "
+     << fmt("%d MPI ranks, %u ring nodes (%u active at start), %llu keys of %s, "
             "%u replica(s), seed %llu, %s keys, verification %s\n",
             ranks, e.nodes, e.initial, static_cast<unsigned long long>(e.keys.count),
-            e.keys.value_bytes, e.replicas, static_cast<unsigned long long>(e.keys.seed),
+            values.c_str(), e.replicas, static_cast<unsigned long long>(e.keys.seed),
             to_string(e.keys.distribution), e.verify ? "on" : "off");
   if (e.keys.distribution == KeyDistribution::kFile && e.keys.trace_stats.requests > 0) {
     const TraceStats& t = e.keys.trace_stats;
@@ -84,9 +100,13 @@ void print_header(std::ostream& os, const Experiment& e, int ranks) {
       os << fmt(" (%llu get/gets, %llu other operations)", static_cast<unsigned long long>(t.reads),
                 static_cast<unsigned long long>(t.other_ops));
     if (t.sized > 0)
-      os << fmt(", value sizes mean %.0f B, max %llu B (not used: every value is %zu bytes)",
-                t.value_bytes_mean(), static_cast<unsigned long long>(t.value_bytes_max),
-                e.keys.value_bytes);
+      os << fmt(", value sizes mean %.0f B, max %llu B", t.value_bytes_mean(),
+                static_cast<unsigned long long>(t.value_bytes_max))
+         << (vs.distribution == ValueSizeDistribution::kTrace
+                 ? std::string(" (the values' sizes)")
+                 : vs.distribution == ValueSizeDistribution::kFixed
+                     ? fmt(" (not used: every value is %zu bytes)", e.keys.value_bytes)
+                     : std::string(" (not used: keys.value_size gives the sizes)"));
     os << "\n";
   }
   for (const auto& o : e.overrides) os << "override: " << o << "\n";
