@@ -227,8 +227,8 @@ def _event_sections(c: Comparison) -> list[Section]:
                  "event's keys_moved counts two kinds of record: records whose owner node changed, and replicas "
                  "re-created from a surviving copy (replicas_created); keys_moved = records moved + replicas "
                  "re-created, and the node migration matrix (node_traffic) holds both, so it sums to keys_moved. "
-                 "Re-replicated bytes = the re-created replicas' bytes (replicas_created x record bytes when every value "
-                 "has one size), part of bytes moved. "
+                 "Re-replicated bytes = the re-created replicas' bytes (replicas_created x record bytes when "
+                 "every value has one size), part of bytes moved. "
                  + ("Medians over n samples." if (f.n > 1).any() else "One sample per row."))
         out.append(Section("Keys lost per failure scenario", intro, headers, rows))
     return out
