@@ -518,9 +518,9 @@ def draw_request_balance(c: Comparison) -> Drawn:
     handles.append(Line2D([], [], color="k", ls="--", lw=1, label="even load (1)"))
     _legend_right(fig, axes, handles=handles, title="strategy")
     _title(fig, "How uneven is the request load? Busiest node's requests over the mean, per event and strategy")
+    source_text = " and ".join(REQUEST_SOURCES[s] for s in sorted(sources))
     caption = ("After each event (x, in the experiment's order) and per strategy: the request load of the busiest "
-               "active node over the mean request load, from " + " and ".join(REQUEST_SOURCES[s] for s in sorted(sources))
-               + ". 1 (dashed) is an even load; with skewed (zipf) requests a few hot keys make one node the "
+               f"active node over the mean request load, from {source_text}. 1 (dashed) is an even load; with skewed (zipf) requests a few hot keys make one node the "
                "hottest whatever the placement, so the figure shows which strategies add to that skew and which "
                "spread it (a bounded-load strategy balances records, not requests). Question: how much request "
                f"capacity must each node have above the mean? Points: {_spread_text(n_max)}.")
