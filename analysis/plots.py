@@ -521,9 +521,10 @@ def draw_request_balance(c: Comparison) -> Drawn:
     source_text = " and ".join(REQUEST_SOURCES[s] for s in sorted(sources))
     caption = ("After each event (x, in the experiment's order) and per strategy: the request load of the busiest "
                f"active node over the mean request load, from {source_text}. 1 (dashed) is an even load; with "
-               "skewed (zipf) requests a few hot keys make one node the hottest whatever the placement, so the figure shows which strategies add to that skew and which "
-               "spread it (a bounded-load strategy balances records, not requests). Question: how much request "
-               f"capacity must each node have above the mean? Points: {_spread_text(n_max)}.")
+               "skewed (zipf) requests a few hot keys make one node the hottest whatever the placement, so the "
+               "figure shows which strategies add to that skew and which spread it (a bounded-load strategy "
+               "balances records, not requests). Question: how much request capacity must each node have above "
+               f"the mean? Points: {_spread_text(n_max)}.")
     return Drawn(name, fig, caption, note)
 
 
