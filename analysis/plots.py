@@ -500,6 +500,8 @@ def draw_request_balance(c: Comparison) -> Drawn:
             _errorbar(ax, x, st[:, 1], st[:, 2], st[:, 3], st[:, 4], fmt=marks[label], linestyle="none",
                       color=colors[label], label=label)
         ax.axhline(1.0, color="k", ls="--", lw=1, label="even load (1)")
+        for k in range(1, len(events), 2):  # every other event shaded: which points belong to one event
+            ax.axvspan(k - 0.5, k + 0.5, color="0.93", zorder=0, lw=0)
         ax.set_xticks(range(len(events)))
         many = len(events) > 8
         ax.set_xticklabels([str(ev) if many else textwrap.fill(_event_name(info, ev, short=True), 16)
