@@ -63,6 +63,9 @@ class Metric:
 
 METRICS = [
     Metric("moved_fraction", "moved fraction", "frac", "sum keys_moved / sum (keys_total x replicas) over the events"),
+    Metric("bytes_fraction", "bytes moved fraction", "frac",
+           "sum bytes_moved / sum bytes held over the events; bytes held = keys_total x replicas x the mean record "
+           "bytes (reader.mean_record_bytes): equals the moved fraction when every value has one size"),
     Metric("ideal_fraction", "fair-share fraction", "frac", "sum keys_ideal / sum (keys_total x replicas)"),
     Metric("disruption", "disruption (moved / min)", "ratio",
            "sum keys_moved / sum keys_min: >= 1, 1 is the fewest moves that reach the strategy's new loads"),
@@ -70,6 +73,12 @@ METRICS = [
            "sum keys_moved / sum keys_ideal (below 1 when the loads drift from the fair shares)"),
     Metric("load_peak_to_mean", "peak/mean load", "ratio", "load_peak_to_mean, mean over the events"),
     Metric("load_cv", "load CV", "ratio", "load_cv, mean over the events"),
+    Metric("request_balance", "request peak/mean", "ratio",
+           "request_balance, mean over the events: ops_peak_to_mean (operations per active node in the processing "
+           "stage, measured) when the file has it > 0, else request_peak_to_mean (each node's share of the keys' "
+           "popularity, zipf keys); - for uniform keys without processing. 1 is even"),
+    Metric("request_balance_cv", "request CV", "ratio",
+           "request_balance_cv, mean over the events: ops_cv or request_cv, from the same source"),
     Metric("random_peak_to_mean", "random peak/mean", "ratio",
            "random_peak_to_mean, mean over the events: the expected peak/mean of a random assignment of the "
            "same keys to the same nodes and shares (Monte Carlo)"),
@@ -105,7 +114,8 @@ METRICS = [
     Metric("pack_over_bound", "pack / bound", "ratio", "sum t_pack / sum t_pack_bound"),
     Metric("apply_over_bound", "apply / bound", "ratio", "sum t_apply / sum t_apply_bound"),
     Metric("bytes_moved", "bytes moved", "bytes",
-           "bytes_moved per event (mean): keys_moved x record_bytes, what a cluster of one node per machine sends"),
+           "bytes_moved per event (mean): the moved records' bytes (keys_moved x record_bytes when every value has "
+           "one size), what a cluster of one node per machine sends"),
     Metric("bytes_exchanged", "bytes exchanged", "bytes",
            "bytes_exchanged per event (mean): what crossed ranks in this run (depends on the mapping)"),
     Metric("lookup_ns", "lookup ns", "ns", "lookup_ns of the repetition (strategy attribute)"),
@@ -269,6 +279,11 @@ def _max(col: pd.Series) -> float:
     return float(col.max()) if len(col) else math.nan
 
 
+def _bytes_fraction(group: pd.DataFrame) -> float:
+    held = float(group.bytes_held.sum())
+    return float(group.bytes_moved.sum()) / held if held > 0 else math.nan
+
+
 def _samples_of(group: pd.DataFrame, run: Run, label: str, rep: int) -> dict:
     replicas = run.attrs.get("replicas", 1)
     records = float((group.keys_total * replicas).sum())
@@ -277,7 +292,10 @@ def _samples_of(group: pd.DataFrame, run: Run, label: str, rep: int) -> dict:
     lookup = np.atleast_1d(lookup) if lookup is not None else np.array([])
     row = {
         "moved_fraction": moved / records if records else math.nan,
+        "bytes_fraction": _bytes_fraction(group),
         "ideal_fraction": float(group.keys_ideal.sum()) / records if records else math.nan,
+        "request_balance": _mean(group.request_balance),
+        "request_balance_cv": _mean(group.request_balance_cv),
         "disruption": _ratio(moved, float(group.keys_min.sum())),
         "moved_over_ideal": _ratio(moved, float(group.keys_ideal.sum())),
         "load_peak_to_mean": float(group.load_peak_to_mean.mean()),
@@ -423,6 +441,7 @@ def compare(runs: list[Run], alpha: float = ALPHA) -> Comparison:
     failures = _failures(events, runs)
     notes += _bound_notes(table)
     notes += _balance_notes(table, events)
+    notes += _bytes_notes(table)
     notes += _undefined_notes(table, samples)
     notes += _test_notes(table, significance, alpha)
     used = sorted(set(events.file))
@@ -468,6 +487,43 @@ def _balance_notes(table: pd.DataFrame, events: pd.DataFrame) -> list[str]:
         if na:
             notes.append(f"removal order: not applicable to {', '.join(na)} (they remove only their last added node)")
     return notes
+
+
+SAME_SHARE = 1e-9  # relative difference below which two moved fractions are one (ties, rounding)
+
+
+def fewest(values: dict[str, float]) -> list[str]:
+    """The labels with the smallest finite value (several on a tie), in the dict's order."""
+    finite = {k: v for k, v in values.items() if v == v and not math.isinf(v)}
+    if not finite:
+        return []
+    low = min(finite.values())
+    return [k for k, v in finite.items() if v <= low + SAME_SHARE * max(abs(low), 1e-300)]
+
+
+def sizes_vary(frame: pd.DataFrame, keys: str = "moved_fraction", data: str = "bytes_fraction") -> bool:
+    """Some row's bytes moved fraction differs from its moved fraction: records are not all of one size."""
+    both = frame[[keys, data]].astype(float).dropna()
+    return bool((abs(both[data] - both[keys]) > SAME_SHARE * both[keys].abs().clip(lower=1e-12)).any())
+
+
+def _bytes_notes(table: pd.DataFrame) -> list[str]:
+    """Where the strategy that moves the fewest records is not the one that moves the fewest bytes (values of
+    per-key sizes: a strategy can move fewer but larger records)."""
+    if table.empty or not sizes_vary(table):
+        return []
+    where = []
+    multi = table.setting.nunique() > 1
+    for (setting, size), g in table.groupby(["setting", "size"], sort=False):
+        by_keys = fewest(dict(zip(g.label, g.moved_fraction)))
+        by_bytes = fewest(dict(zip(g.label, g.bytes_fraction)))
+        if by_keys and by_bytes and not set(by_keys) & set(by_bytes):
+            where.append(f"at {size}" + (f" ({setting})" if multi else "") + f": {', '.join(by_keys)} "
+                         f"moves the fewest records, {', '.join(by_bytes)} the fewest bytes")
+    if not where:
+        return []
+    return ["fewest records moved is not fewest bytes moved " + "; ".join(where)
+            + " (medians; bytes_vs_keys_moved.png shows every event)"]
 
 
 def _significance(samples: pd.DataFrame, alpha: float) -> pd.DataFrame:

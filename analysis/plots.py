@@ -360,6 +360,176 @@ def draw_peak_to_mean(c: Comparison) -> Drawn:
     return d
 
 
+def _event_shares(es: pd.DataFrame) -> pd.DataFrame:
+    """Per (event, strategy) of one setting: the median and quartiles over the samples of the share of records
+    moved (keys_moved / records held) and of bytes moved (bytes_moved / bytes held)."""
+    rows = []
+    for (event, label), g in es.groupby(["event", "label"], sort=False):
+        keys = (g.keys_moved.astype(float) / g.records).to_numpy(dtype=float)
+        data = (g.bytes_moved.astype(float) / g.bytes_held.where(g.bytes_held > 0)).to_numpy(dtype=float)
+        k, b = _median_iqr(keys), _median_iqr(data)
+        rows.append({"event": int(event), "label": label, "keys": k[0], "keys_q1": k[1], "keys_q3": k[2],
+                     "bytes": b[0], "bytes_q1": b[1], "bytes_q3": b[2], "n": max(k[3], b[3])})
+    return pd.DataFrame(rows)
+
+
+def _event_name(info: pd.DataFrame, event: int, short: bool = False) -> str:
+    r = info.loc[event]
+    if short:
+        return f"{event}: {r.kind} {r.nodes_before}→{r.nodes_after}"
+    return f"event {event}: {r.detail} ({r.nodes_before}→{r.nodes_after} nodes)"
+
+
+MARK_COLORS = {"keys": "#08519c", "bytes": "#a63603"}  # the fewest-records and fewest-bytes triangles
+KEYS_SHARE = "records moved / records held"
+BYTES_SHARE = "bytes moved / bytes held"
+
+
+def draw_bytes_vs_keys(c: Comparison) -> Drawn:
+    """Values of per-key sizes: per event, each strategy's share of records moved beside its share of bytes
+    moved, so a strategy that moves fewer but larger records shows. Not drawn when every record has one size
+    (the two shares are then equal)."""
+    from .compare import fewest, sizes_vary
+    name = "bytes_vs_keys_moved.png"
+    e = _per_event(c)
+    varied = [s for s in dict.fromkeys(e.setting)
+              if sizes_vary(e[e.setting == s], "moved_fraction", "bytes_fraction")]
+    if not varied:
+        return Drawn(name, None, note="bytes vs keys moved: every record has one size in the inputs (bytes moved "
+                                      "share = records moved share), figure skipped")
+    panels = [(s, ev) for s in varied for ev in sorted(e[e.setting == s].event.unique())]
+    note = None
+    if len(panels) > MAX_PANELS:
+        note = f"bytes vs keys moved: the first {MAX_PANELS} of {len(panels)} (setting, event) panels are drawn"
+        panels = panels[:MAX_PANELS]
+    labels = list(dict.fromkeys(e.label))
+    fig, axes = _figure(len(panels), width=max(4.6, 0.75 * len(labels) + 1.5), height=3.6)
+    shares = {s: _event_shares(e[e.setting == s]) for s in varied}
+    infos = {s: e[e.setting == s].drop_duplicates("event").set_index("event") for s in varied}
+    colors = {"keys": "#9ecae1", "bytes": "#d95f02"}
+    n_max, differ = 0, 0
+    for ax, (setting, event) in zip(axes, panels):
+        t = shares[setting]
+        t = t[t.event == event].set_index("label")
+        present = [lab for lab in labels if lab in t.index]
+        x = np.arange(len(present))
+        for j, (col, hatch) in enumerate((("keys", "//"), ("bytes", ""))):
+            r = t.loc[present]
+            med = 100 * r[col].to_numpy(dtype=float)
+            q1, q3 = 100 * r[col + "_q1"].to_numpy(dtype=float), 100 * r[col + "_q3"].to_numpy(dtype=float)
+            n = r.n.to_numpy()
+            err = np.where(n > 1, np.vstack([med - q1, q3 - med]), 0.0) if (n > 1).any() else None
+            ax.bar(x + (j - 0.5) * 0.38, med, 0.38, yerr=err, capsize=2, color=colors[col], hatch=hatch,
+                   edgecolor="0.25", lw=0.6)
+            n_max = max(n_max, int(n.max()))
+        by_keys = fewest(dict(zip(present, t.loc[present, "keys"])))
+        by_bytes = fewest(dict(zip(present, t.loc[present, "bytes"])))
+        differ += bool(by_keys and by_bytes and not set(by_keys) & set(by_bytes))
+        top = float(np.nanmax(100 * t.loc[present, ["keys_q3", "bytes_q3", "keys", "bytes"]].to_numpy(dtype=float)))
+        # The fewest records and the fewest bytes of the event: a triangle above the bar.
+        for col, best, dx in (("keys", by_keys, -0.19), ("bytes", by_bytes, 0.19)):
+            for lab in best:
+                y = 100 * np.nanmax(t.loc[lab, [col, col + "_q3"]].to_numpy(dtype=float)) + 0.04 * top
+                ax.plot(present.index(lab) + dx, y, marker="v", ls="none", ms=7, color=MARK_COLORS[col],
+                        markeredgecolor="k", markeredgewidth=0.5)
+        ax.set_ylim(0, top * 1.25 if top > 0 else 1)
+        ax.set_xticks(x)
+        rotate = len(present) > 5 or max(map(len, present)) > 10
+        ax.set_xticklabels(present, rotation=30 if rotate else 0, ha="right" if rotate else "center", fontsize=8)
+        ax.set_xlim(-0.6, len(present) - 0.4)
+        ax.set_ylabel("moved (% of records or bytes held)")
+        ax.grid(axis="y", alpha=0.3)
+        head = f"{_setting_name(c, setting)}: " if len(varied) > 1 else ""
+        ax.set_title(textwrap.fill(head + _event_name(infos[setting], event), 50), fontsize=9)
+    for ax in axes[-min(len(axes), 3):]:
+        ax.set_xlabel("strategy")
+    handles = [Patch(facecolor=colors["keys"], hatch="//", edgecolor="0.25", label=f"records: {KEYS_SHARE}"),
+               Patch(facecolor=colors["bytes"], edgecolor="0.25", label=f"bytes: {BYTES_SHARE}"),
+               Line2D([], [], marker="v", ls="none", ms=7, color=MARK_COLORS["keys"], markeredgecolor="k",
+                      markeredgewidth=0.5, label="fewest records moved"),
+               Line2D([], [], marker="v", ls="none", ms=7, color=MARK_COLORS["bytes"], markeredgecolor="k",
+                      markeredgewidth=0.5, label="fewest bytes moved")]
+    _legend_right(fig, axes, handles=handles, title="share of the event")
+    _title(fig, "Does moving the fewest records mean moving the fewest bytes? Share of records and of bytes "
+                "moved per event, per strategy")
+    caption = (f"Per event (panels) and strategy: the share of records moved ({KEYS_SHARE}, hatched; records = "
+               "keys × copies) beside the share of bytes moved (bytes_moved / bytes held, solid; bytes held = "
+               "records × the mean record bytes, from value_bytes_total), in percent. With values of per-key "
+               "sizes the two differ: a bytes share above the records share means the strategy moved larger "
+               "than average records. A triangle marks the fewest records (blue) and the fewest bytes (brown) of "
+               "each event; where they "
+               f"name different strategies ({differ} of {len(panels)} panels here), the strategy that moves the "
+               f"fewest keys does not move the fewest bytes. Bars: {_spread_text(n_max)}.")
+    return Drawn(name, fig, caption, note)
+
+
+def draw_request_balance(c: Comparison) -> Drawn:
+    """Skewed requests: per event, each strategy's request load of the busiest node over the mean (measured
+    operations when the file has them, else the keys' popularity), with the even 1 marked."""
+    from .reader import REQUEST_SOURCES
+    name = "request_balance.png"
+    e = _per_event(c)
+    if "request_balance" not in e or not e.request_balance.notna().any():
+        return Drawn(name, None, note="request balance: no input has skewed requests (request_peak_to_mean and "
+                                      "ops_peak_to_mean are 0 or absent), figure skipped")
+    chosen = [s for s in dict.fromkeys(e.setting) if e[e.setting == s].request_balance.notna().any()]
+    note = None
+    if len(chosen) > 6:
+        note = f"request balance: the first 6 of {len(chosen)} settings are drawn"
+        chosen = chosen[:6]
+    labels = list(dict.fromkeys(e.label))
+    colors, marks = _colors(labels), _markers(labels)
+    width = max(6.0, min(14.0, 0.9 * e[e.setting.isin(chosen)].event.nunique() + 2))
+    fig, axes = _figure(len(chosen), width=width, height=4.0, cols=1)
+    n_max, top = 0, 1.0
+    sources = set()
+    for ax, setting in zip(axes, chosen):
+        es = e[(e.setting == setting) & e.request_balance.notna()]
+        sources |= set(es.request_source)
+        events = sorted(es.event.unique())
+        pos = {ev: i for i, ev in enumerate(events)}
+        info = es.drop_duplicates("event").set_index("event")
+        present = [lab for lab in labels if lab in set(es.label)]
+        for i, label in enumerate(present):
+            stats = [(ev, *_median_iqr(g.request_balance.to_numpy(dtype=float)))
+                     for ev, g in es[es.label == label].groupby("event")]
+            st = np.array(stats, dtype=float)
+            x = np.array([pos[int(ev)] for ev in st[:, 0]]) + _dodge(i, len(present), 0.7)
+            n_max = max(n_max, int(st[:, 4].max()))
+            top = max(top, float(np.nanmax(st[:, 3])))
+            _errorbar(ax, x, st[:, 1], st[:, 2], st[:, 3], st[:, 4], fmt=marks[label], linestyle="none",
+                      color=colors[label], label=label)
+        ax.axhline(1.0, color="k", ls="--", lw=1, label="even load (1)")
+        for k in range(1, len(events), 2):  # every other event shaded: which points belong to one event
+            ax.axvspan(k - 0.5, k + 0.5, color="0.93", zorder=0, lw=0)
+        ax.set_xticks(range(len(events)))
+        many = len(events) > 8
+        ax.set_xticklabels([str(ev) if many else textwrap.fill(_event_name(info, ev, short=True), 16)
+                            for ev in events], fontsize=8)
+        ax.set_xlim(-0.6, len(events) - 0.4)
+        ax.set_xlabel("event (index: kind, active nodes before→after)" if not many
+                      else "event index (kinds and sizes in the tables)")
+        ax.set_ylabel("request load: busiest node / mean\n(peak-to-mean; axis from 0.9)")
+        ax.grid(axis="y", alpha=0.3)
+        source = " and ".join(dict.fromkeys(("measured operations" if s == "ops" else "key popularity")
+                                            for s in es.request_source))
+        ax.set_title(textwrap.fill(f"{_setting_name(c, setting)}: request load from {source}", 80), fontsize=9)
+    for ax in axes:
+        ax.set_ylim(0.9, top * 1.08)
+    handles = [Line2D([], [], color=colors[lab], marker=marks[lab], ls="none", label=lab) for lab in labels]
+    handles.append(Line2D([], [], color="k", ls="--", lw=1, label="even load (1)"))
+    _legend_right(fig, axes, handles=handles, title="strategy")
+    _title(fig, "How uneven is the request load? Busiest node's requests over the mean, per event and strategy")
+    source_text = " and ".join(REQUEST_SOURCES[s] for s in sorted(sources))
+    caption = ("After each event (x, in the experiment's order) and per strategy: the request load of the busiest "
+               f"active node over the mean request load, from {source_text}. 1 (dashed) is an even load; with "
+               "skewed (zipf) requests a few hot keys make one node the hottest whatever the placement, so the "
+               "figure shows which strategies add to that skew and which spread it (a bounded-load strategy "
+               "balances records, not requests). Question: how much request capacity must each node have above "
+               f"the mean? Points: {_spread_text(n_max)}.")
+    return Drawn(name, fig, caption, note)
+
+
 def draw_timeline(c: Comparison) -> Drawn:
     """Settings whose timeline mixes event kinds over three or more events (churn, rolling restarts):
     every event on its own x position."""
@@ -1142,6 +1312,8 @@ def draw_all(c: Comparison, runs: list[Run], event: int | None = None):
         yield draw_moved_fraction(c)
         yield draw_disruption(c)
         yield draw_peak_to_mean(c)
+        yield draw_bytes_vs_keys(c)
+        yield draw_request_balance(c)
         yield draw_timeline(c)
         yield draw_load_vs_weight(c, runs)
         yield draw_failures(c)
@@ -1154,7 +1326,8 @@ def draw_all(c: Comparison, runs: list[Run], event: int | None = None):
     yield draw_lock_rw_mix(c, locks_oversub)
 
 
-QUIET_NOTES = ("timeline:", "load vs weight: no input", "failures: no fail",
+QUIET_NOTES = ("timeline:", "load vs weight: no input", "failures: no fail", "bytes vs keys moved: every",
+               "request balance: no input",
                "lock reader-writer mix:")  # figures that apply to some inputs only
 
 

@@ -39,6 +39,14 @@ BALANCE_COLUMNS = ("primary_peak_to_mean", "load_chi2", "load_chi2_dof", "load_c
                    "order_fraction_differ", "t_order")
 
 
+# Events columns that older files may lack, read as NaN: the request load of zipf workloads, and the measured
+# operations per node of the processing stage (ops_*; 0 in files whose run had no processing).
+OPTIONAL_COLUMNS = ("request_peak_to_mean", "request_cv", "ops_peak_to_mean", "ops_cv")
+# Where Run.events.request_balance comes from (its request_source column).
+REQUEST_SOURCES = {"ops": "ops_peak_to_mean: the operations each node served in the processing stage, measured",
+                   "popularity": "request_peak_to_mean: each node's share of the keys' popularity (zipf keys)"}
+
+
 class NotARingsimResult(ValueError):
     """The file is not a ringsim result, or has a schema this reader does not know."""
 
@@ -206,10 +214,43 @@ def _read(path: Path, f: h5py.File) -> Run:
         # -1: the removal-order metric was off or not applicable to the strategy.
         events["order_keys_differ"] = events["order_keys_differ"].astype(float).where(
             events["order_keys_differ"].astype(float) >= 0)
+        for col in OPTIONAL_COLUMNS:
+            if col not in events.columns:
+                events[col] = np.nan
         events["moved_fraction"] = events["keys_moved"] / (events["keys_total"] * attrs.get("replicas", 1))
+        events["bytes_held"] = events["keys_total"].astype(float) * attrs.get("replicas", 1) * mean_record_bytes(attrs)
+        events["bytes_fraction"] = events["bytes_moved"].astype(float) / events["bytes_held"].where(
+            events["bytes_held"] > 0)
+        balance, cv, source = request_balance(events)
+        events["request_balance"], events["request_balance_cv"], events["request_source"] = balance, cv, source
         events["disruption"] = ratio_of_counts(events["keys_moved"], events["keys_min"])
         events["moved_over_ideal"] = ratio_of_counts(events["keys_moved"], events["keys_ideal"])
     return Run(path, attrs, labels, sattrs, events, arrays, locks)
+
+
+def mean_record_bytes(attrs: dict) -> float:
+    """The mean bytes of one record on the wire. Values of one size: the record_bytes attribute. Values of
+    per-key sizes (the file has value_bytes_total, all keys' value bytes): the record's fixed part (key_bytes,
+    plus the replica index byte when replicas > 1) plus the mean value, value_bytes_total / keys_count."""
+    if "value_bytes_total" in attrs:
+        keys = float(attrs.get("keys_count", 0) or 0)
+        if keys > 0:
+            fixed = float(attrs.get("key_bytes", 8)) + (1.0 if int(attrs.get("replicas", 1)) > 1 else 0.0)
+            return fixed + float(attrs["value_bytes_total"]) / keys
+    return float(attrs.get("record_bytes", 0) or 0)
+
+
+def request_balance(events: pd.DataFrame) -> tuple[pd.Series, pd.Series, str]:
+    """The request load's peak-to-mean and CV per event, and their source (a REQUEST_SOURCES key, "" for none):
+    ops_peak_to_mean and ops_cv when some row has ops_peak_to_mean > 0 (a run with a processing stage),
+    else request_peak_to_mean and request_cv when some row has it > 0 (zipf keys), else NaN. Rows of the
+    chosen source that hold 0 (an event without processing) are NaN: no figure to show."""
+    for prefix, source in (("ops", "ops"), ("request", "popularity")):
+        peak = events[prefix + "_peak_to_mean"].astype(float)
+        if (peak > 0).any():
+            return peak.where(peak > 0), events[prefix + "_cv"].astype(float).where(peak > 0), source
+    nothing = pd.Series(np.nan, index=events.index)
+    return nothing, nothing.copy(), ""
 
 
 def complete_locks(locks: pd.DataFrame, file_oversubscribed: bool = False) -> pd.DataFrame:

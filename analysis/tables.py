@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from .compare import (BOUND_NOTE, BOUND_RATIOS, LOCK_FIELDS, METRIC, METRICS, NO_TEST, TABLE_KEYS, TEST_COLUMNS,
-                      Comparison, fmt_summary, fmt_value)
+                      Comparison, fmt_summary, fmt_value, sizes_vary)
+from .reader import REQUEST_SOURCES
 from .stats import EXACT_CI_MAX, EXACT_MAX, MIN_TEST_N
 
 MOVEMENT = ["moved_fraction", "ideal_fraction", "disruption", "moved_over_ideal", "load_peak_to_mean",
@@ -96,6 +97,15 @@ def _test_cells(r) -> list[str]:
     return [shift, r.not_significant_vs.replace(" ", ", ") or "none"]
 
 
+def _request_text(c: Comparison) -> str:
+    """Which events field the request balance comes from, for the tables' intros."""
+    sources = [s for s in dict.fromkeys(c.events.request_source) if s]
+    text = " and ".join(REQUEST_SOURCES[s] for s in sources)
+    if len(sources) > 1:
+        text += " (per file: ops where its processing stage measured them)"
+    return "the busiest active node's requests over the mean, from " + text
+
+
 def _event_sections(c: Comparison) -> list[Section]:
     out = []
     t = c.table
@@ -104,6 +114,12 @@ def _event_sections(c: Comparison) -> list[Section]:
     tested = c.tested
 
     movement = list(MOVEMENT) + (["keys_lost"] if c.has_failures else [])
+    sized = sizes_vary(t)  # records of several sizes: the bytes moved fraction beside the moved fraction
+    if sized:
+        movement.insert(movement.index("moved_fraction") + 1, "bytes_fraction")
+    requests = bool(t.request_balance.notna().any())  # skewed requests: their balance beside the records'
+    if requests:
+        movement.insert(movement.index("load_peak_to_mean") + 1, "request_balance")
     headers = _key_headers(c) + ["events", "n"] + [METRIC[k].title for k in movement]
     if tested:
         headers += ["moved fraction vs fewest moves: shift [95 % CI]", "not significantly different from"]
@@ -123,6 +139,15 @@ def _event_sections(c: Comparison) -> list[Section]:
              "each node's against its fair share; random peak/mean is what a random assignment of the same keys "
              "to the same nodes and shares gives (balls into bins), and chi-square p tests the primary counts "
              "against the shares (small: the strategy is less even than chance, or more, see the next table).")
+    if sized:
+        intro += (" Bytes moved fraction = bytes moved / bytes held (keys x replicas x the mean record bytes, "
+                  "from value_bytes_total): values differ in size here, so the strategy that moves the fewest "
+                  "records need not move the fewest bytes (the notes name where it does not).")
+    else:
+        intro += (" Every record has one size here, so the bytes moved fraction equals the moved fraction "
+                  "(comparison.csv: bytes_fraction).")
+    if requests:
+        intro += f" Request peak/mean: {_request_text(c)}; 1 is even, see request_balance.png."
     if tested:
         intro += (" Last two columns: the Hodges-Lehmann shift of the row's moved fraction over the strategy "
                   "with the fewest moves at its size (positive: the row moves more), its 95 % interval and the "
@@ -134,8 +159,9 @@ def _event_sections(c: Comparison) -> list[Section]:
     if tested:
         out.append(_pairs_section(c))
 
-    headers = _key_headers(c) + [METRIC[k].title for k in BALANCE]
-    rows = [_key_columns(c, r) + [_cell(r, k) for k in BALANCE] for r in t.itertuples()]
+    balance = list(BALANCE) + (["request_balance", "request_balance_cv"] if requests else [])
+    headers = _key_headers(c) + [METRIC[k].title for k in balance]
+    rows = [_key_columns(c, r) + [_cell(r, k) for k in balance] for r in t.itertuples()]
     intro = ("Balance against chance, per event (results/README.md: the events table): peak/mean of the records and "
              "of the primaries (replica 0: the placement's own choice), the balls-into-bins expectation for the "
              "same keys, nodes and shares with its Monte Carlo standard error, Pearson's chi-square of the primary "
@@ -144,7 +170,8 @@ def _event_sections(c: Comparison) -> list[Section]:
              "fewer than 100 keys per active node, the share of keys whose owner differs from a shadow that "
              "removed each multi-node leave in reverse (`[run] order_dependence`; - when off or not applicable), "
              f"and what the balance statistics and the shadow cost per event; {spread}. Files of schema 2 or 3 "
-             "have none of these: -.")
+             "have none of these: -."
+             + (f" Request peak/mean and CV: {_request_text(c)}." if requests else ""))
     out.append(Section("Balance against chance, and removal order", intro, headers, rows))
 
     headers = _key_headers(c) + [METRIC[k].title for k in TIME]
@@ -171,8 +198,9 @@ def _event_sections(c: Comparison) -> list[Section]:
     headers = _key_headers(c) + [METRIC[k].title for k in TRAFFIC]
     rows = [_key_columns(c, r) + [_cell(r, k) for k in TRAFFIC] for r in t.itertuples()]
     mappings = ", ".join(dict.fromkeys(c.events.mapping))
-    intro = ("Bytes per event: bytes moved = keys moved x record bytes, what a cluster of one node per machine "
-             "sends whatever this run's layout; bytes exchanged = what crossed ranks in this run's MPI_Alltoallv "
+    intro = ("Bytes per event: bytes moved = the moved records' bytes (keys moved x record bytes when every "
+             "value has one size), what a cluster of one node per machine sends whatever this run's layout; "
+             "bytes exchanged = what crossed ranks in this run's MPI_Alltoallv "
              f"(moves between nodes of one rank are local copies; it depends on the node-to-rank mapping, here "
              f"{mappings}). Then ns per lookup measured in the run, and the strategy's lookup state after the "
              f"event; {spread}.")
@@ -199,7 +227,8 @@ def _event_sections(c: Comparison) -> list[Section]:
                  "event's keys_moved counts two kinds of record: records whose owner node changed, and replicas "
                  "re-created from a surviving copy (replicas_created); keys_moved = records moved + replicas "
                  "re-created, and the node migration matrix (node_traffic) holds both, so it sums to keys_moved. "
-                 "Re-replicated bytes = replicas_created x record bytes, part of bytes moved. "
+                 "Re-replicated bytes = the re-created replicas' bytes (replicas_created x record bytes when "
+                 "every value has one size), part of bytes moved. "
                  + ("Medians over n samples." if (f.n > 1).any() else "One sample per row."))
         out.append(Section("Keys lost per failure scenario", intro, headers, rows))
     return out
