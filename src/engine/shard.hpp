@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -48,8 +49,9 @@ using Column = std::vector<T, DefaultInitAllocator<T>>;
 // least s bytes. Classes step by 8 bytes up to 128, then by an eighth of the
 // power of two below them (so a slot wastes at most 1/8 of its bytes above
 // 128 B, at most 7 bytes below), up to kMaxValueBytes (1 MiB); size 0 has
-// class 0 and no storage. Each class keeps its slots in chunks of about
-// 64 KiB (one slot for the largest), so growing never copies values, and
+// class 0 and no storage. Each class keeps its slots in chunks of at most
+// 64 KiB (a power of two slots, one for the largest), so growing never
+// copies values, and
 // freed slots are reused first. Fixed overhead per rank: at most one partly
 // used chunk per class, 121 x 64 KiB.
 class ValueArena {
@@ -61,9 +63,9 @@ class ValueArena {
   static std::uint32_t class_of(std::uint32_t bytes) {
     if (bytes <= 128) return (bytes + 7) / 8;
     const std::uint32_t e =
-        31 - static_cast<std::uint32_t>(__builtin_clz(bytes - 1));  // 2^e < bytes <= 2^(e+1)
-    const std::uint32_t step = (1u << e) / 8;
-    const std::uint32_t k = (bytes - (1u << e) + step - 1) / step;  // 1 .. 8
+        31 - static_cast<std::uint32_t>(__builtin_clz(bytes - 1));      // 2^e < bytes <= 2^(e+1)
+    const std::uint32_t step = (1u << e) / 8;                           // 2^(e-3)
+    const std::uint32_t k = (bytes - (1u << e) + step - 1) >> (e - 3);  // 1 .. 8
     return 16 + (e - 7) * 8 + k;
   }
   static std::uint32_t class_bytes(std::uint32_t c) {
@@ -80,10 +82,15 @@ class ValueArena {
       p.free.pop_back();
       return s;
     }
-    if (p.per_chunk == 0)
-      p.per_chunk =
-          static_cast<std::uint32_t>(std::max<std::size_t>(1, kChunkBytes / class_bytes(c)));
-    if (p.used % p.per_chunk == 0) {
+    if (p.per_chunk == 0) {
+      // A power of two slots a chunk, so that finding a slot is a shift and
+      // a mask (at() runs once per record moved).
+      p.per_chunk = static_cast<std::uint32_t>(
+          std::bit_floor(std::max<std::size_t>(1, kChunkBytes / class_bytes(c))));
+      p.shift = static_cast<std::uint32_t>(std::countr_zero(p.per_chunk));
+      p.bytes = class_bytes(c);
+    }
+    if ((p.used & (p.per_chunk - 1)) == 0) {
       p.chunks.emplace_back(new std::byte[std::size_t{p.per_chunk} * class_bytes(c)]);
       reserved_ += std::size_t{p.per_chunk} * class_bytes(c);
     }
@@ -92,7 +99,7 @@ class ValueArena {
   void release(std::uint32_t c, std::uint32_t slot) { pools_[c].free.push_back(slot); }
   std::byte* at(std::uint32_t c, std::uint32_t slot) {
     const Pool& p = pools_[c];
-    return p.chunks[slot / p.per_chunk].get() + std::size_t{slot % p.per_chunk} * class_bytes(c);
+    return p.chunks[slot >> p.shift].get() + std::size_t{slot & (p.per_chunk - 1)} * p.bytes;
   }
   const std::byte* at(std::uint32_t c, std::uint32_t slot) const {
     return const_cast<ValueArena*>(this)->at(c, slot);
@@ -103,7 +110,7 @@ class ValueArena {
  private:
   struct Pool {
     std::vector<std::unique_ptr<std::byte[]>> chunks;
-    std::uint32_t per_chunk = 0, used = 0;
+    std::uint32_t per_chunk = 0, shift = 0, bytes = 0, used = 0;
     std::vector<std::uint32_t> free;
   };
   std::array<Pool, kClasses> pools_;
