@@ -96,6 +96,22 @@ std::uint32_t KeySpace::value_size_of(std::uint64_t index, std::uint64_t k) cons
   return 0;
 }
 
+double KeySpace::nominal_value_bytes() const {
+  const ValueSizeSpec& v = value_size;
+  switch (v.distribution) {
+    case ValueSizeDistribution::kFixed:
+      break;
+    case ValueSizeDistribution::kUniform:
+      return (static_cast<double>(v.min) + static_cast<double>(v.max)) / 2;
+    case ValueSizeDistribution::kLognormal:
+    case ValueSizeDistribution::kPareto:
+      return std::min(v.mean, static_cast<double>(v.max));
+    case ValueSizeDistribution::kTrace:
+      return trace_stats.sized ? trace_stats.value_bytes_mean() : 1024;
+  }
+  return static_cast<double>(value_bytes);
+}
+
 const char* to_string(ValueSizeDistribution d) {
   switch (d) {
     case ValueSizeDistribution::kFixed:

@@ -91,6 +91,12 @@ struct KeySpace {
   // for fixed sizes, else as ValueSizeSpec says; trace sizes need the index
   // held here (holds(index)).
   std::uint32_t value_size_of(std::uint64_t index, std::uint64_t key) const;
+  // The mean value size the configuration promises, before any key is
+  // made: value_bytes; uniform's midpoint; lognormal's and pareto's mean (at
+  // most max: clamping only lowers it); a trace's mean over its sized
+  // requests once loaded (else 1 KiB). For estimates; the run reports the
+  // sizes it made.
+  double nominal_value_bytes() const;
   // Fills a value derived from the key alone, so any rank can check it.
   void fill_value(std::uint64_t key, std::span<std::byte> out) const;
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/key_source.hpp"
 #include "engine/membership.hpp"
 #include "engine/shard.hpp"
 
@@ -151,22 +152,7 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   // clamping, which only lowers it; for a trace, the mean of its sized
   // requests, or 1 KiB before it is read) with an eighth more for the size
   // classes' rounding, and the size and slot columns (8 bytes a record).
-  const ValueSizeSpec& vs = e.keys.value_size;
-  double vb = static_cast<double>(e.keys.value_bytes);
-  switch (vs.distribution) {
-    case ValueSizeDistribution::kFixed:
-      break;
-    case ValueSizeDistribution::kUniform:
-      vb = (static_cast<double>(vs.min) + static_cast<double>(vs.max)) / 2;
-      break;
-    case ValueSizeDistribution::kLognormal:
-    case ValueSizeDistribution::kPareto:
-      vb = std::min(vs.mean, static_cast<double>(vs.max));
-      break;
-    case ValueSizeDistribution::kTrace:
-      vb = e.keys.trace_stats.sized ? e.keys.trace_stats.value_bytes_mean() : 1024;
-      break;
-  }
+  double vb = e.keys.nominal_value_bytes();
   const double wire_vb = vb + (e.keys.variable_values() ? 4 : 0);  // a size on the wire
   if (e.keys.variable_values()) vb = vb * 1.125 + 8;
 
@@ -204,7 +190,7 @@ MemoryEstimate estimate_memory(const Experiment& e, int ranks) {
   // batch of the rank's generated records, its plan, and the records that
   // leave and arrive, while the shard fills up.
   {
-    const double rounds = e.keys.count >= (1u << 20) ? 8 : 1;
+    const double rounds = static_cast<double>(placement_rounds(e.keys));
     const double generated = R / p, batch = generated / rounds;
     const double s0 = share;
     const double send = batch * (1 - s0), recv = R * s0 / rounds * (1 - 1 / p);

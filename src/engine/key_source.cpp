@@ -1,5 +1,8 @@
 #include "engine/key_source.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "checksum.hpp"
 
 namespace ringsim {
@@ -9,7 +12,14 @@ KeySource::KeySource(const KeySpace& keys, std::uint32_t replicas, int rank, int
       replicas_(replicas),
       first_(keys.share_begin(rank, ranks)),
       last_(keys.share_begin(rank + 1, ranks)),
-      rounds_(keys.count >= (1u << 20) ? 8 : 1) {}
+      rounds_(placement_rounds(keys)) {}
+
+std::uint64_t placement_rounds(const KeySpace& keys) {
+  const double bytes = static_cast<double>(keys.count) * (8 + keys.nominal_value_bytes());
+  const auto by_bytes = static_cast<std::uint64_t>(std::ceil(bytes / double(128 << 20)));
+  return std::clamp<std::uint64_t>(
+      std::max<std::uint64_t>(keys.count >= (1u << 20) ? 8 : 1, by_bytes), 1, 256);
+}
 
 Shard KeySource::round(std::uint64_t round, bool track_primary) {
   const bool variable = keys_.variable_values();

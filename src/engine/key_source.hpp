@@ -11,6 +11,12 @@
 
 namespace ringsim {
 
+// Rounds of the initial placement, the same on every rank: 8 from 2^20
+// keys, and at least one per 128 MiB of keys and values (nominal sizes), at
+// most 256, so that a round's batch and buffers stay a small part of the
+// shard whatever the value sizes.
+std::uint64_t placement_rounds(const KeySpace& keys);
+
 class KeySource {
  public:
   KeySource(const KeySpace& keys, std::uint32_t replicas, int rank, int ranks);
