@@ -7,7 +7,8 @@
 # trace-twitter-ops.toml replays the trace's requests as the processing
 # stage's operations: every request in every round (7515 reads, 2485 updates
 # after the first event), the same request load per node whatever the rank
-# count, and an injected lost update is caught. Then a trace
+# count, and an injected lost update is caught. value-sizes.toml (lognormal
+# value sizes) moves the same bytes at 1 and 4 ranks. Then a trace
 # with a malformed line stops the job with one line naming file, line and
 # problem (exit 2, no result file).
 # Usage: test_trace_experiments.sh RINGSIM MPIEXEC SOURCE_DIR WORKDIR
@@ -88,6 +89,36 @@ grep -qF "processing after event 0: 1 value(s) differ" lost.txt &&
   ok "trace replay lost update: caught" || bad "trace replay lost update: $(grep error lost.txt)"
 [ ! -e lost.h5 ] && ok "trace replay lost update: no result file" ||
   bad "trace replay lost update: lost.h5 written"
+
+# value-sizes.toml (lognormal values, smaller here) at 1 and 4 ranks: it
+# verifies, its header names the distribution, and every event moves the same
+# MiB (the per-event tables' last column) at both rank counts.
+first_mib=""
+for np in 1 4; do
+  out="value-sizes-np$np.txt"
+  timeout 300 "$mpiexec" --oversubscribe -n "$np" "$ringsim" run "$src/experiments/value-sizes.toml" \
+    --set run.repetitions=1 --set keys.count=20000 -o "$work/value-sizes-np$np.h5" >"$out" 2>&1
+  rc=$?
+  if [ $rc -ne 0 ]; then
+    bad "value-sizes at $np ranks: exit $rc"
+    tail -5 "$out"
+    continue
+  fi
+  grep -q "verification passed after every event" "$out" && ok "value-sizes at $np ranks verifies" ||
+    bad "value-sizes at $np ranks: no 'verification passed'"
+  grep -qF "keys of 8 bytes and lognormal values (mean 1024 B, sigma 2.00" "$out" &&
+    ok "value-sizes at $np ranks: header names the value sizes" ||
+    bad "value-sizes at $np ranks: header $(grep 'MPI ranks' "$out")"
+  mib=$(awk '$1 ~ /^[0-9]+$/ && NF > 10 {print $NF}' "$out")
+  if [ -z "$first_mib" ]; then
+    first_mib=$mib
+    [ -n "$mib" ] && ok "value-sizes: MiB moved per event" || bad "value-sizes: no event table"
+  elif [ "$mib" = "$first_mib" ]; then
+    ok "value-sizes at $np ranks moves the same bytes as at 1 rank"
+  else
+    bad "value-sizes at $np ranks moves other bytes: $(echo $mib) vs $(echo $first_mib)"
+  fi
+done
 
 # A malformed Twitter line, 3 lines in: exit 2, one line, no result file.
 {
